@@ -1,0 +1,28 @@
+"""Flask application factory: wires the runtime and registers every blueprint explicitly."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from gateway.logs import configure_logging
+from gateway.metrics import instrument
+from gateway.runtime import Runtime, build_runtime
+from gateway.settings import Settings, load_settings
+from gateway.web import health
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the WSGI app; the runtime (engine, Redis) is created here, i.e. after any fork."""
+    settings = settings or (runtime.settings if runtime else load_settings())
+    configure_logging(settings.log_level)
+    runtime = runtime or build_runtime(settings)
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = settings.secrets.secret_key or None
+    app.extensions["ors"] = runtime
+    instrument(app)
+    app.register_blueprint(health.bp)
+    logging.getLogger(__name__).info("ORS Gateway ready (%s mode)",
+                                     "embedded" if settings.embedded else "production")
+    return app

@@ -1,0 +1,114 @@
+"""Check-in at the kiosk: validate a T-code for this hospital and now, give a queue number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from gateway.booking.events import record
+from gateway.booking.models import Booking, Department, QueueCounter, Slot, Voucher
+from gateway.booking.rules import checkin_window
+from gateway.settings import BookingSettings
+
+
+@dataclass(frozen=True)
+class Ticket:
+    queue_number: int | None
+    hospital: str
+    department: str
+    room: str | None
+    doctor: str | None
+    starts_at: datetime
+    checked_in_at: datetime | None
+
+
+class CheckInRefused(Exception):
+    """A voucher that cannot check in now; `status` is the kiosk's stable code."""
+
+    def __init__(self, status: str, **facts: object):
+        self.status, self.facts = status, facts
+        super().__init__(status)
+
+
+REFUSED_STATES = {"cancelled": "cancelled", "replaced": "replaced", "expired": "expired"}
+
+
+def check_in(session: Session, booking_rules: BookingSettings, tcode: str, hospital_code: str,
+             now: datetime, dry_run: bool = False) -> Ticket:
+    """Check the voucher in (or, with dry_run, only validate it) and return the ticket."""
+    voucher = _voucher(session, tcode, lock=not dry_run)
+    booking = voucher.booking
+    slot = booking.slot
+    hospital = slot.department.hospital
+    if voucher.state in REFUSED_STATES:
+        raise CheckInRefused(REFUSED_STATES[voucher.state])
+    if hospital.code != hospital_code:
+        raise CheckInRefused("wrong_hospital", hospital=hospital.name, starts_at=slot.starts_at)
+    if booking.status == "checked_in" or voucher.state == "used":
+        raise CheckInRefused("already_checked_in", ticket=ticket_of(booking),
+                             checked_in_at=booking.checked_in_at)
+    if booking.status != "confirmed":
+        raise CheckInRefused("cancelled" if booking.status == "cancelled" else "expired")
+    _check_time(slot, booking_rules, hospital.code, ZoneInfo(hospital.timezone), now)
+    if dry_run:
+        return ticket_of(booking)
+    booking.queue_number = _next_queue_number(session, slot.department_id, slot.day)
+    booking.status, booking.checked_in_at = "checked_in", now
+    voucher.state, voucher.changed_at = "used", now
+    record(session, "booking.checked_in", booking.ref, now, booking_id=booking.id,
+           queue_number=booking.queue_number)
+    return ticket_of(booking)
+
+
+def _voucher(session: Session, tcode: str, lock: bool) -> Voucher:
+    query = (select(Voucher).where(Voucher.tcode == tcode)
+             .options(joinedload(Voucher.booking).joinedload(Booking.slot)
+                      .joinedload(Slot.department).joinedload(Department.hospital)))
+    voucher = session.scalars(query).unique().one_or_none()
+    if voucher is None:
+        raise CheckInRefused("unknown_code")
+    if lock:  # lock only the booking row: the joined rows are read-only here
+        session.execute(select(Booking.id).where(Booking.id == voucher.booking_id).with_for_update())
+        session.refresh(voucher.booking)
+        session.refresh(voucher)
+    return voucher
+
+
+def _check_time(slot: Slot, booking_rules: BookingSettings, hospital_code: str, tz: ZoneInfo,
+                now: datetime) -> None:
+    opens, closes = checkin_window(slot.starts_at, booking_rules.rules_for(hospital_code))
+    if now.astimezone(tz).date() != slot.day:
+        raise CheckInRefused("wrong_day", day=slot.day, starts_at=slot.starts_at)
+    if now < opens:
+        raise CheckInRefused("too_early", opens_at=opens, starts_at=slot.starts_at)
+    if now > closes:
+        raise CheckInRefused("too_late", starts_at=slot.starts_at)
+
+
+def _next_queue_number(session: Session, department_id: int, day: date) -> int:
+    """Bump the department's counter for the day atomically and return the new number."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(QueueCounter)
+                    .values(department_id=department_id, day=day, last_number=0)
+                    .on_conflict_do_nothing())
+    return session.execute(
+        update(QueueCounter)
+        .where(QueueCounter.department_id == department_id, QueueCounter.day == day)
+        .values(last_number=QueueCounter.last_number + 1)
+        .returning(QueueCounter.last_number)
+    ).scalar_one()
+
+
+def ticket_of(booking: Booking) -> Ticket:
+    slot = booking.slot
+    dept = slot.department
+    tz = ZoneInfo(dept.hospital.timezone)
+    return Ticket(queue_number=booking.queue_number, hospital=dept.hospital.name, department=dept.name,
+                  room=dept.room, doctor=slot.doctor.name if slot.doctor else None,
+                  starts_at=slot.starts_at.astimezone(tz),
+                  checked_in_at=booking.checked_in_at.astimezone(tz) if booking.checked_in_at else None)

@@ -1,0 +1,35 @@
+"""The outbox's event types, and which operation writes which.
+
+Every state change writes exactly one Event row in the same transaction as the change; the
+relay (gateway.messaging) turns rows into messages after commit. Tests compare this table with
+the events the operations really write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.booking.models import Event
+
+# operation -> the event types it may write (one per state change it makes)
+EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
+    "hold": frozenset({"hold.placed", "hold.released", "hold.expired"}),
+    "release_hold": frozenset({"hold.released"}),
+    "book": frozenset({"booking.confirmed", "hold.expired"}),
+    "cancel": frozenset({"booking.cancelled"}),
+    "check_in": frozenset({"booking.checked_in"}),
+    "release_expired_holds": frozenset({"hold.expired"}),
+}
+EVENT_TYPES = frozenset().union(*EVENTS_BY_OPERATION.values())
+
+
+def record(session: Session, type_: str, subject_id: object, now: datetime, **payload: Any) -> Event:
+    """Add one outbox row to the caller's transaction."""
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type_!r}: add it to EVENTS_BY_OPERATION")
+    event = Event(type=type_, subject_id=str(subject_id), payload=payload, created_at=now)
+    session.add(event)
+    return event

@@ -1,0 +1,270 @@
+"""Tables of the booking core: registries, slots, citizens, bookings, vouchers, holds, outbox.
+
+Times are stored in UTC (UTCDateTime); `day` columns hold the hospital-local date so the
+per-day rules and the menus' day lists need no time-zone arithmetic in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as naive UTC; read them back as aware UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+# --- registries -------------------------------------------------------------------------------
+
+
+class City(Base):
+    __tablename__ = "cities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    name_gsm: Mapped[str] = mapped_column(String(120))
+    hospitals: Mapped[list[Hospital]] = relationship(back_populates="city")
+
+
+class Hospital(Base):
+    __tablename__ = "hospitals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    name_gsm: Mapped[str] = mapped_column(String(160))
+    timezone: Mapped[str] = mapped_column(String(64))
+    city: Mapped[City] = relationship(back_populates="hospitals")
+    departments: Mapped[list[Department]] = relationship(back_populates="hospital")
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("hospital_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(160))
+    name_gsm: Mapped[str] = mapped_column(String(160))
+    room: Mapped[str | None] = mapped_column(String(120))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    hospital: Mapped[Hospital] = relationship(back_populates="departments")
+
+
+class Doctor(Base):
+    __tablename__ = "doctors"
+    __table_args__ = (UniqueConstraint("hospital_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(160))
+    name_gsm: Mapped[str] = mapped_column(String(160))
+
+
+class Schedule(Base):
+    """One weekly session template; a catalogue load replaces a department's set."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("start_minute < end_minute AND end_minute <= 1440", name="span"),
+        CheckConstraint("places > 0 AND slot_minutes > 0", name="positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"))
+    weekday: Mapped[int] = mapped_column(Integer)  # Monday = 0, as datetime.weekday()
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+    slot_minutes: Mapped[int] = mapped_column(Integer)
+    places: Mapped[int] = mapped_column(Integer)
+    remote_share: Mapped[float | None] = mapped_column(Float)
+
+
+class Slot(Base):
+    """A materialised appointment time; `remote_taken` counts live holds plus remote bookings."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("department_id", "starts_at"),
+        CheckConstraint("remote_taken >= 0", name="taken_not_negative"),
+        CheckConstraint("remote_taken <= remote_capacity", name="no_oversell"),
+        CheckConstraint("remote_capacity <= capacity", name="remote_within_capacity"),
+        Index("ix_slots_department_day", "department_id", "day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    doctor_id: Mapped[int | None] = mapped_column(ForeignKey("doctors.id"))
+    day: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    remote_capacity: Mapped[int] = mapped_column(Integer)
+    remote_taken: Mapped[int] = mapped_column(Integer, default=0)
+    department: Mapped[Department] = relationship()
+    doctor: Mapped[Doctor | None] = relationship()
+
+
+# --- people and bookings ----------------------------------------------------------------------
+
+
+class Citizen(Base):
+    """A person. A phone's holder has guardian_id NULL; dependants later point at the holder."""
+
+    __tablename__ = "citizens"
+    __table_args__ = (
+        Index("uq_citizens_holder_phone", "phone", unique=True,
+              sqlite_where=text("guardian_id IS NULL"),
+              postgresql_where=text("guardian_id IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
+    name: Mapped[str | None] = mapped_column(String(160))
+    national_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    national_id_last3: Mapped[str | None] = mapped_column(String(3))
+    language: Mapped[str | None] = mapped_column(String(8))
+    reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_at: Mapped[datetime | None]
+    blocked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_citizen_day", "citizen_id", "day"),
+        Index("ix_bookings_slot", "slot_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(16), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    # Copied from the slot so the per-person rules are one indexed count.
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="booking")
+    remote: Mapped[bool] = mapped_column(Boolean, default=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    checked_in_at: Mapped[datetime | None]
+    no_show_at: Mapped[datetime | None]
+    queue_number: Mapped[int | None] = mapped_column(Integer)
+    citizen: Mapped[Citizen] = relationship()
+    slot: Mapped[Slot] = relationship()
+    vouchers: Mapped[list[Voucher]] = relationship(back_populates="booking",
+                                                   order_by="Voucher.id")
+
+
+class Voucher(Base):
+    """A T-code. Unique for ever (not only among live ones), so a scan is never ambiguous."""
+
+    __tablename__ = "vouchers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), index=True)
+    tcode: Mapped[str] = mapped_column(String(10), unique=True)
+    ref: Mapped[str] = mapped_column(String(16), unique=True)
+    key_id: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    changed_at: Mapped[datetime | None]
+    booking: Mapped[Booking] = relationship(back_populates="vouchers")
+
+
+class Hold(Base):
+    """A time-limited claim on one remote place; one per phone."""
+
+    __tablename__ = "holds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    session_key: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    slot: Mapped[Slot] = relationship()
+
+
+class QueueCounter(Base):
+    """Last queue number given per department and day, bumped atomically at check-in."""
+
+    __tablename__ = "queue_counters"
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    hospital: Mapped[Hospital] = relationship()
+
+
+class Event(Base):
+    """The gateway's one outbox: every state change writes a row in its own transaction."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_unrelayed", "relayed_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(48))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    relayed_at: Mapped[datetime | None]

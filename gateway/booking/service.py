@@ -1,0 +1,217 @@
+"""The booking core's entry point: every channel calls these operations, never the tables.
+
+Each method is one unit of work on the writer (or a read-only session on the reader) and
+returns plain frozen values, so nothing leaks a database session to the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from gateway.booking import bookings, checkin, holds, readside
+from gateway.booking.catalog import LoadReport, load_catalog, read_catalog
+from gateway.booking.citizens import check_not_blocked, lock_citizen
+from gateway.booking.errors import NotFound, SlotFull
+from gateway.booking.models import Booking, Department, Hold, Slot
+from gateway.booking.phones import to_e164
+from gateway.booking.slots import GenerateReport, generate_slots
+from gateway.booking.uow import UnitOfWork
+from gateway.booking.vouchers import live_voucher
+from gateway.clock import Clock
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True)
+class HoldInfo:
+    slot_id: int
+    hospital: str
+    department: str
+    starts_at: datetime  # hospital-local
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    ref: str
+    created: bool
+    tcode: str
+    voucher_ref: str
+    hospital_code: str
+    hospital: str
+    department: str
+    sensitive: bool
+    starts_at: datetime  # hospital-local
+    status: str
+
+
+class BookingService:
+    def __init__(self, writer: sessionmaker[Session], reader: sessionmaker[Session],
+                 settings: Settings, clock: Clock, key_id: str):
+        self.writer, self.reader = writer, reader
+        self.settings, self.clock, self.key_id = settings, clock, key_id
+        self.rules = settings.booking
+
+    def phone(self, raw: str) -> str:
+        return to_e164(raw, self.settings.default_region)
+
+    # --- catalogue and slots ------------------------------------------------------------------
+
+    def load_catalog(self, path: str | Path) -> LoadReport:
+        cities = read_catalog(path)  # validated whole before anything is written
+        with UnitOfWork(self.writer) as uow:
+            report = load_catalog(uow.session, cities)
+            uow.commit()
+        return report
+
+    def generate_slots(self, days: int) -> GenerateReport:
+        with UnitOfWork(self.writer) as uow:
+            report = generate_slots(uow.session, self.rules, self.clock.now(), days)
+            uow.commit()
+        return report
+
+    # --- read side ----------------------------------------------------------------------------
+
+    def cities(self) -> list[readside.Item]:
+        with self.reader() as s:
+            return readside.cities(s)
+
+    def hospitals(self, city_id: int) -> list[readside.Item]:
+        with self.reader() as s:
+            return readside.hospitals(s, city_id)
+
+    def departments(self, hospital_id: int) -> list[readside.Item]:
+        with self.reader() as s:
+            return readside.departments(s, hospital_id)
+
+    def open_days(self, department_id: int) -> list[date]:
+        with self.reader() as s:
+            return readside.open_days(s, self.rules, department_id, self.clock.now())
+
+    def free_slots(self, department_id: int, day: date) -> list[readside.FreeSlot]:
+        with self.reader() as s:
+            return readside.free_slots(s, self.rules, department_id, day, self.clock.now())
+
+    def upcoming(self, phone: str) -> list[readside.UpcomingBooking]:
+        with self.reader() as s:
+            return readside.upcoming(s, self.phone(phone), self.clock.now())
+
+    # --- operations ---------------------------------------------------------------------------
+
+    def hold(self, phone: str, session_key: str, slot_id: int) -> HoldInfo:
+        """Claim one remote place of the slot for the hold length, replacing the phone's old hold."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            s = uow.session
+            citizen = lock_citizen(s, phone, now)
+            slot = bookings.load_slot(s, slot_id)
+            rules = self.rules.rules_for(slot.department.hospital.code)
+            bookings.admit(s, citizen, slot, rules, now)
+            old = holds.find_hold(s, phone, lock=True)
+            if old is not None and old.slot_id == slot_id and old.expires_at > now:
+                old.session_key = session_key  # same slot again (a retried hop): keep the place
+                info = _hold_info(old, slot)
+                uow.commit()
+                return info
+            if old is not None:
+                holds.drop_hold(s, old, now, "hold.expired" if old.expires_at <= now else "hold.released")
+                s.flush()
+            if not holds.claim_or_reclaim(s, slot_id, now):
+                raise SlotFull(next_times=readside.next_free_times(s, slot, now))
+            hold = holds.place_hold(s, citizen.id, phone, session_key, slot, rules.hold_minutes, now)
+            info = _hold_info(hold, slot)
+            uow.commit()
+        return info
+
+    def current_hold(self, phone: str) -> HoldInfo | None:
+        """The phone's live hold, if any (expired ones count as gone)."""
+        phone, now = self.phone(phone), self.clock.now()
+        with self.reader() as s:
+            hold = holds.find_hold(s, phone)
+            if hold is None or hold.expires_at <= now:
+                return None
+            return _hold_info(hold, bookings.load_slot(s, hold.slot_id))
+
+    def release_hold(self, phone: str) -> bool:
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            hold = holds.find_hold(uow.session, phone, lock=True)
+            if hold is None:
+                return False
+            holds.drop_hold(uow.session, hold, now, "hold.released")
+            uow.commit()
+        return True
+
+    def book(self, phone: str, slot_id: int, channel: str,
+             idempotency_key: str | None = None) -> Confirmation:
+        """Book the slot (through the phone's hold when it has one) and issue the voucher."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            booking, created = bookings.book(uow.session, self.rules, phone, slot_id, channel,
+                                             idempotency_key, self.key_id, now)
+            confirmation = _confirmation(booking, created)
+            uow.commit()
+        return confirmation
+
+    def cancel(self, ref: str, by: str, reason: str = "", phone: str | None = None) -> Confirmation:
+        """Cancel a booking: by "citizen" (from `phone`, before the deadline) or by "staff"."""
+        now = self.clock.now()
+        phone = self.phone(phone) if phone else None
+        with UnitOfWork(self.writer) as uow:
+            booking = bookings.cancel(uow.session, self.rules, ref, by, reason, now, phone)
+            confirmation = _confirmation(booking, False)
+            uow.commit()
+        return confirmation
+
+    def check_in(self, tcode: str, hospital_code: str, dry_run: bool = False) -> checkin.Ticket:
+        """Check in (or only validate) a T-code at a hospital; raises CheckInRefused."""
+        with UnitOfWork(self.writer) as uow:
+            ticket = checkin.check_in(uow.session, self.rules, tcode, hospital_code,
+                                      self.clock.now(), dry_run)
+            if not dry_run:
+                uow.commit()
+        return ticket
+
+    def release_expired_holds(self) -> int:
+        with UnitOfWork(self.writer) as uow:
+            count = holds.release_expired(uow.session, self.clock.now())
+            uow.commit()
+        return count
+
+    def booking(self, ref: str) -> Confirmation:
+        with self.reader() as s:
+            found = s.scalars(select(Booking).where(Booking.ref == ref).options(
+                joinedload(Booking.slot).joinedload(Slot.department).joinedload(Department.hospital),
+                joinedload(Booking.vouchers))).unique().one_or_none()
+            if found is None:
+                raise NotFound(what="booking")
+            return _confirmation(found, False)
+
+    def is_blocked(self, phone: str) -> None:
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            check_not_blocked(lock_citizen(uow.session, phone, now), now)
+            uow.commit()
+
+
+def _hold_info(hold: Hold, slot: Slot) -> HoldInfo:
+    dept = slot.department
+    tz = ZoneInfo(dept.hospital.timezone)
+    return HoldInfo(slot_id=slot.id, hospital=dept.hospital.name_gsm, department=dept.name_gsm,
+                    starts_at=slot.starts_at.astimezone(tz), expires_at=hold.expires_at)
+
+
+def _confirmation(booking: Booking, created: bool) -> Confirmation:
+    dept = booking.slot.department
+    hospital = dept.hospital
+    voucher = live_voucher(booking) or booking.vouchers[-1]
+    return Confirmation(ref=booking.ref, created=created, tcode=voucher.tcode, voucher_ref=voucher.ref,
+                        hospital_code=hospital.code, hospital=hospital.name_gsm, department=dept.name_gsm,
+                        sensitive=dept.sensitive,
+                        starts_at=booking.slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
+                        status=booking.status)

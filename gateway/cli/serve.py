@@ -1,0 +1,110 @@
+"""`ors demo`, `ors serve` and `ors worker`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+
+import click
+
+from gateway.cli import context
+from gateway.settings import check_production
+
+
+def register(group: click.Group) -> None:
+    group.add_command(demo)
+    group.add_command(serve)
+    group.add_command(worker)
+
+
+@click.command(help="Run the embedded demo: SQLite, demo data, console SMS, one demo kiosk.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+def demo(port: int) -> None:
+    from werkzeug.serving import make_server
+
+    from gateway.app import create_app
+    from gateway.demo import prepare, start_background
+
+    base = f"http://127.0.0.1:{port}"
+    settings = context.settings().with_overrides(database_url="", redis_url="", public_base_url=base)
+    rt = context.runtime(settings)
+    kiosk_key = prepare(rt)
+    app = create_app(runtime=rt)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    stop = threading.Event()
+    start_background(rt, stop)
+    _print_demo(base, settings.secrets.at_webhook_token, kiosk_key, settings.data_dir)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
+
+
+def _print_demo(base: str, token: str, kiosk_key: str, data_dir: object) -> None:
+    q = f"?token={token}" if token else ""
+    click.echo(f"""
+ORS Gateway demo is running (embedded mode, data in {data_dir})
+
+  Gateway          {base}/
+  Health           {base}/healthz   {base}/readyz   {base}/metrics
+  Kiosk page       {base}/kiosk/
+  Kiosk key        {kiosk_key}
+
+Callback URLs for providers (use your public https address in production):
+  Africa's Talking USSD         {base}/hooks/at/ussd{q}
+  Africa's Talking USSD events  {base}/hooks/at/ussd/events{q}
+  Africa's Talking voice        {base}/hooks/at/voice{q}
+  Africa's Talking SMS          {base}/hooks/at/sms{q}
+  Africa's Talking DLR          {base}/hooks/at/dlr{q}
+  Twilio voice / status         {base}/hooks/twilio/voice   {base}/hooks/twilio/voice/status
+  Twilio SMS / status           {base}/hooks/twilio/sms   {base}/hooks/twilio/status
+
+Try it:  .venv/bin/ors simulate ussd --phone +254700000001 --url {base}/hooks/at/ussd{q}
+Press Ctrl+C to stop.
+""")
+
+
+@click.command(help="Run the production web server (gunicorn) on PostgreSQL and Redis.")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True)
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    settings = context.settings()
+    check_production(settings)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ors-metrics-"))
+
+    class Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("preload_app", False)  # each worker builds its own engine and Redis client
+            # %(U)s is the path without the query string, so ?token= never reaches the log.
+            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms')
+            self.cfg.set("accesslog", "-")
+
+        def load(self):  # type: ignore[no-untyped-def]
+            from gateway.app import create_app
+
+            return create_app(settings)
+
+    Gunicorn().run()
+
+
+@click.command(help="Run an RQ worker (with its scheduler) on the configured Redis.")
+@click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)
+def worker(queues: tuple[str, ...]) -> None:
+    from rq import Queue, Worker
+
+    settings = context.settings()
+    if not settings.redis_url:
+        raise click.ClickException("ORS_REDIS_URL: the worker needs Redis (redis://host:6379/0)")
+    rt = context.runtime(settings)
+    Worker([Queue(q, connection=rt.redis) for q in queues], connection=rt.redis).work(with_scheduler=True)

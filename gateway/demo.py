@@ -1,0 +1,57 @@
+"""The embedded demo: SQLite, demo catalogue and slots, a demo kiosk, background sweeps."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from gateway import migrate
+from gateway.booking.catalog import DEMO_CATALOG
+from gateway.kiosks import add_kiosk, identify
+from gateway.runtime import Runtime
+
+DEMO_KIOSK_HOSPITAL = "MCH"  # home of the 24-hour demo clinic, so check-in works at any hour
+KIOSK_KEY_FILE = "kiosk-key.txt"
+log = logging.getLogger(__name__)
+
+
+def prepare(rt: Runtime) -> str:
+    """Migrate, load the demo catalogue, generate slots; return the demo kiosk's key."""
+    migrate.upgrade(rt.engine)
+    rt.booking.load_catalog(DEMO_CATALOG)
+    horizon = rt.settings.booking.defaults.horizon_days
+    rt.booking.generate_slots(horizon + 1)
+    return demo_kiosk_key(rt)
+
+
+def demo_kiosk_key(rt: Runtime) -> str:
+    """The demo kiosk's key, kept in the git-ignored data folder and reused at every start."""
+    path: Path = rt.settings.data_dir / KIOSK_KEY_FILE
+    if path.exists():
+        key = path.read_text().strip()
+        if identify(rt.reader, key) is not None:
+            return key
+    key = add_kiosk(rt.writer, DEMO_KIOSK_HOSPITAL, "Demo kiosk", rt.clock.now())
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def start_background(rt: Runtime, stop: threading.Event, every_seconds: float = 30) -> threading.Thread:
+    """Run the periodic housekeeping in a thread of this process (the demo has no worker)."""
+
+    def loop() -> None:
+        runs = 0
+        while not stop.wait(every_seconds):
+            runs += 1
+            try:
+                rt.booking.release_expired_holds()
+                if runs % 120 == 0:  # hourly: keep the horizon stocked with slots
+                    rt.booking.generate_slots(rt.settings.booking.defaults.horizon_days + 1)
+            except Exception:  # keep the loop alive; the next round tries again
+                log.exception("demo background round failed")
+
+    thread = threading.Thread(target=loop, name="ors-demo-background", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,52 @@
+"""The composition root: one Runtime holding every connection and service, built per process.
+
+Flask (create_app), the CLI and the jobs all build it with build_runtime(), so a job needs no
+web app and a test passes fakes through `overrides`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.booking.service import BookingService
+from gateway.clock import Clock, SystemClock
+from gateway.db import make_engine, session_factories
+from gateway.settings import Settings
+from gateway.voucher_keys import VoucherKeys, load_voucher_keys
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+    clock: Clock
+    redis: Redis | None
+    keys: VoucherKeys
+    booking: BookingService
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
+    """Create engines, clients and services for this process (call it after any fork)."""
+    engine = overrides.pop("engine", None) or make_engine(settings.effective_database_url)
+    writer, reader = session_factories(engine)
+    clock = overrides.pop("clock", None) or SystemClock()
+    redis = overrides.pop("redis", None)
+    if redis is None and settings.redis_url:
+        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    keys = overrides.pop("keys", None) or load_voucher_keys(settings)
+    booking = BookingService(writer, reader, settings, clock, keys.signing.key_id)
+    return Runtime(settings=settings, engine=engine, writer=writer, reader=reader, clock=clock,
+                   redis=redis, keys=keys, booking=booking, extras=overrides)

@@ -1,0 +1,341 @@
+"""Typed, frozen settings: config.yaml defaults, then ORS_* environment overrides.
+
+Every value is checked once, here; a bad one raises ConfigError whose message names the
+setting, so start-up can stop with one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+HOSPITAL_CODE = re.compile(r"^[A-Z0-9]+$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class BlockPolicy:
+    enabled: bool = True
+    count: int = 3
+    window_days: int = 90
+    block_days: int = 30
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    """The rules of one hospital (global defaults with its overrides applied)."""
+
+    horizon_days: int = 14
+    release_time: time = time(0, 0)
+    min_lead_minutes: int = 0
+    max_per_day: int = 2
+    max_per_department_day: int = 1
+    hold_minutes: int = 5
+    cancel_deadline_hours: float = 2
+    walkin_return_minutes: int = 60
+    remote_share: float = 0.5
+    checkin_before_minutes: int = 120
+    checkin_after_minutes: int = 30
+    real_name: bool = False
+    no_show_block: BlockPolicy = BlockPolicy()
+    cancel_block: BlockPolicy = BlockPolicy(count=5, window_days=30, block_days=7)
+
+
+@dataclass(frozen=True)
+class BookingSettings:
+    defaults: BookingRules = BookingRules()
+    hospitals: Mapping[str, BookingRules] = field(default_factory=dict)
+
+    def rules_for(self, hospital_code: str) -> BookingRules:
+        """Return the rules of one hospital: its overrides, else the defaults."""
+        return self.hospitals.get(hospital_code, self.defaults)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    secret_key: str = ""
+    at_api_key: str = ""
+    at_webhook_token: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    voucher_key: str = ""
+    id_hash_key: str = ""
+
+    def __repr__(self) -> str:  # never print secrets, even in a traceback
+        return "Secrets(<hidden>)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    public_base_url: str = "http://127.0.0.1:5000"
+    default_region: str = "KE"
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en", "sw")
+    data_dir: Path = Path("var")
+    log_level: str = "INFO"
+    database_url: str = ""
+    redis_url: str = ""
+    booking: BookingSettings = BookingSettings()
+    ussd_service_code: str = "*384*123#"
+    ussd_session_ttl: int = 300
+    ivr_number: str = ""
+    at_username: str = "sandbox"
+    at_sender_id: str = ""
+    sms_provider: str = "console"
+    providers_by_prefix: Mapping[str, str] = field(default_factory=dict)
+    reminders_hours: tuple[float, ...] = (24, 3)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(7, 0)
+    kiosk_failed_code_limit: str = "30 per minute"
+    voucher_verify_keys: tuple[str, ...] = ()
+    secrets: Secrets = Secrets()
+
+    @property
+    def embedded(self) -> bool:
+        """True in the embedded demo mode: no database URL, so SQLite in data_dir."""
+        return not self.database_url
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ors.sqlite3').resolve()}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+ENV_SECRETS = {
+    "ORS_SECRET_KEY": "secret_key",
+    "ORS_AT_API_KEY": "at_api_key",
+    "ORS_AT_WEBHOOK_TOKEN": "at_webhook_token",
+    "ORS_TWILIO_ACCOUNT_SID": "twilio_account_sid",
+    "ORS_TWILIO_AUTH_TOKEN": "twilio_auth_token",
+    "ORS_TWILIO_FROM": "twilio_from",
+    "ORS_VOUCHER_KEY": "voucher_key",
+    "ORS_ID_HASH_KEY": "id_hash_key",
+}
+PROVIDERS = ("console", "africastalking", "twilio")
+
+
+def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
+    """Read config.yaml (or ORS_CONFIG / path), apply ORS_* overrides, validate everything."""
+    env = os.environ if env is None else env
+    source = Path(path or env.get("ORS_CONFIG") or REPO_CONFIG)
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"ORS_CONFIG: file not found: {source}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"ORS_CONFIG: {source} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"ORS_CONFIG: {source} must hold a mapping at the top level")
+    return parse_settings(raw, env, base_dir=source.resolve().parent)
+
+
+def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path) -> Settings:
+    r = _Reader(raw)
+    data_dir = Path(r.str("app.data_dir", "var"))
+    settings = Settings(
+        public_base_url=env.get("ORS_PUBLIC_BASE_URL") or r.url("app.public_base_url"),
+        default_region=r.str("app.default_region", "KE").upper(),
+        default_language=r.str("app.default_language", "en"),
+        languages=tuple(r.list("app.languages", ["en", "sw"])),
+        data_dir=data_dir if data_dir.is_absolute() else base_dir / data_dir,
+        log_level=r.choice("app.log_level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        database_url=env.get("ORS_DATABASE_URL") or r.str("database.url", ""),
+        redis_url=env.get("ORS_REDIS_URL") or r.str("redis.url", ""),
+        booking=_booking(r),
+        ussd_service_code=r.str("channels.ussd.service_code", "*384*123#"),
+        ussd_session_ttl=r.int("channels.ussd.session_ttl_seconds", 300, minimum=30),
+        ivr_number=r.str("channels.ivr.number", ""),
+        at_username=env.get("ORS_AT_USERNAME") or r.str("channels.africastalking.username", ""),
+        at_sender_id=r.str("channels.africastalking.sender_id", ""),
+        sms_provider=r.choice("messaging.provider", PROVIDERS, "console"),
+        providers_by_prefix=_prefix_providers(r),
+        reminders_hours=tuple(r.number(f"messaging.reminders_hours[{i}]", 0, value=v)
+                              for i, v in enumerate(r.list("messaging.reminders_hours", [24, 3]))),
+        quiet_start=r.time("messaging.quiet_hours.start", "21:00"),
+        quiet_end=r.time("messaging.quiet_hours.end", "07:00"),
+        kiosk_failed_code_limit=r.str("kiosk.failed_code_limit", "30 per minute"),
+        voucher_verify_keys=tuple(str(k) for k in r.list("vouchers.verify_keys", [])),
+        secrets=Secrets(**{attr: env.get(name, "") for name, attr in ENV_SECRETS.items()}),
+    )
+    _check_urls(settings)
+    if settings.default_language not in settings.languages:
+        raise ConfigError(f"app.default_language: {settings.default_language!r} is not in app.languages")
+    return settings
+
+
+def _check_urls(settings: Settings) -> None:
+    db = settings.database_url
+    if db and not db.startswith(("postgresql", "sqlite")):
+        raise ConfigError(f"ORS_DATABASE_URL: expected postgresql+psycopg://… or sqlite://…, got {db.split(':')[0]}:…")
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("ORS_REDIS_URL: expected redis://host:port/db")
+
+
+def _booking(r: _Reader) -> BookingSettings:
+    defaults = _rules(r, "booking.defaults", BookingRules())
+    hospitals: dict[str, BookingRules] = {}
+    for code in r.mapping("booking.hospitals"):
+        if not HOSPITAL_CODE.match(str(code)):
+            raise ConfigError(f"booking.hospitals.{code}: hospital codes are upper-case letters and digits")
+        hospitals[str(code)] = _rules(r, f"booking.hospitals.{code}", defaults)
+    return BookingSettings(defaults=defaults, hospitals=hospitals)
+
+
+def _rules(r: _Reader, prefix: str, base: BookingRules) -> BookingRules:
+    known = {f.name for f in fields(BookingRules)}
+    for key in r.mapping(prefix):
+        if key not in known:
+            raise ConfigError(f"{prefix}.{key}: unknown rule (known: {', '.join(sorted(known))})")
+    p = prefix
+    return BookingRules(
+        horizon_days=r.int(f"{p}.horizon_days", base.horizon_days, minimum=0),
+        release_time=r.time(f"{p}.release_time", base.release_time.strftime("%H:%M")),
+        min_lead_minutes=r.int(f"{p}.min_lead_minutes", base.min_lead_minutes, minimum=0),
+        max_per_day=r.int(f"{p}.max_per_day", base.max_per_day, minimum=1),
+        max_per_department_day=r.int(f"{p}.max_per_department_day", base.max_per_department_day, minimum=1),
+        hold_minutes=r.int(f"{p}.hold_minutes", base.hold_minutes, minimum=1),
+        cancel_deadline_hours=r.number(f"{p}.cancel_deadline_hours", base.cancel_deadline_hours),
+        walkin_return_minutes=r.int(f"{p}.walkin_return_minutes", base.walkin_return_minutes, minimum=0),
+        remote_share=r.share(f"{p}.remote_share", base.remote_share),
+        checkin_before_minutes=r.int(f"{p}.checkin_before_minutes", base.checkin_before_minutes, minimum=0),
+        checkin_after_minutes=r.int(f"{p}.checkin_after_minutes", base.checkin_after_minutes, minimum=0),
+        real_name=r.bool(f"{p}.real_name", base.real_name),
+        no_show_block=_block(r, f"{p}.no_show_block", base.no_show_block),
+        cancel_block=_block(r, f"{p}.cancel_block", base.cancel_block),
+    )
+
+
+def _block(r: _Reader, p: str, base: BlockPolicy) -> BlockPolicy:
+    return BlockPolicy(
+        enabled=r.bool(f"{p}.enabled", base.enabled),
+        count=r.int(f"{p}.count", base.count, minimum=1),
+        window_days=r.int(f"{p}.window_days", base.window_days, minimum=1),
+        block_days=r.int(f"{p}.block_days", base.block_days, minimum=0),
+    )
+
+
+def _prefix_providers(r: _Reader) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for prefix, provider in r.mapping("messaging.providers_by_prefix").items():
+        name = f"messaging.providers_by_prefix.{prefix}"
+        if not re.fullmatch(r"\+\d{1,4}", str(prefix)):
+            raise ConfigError(f"{name}: expected a calling code such as +254")
+        if provider not in PROVIDERS:
+            raise ConfigError(f"{name}: expected one of {', '.join(PROVIDERS)}, got {provider!r}")
+        out[str(prefix)] = str(provider)
+    return out
+
+
+_MISSING = object()
+
+
+class _Reader:
+    """Typed access to the raw YAML by dotted path, raising ConfigError naming the path."""
+
+    def __init__(self, raw: Mapping[str, Any]):
+        self.raw = raw
+
+    def get(self, path: str) -> Any:
+        node: Any = self.raw
+        for part in path.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                return _MISSING
+            node = node[part]
+        return node
+
+    def _value(self, path: str, default: Any) -> Any:
+        value = self.get(path)
+        return default if value is _MISSING or value is None else value
+
+    def mapping(self, path: str) -> Mapping[str, Any]:
+        value = self._value(path, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{path}: expected a mapping")
+        return value
+
+    def str(self, path: str, default: str) -> str:
+        value = self._value(path, default)
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ConfigError(f"{path}: expected text, got {value!r}")
+        return str(value)
+
+    def url(self, path: str) -> str:
+        value = self.str(path, "")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ConfigError(f"{path}: expected an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    def list(self, path: str, default: list[Any]) -> list[Any]:
+        value = self._value(path, default)
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: expected a list")
+        return value
+
+    def choice(self, path: str, options: tuple[str, ...], default: str) -> str:
+        value = self.str(path, default)
+        if value not in options:
+            raise ConfigError(f"{path}: expected one of {', '.join(options)}, got {value!r}")
+        return value
+
+    def bool(self, path: str, default: bool) -> bool:
+        value = self._value(path, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: expected true or false, got {value!r}")
+        return value
+
+    def int(self, path: str, default: int, minimum: int | None = None) -> int:
+        value = self._value(path, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"{path}: expected a whole number, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{path}: must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, path: str, default: float, value: Any = _MISSING) -> float:
+        value = self._value(path, default) if value is _MISSING else value
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{path}: expected a number ≥ 0, got {value!r}")
+        return float(value)
+
+    def share(self, path: str, default: float) -> float:
+        value = self.number(path, default)
+        if value > 1:
+            raise ConfigError(f"{path}: expected a share between 0 and 1, got {value}")
+        return value
+
+    def time(self, path: str, default: str) -> time:
+        value = self.str(path, default)
+        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
+        if not match:
+            raise ConfigError(f"{path}: expected a time HH:MM, got {value!r}")
+        return time(int(match[1]), int(match[2]))
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse a production start that lacks what production needs (one line, naming it)."""
+    if not settings.database_url.startswith("postgresql"):
+        raise ConfigError("ORS_DATABASE_URL: production needs PostgreSQL (postgresql+psycopg://…)")
+    if not settings.redis_url:
+        raise ConfigError("ORS_REDIS_URL: production needs Redis (redis://host:6379/0)")
+    if not settings.secrets.at_webhook_token:
+        raise ConfigError("ORS_AT_WEBHOOK_TOKEN: production refuses to start without a webhook token")
+    if not settings.secrets.voucher_key:
+        raise ConfigError("ORS_VOUCHER_KEY: required in production (create one with `ors keys new`)")
+    if not settings.public_base_url.startswith("https://"):
+        raise ConfigError("ORS_PUBLIC_BASE_URL: production needs the public https:// address")
