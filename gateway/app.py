@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["ors"] = runtime
     instrument(app)
     app.register_blueprint(health.bp)
-    logging.getLogger(__name__).info("ORS Gateway ready (%s mode)",
-                                     "embedded" if settings.embedded else "production")
+    logging.getLogger(__name__).info(
+        "ORS Gateway ready (%s mode)", "embedded" if settings.embedded else "production"
+    )
     return app

@@ -38,7 +38,9 @@ def demo_kiosk_key(rt: Runtime) -> str:
     return key
 
 
-def start_background(rt: Runtime, stop: threading.Event, every_seconds: float = 30) -> threading.Thread:
+def start_background(
+    rt: Runtime, stop: threading.Event, every_seconds: float = 30
+) -> threading.Thread:
     """Run the periodic housekeeping in a thread of this process (the demo has no worker)."""
 
     def loop() -> None:

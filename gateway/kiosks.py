@@ -30,16 +30,30 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def add_kiosk(factory: sessionmaker[Session], hospital_code: str, name: str, now: datetime,
-              language: str = "en") -> str:
+def add_kiosk(
+    factory: sessionmaker[Session],
+    hospital_code: str,
+    name: str,
+    now: datetime,
+    language: str = "en",
+) -> str:
     """Register a kiosk and return its key; only the hash is kept."""
     key = secrets.token_urlsafe(32)
     with factory() as session:
-        hospital = session.scalars(select(Hospital).where(Hospital.code == hospital_code)).one_or_none()
+        hospital = session.scalars(
+            select(Hospital).where(Hospital.code == hospital_code)
+        ).one_or_none()
         if hospital is None:
             raise NotFound(what=f"hospital {hospital_code}")
-        session.add(Kiosk(hospital_id=hospital.id, name=name, key_hash=hash_key(key),
-                          language=language, created_at=now))
+        session.add(
+            Kiosk(
+                hospital_id=hospital.id,
+                name=name,
+                key_hash=hash_key(key),
+                language=language,
+                created_at=now,
+            )
+        )
         session.commit()
     return key
 
@@ -47,13 +61,15 @@ def add_kiosk(factory: sessionmaker[Session], hospital_code: str, name: str, now
 def identify(factory: sessionmaker[Session], key: str) -> KioskIdentity | None:
     """The kiosk whose key this is, or None."""
     with factory() as session:
-        row = session.execute(select(Kiosk, Hospital).join(Hospital)
-                              .where(Kiosk.key_hash == hash_key(key))).one_or_none()
+        row = session.execute(
+            select(Kiosk, Hospital).join(Hospital).where(Kiosk.key_hash == hash_key(key))
+        ).one_or_none()
         if row is None:
             return None
         kiosk, hospital = row
-        return KioskIdentity(kiosk.id, kiosk.name, hospital.code, hospital.name, hospital.timezone,
-                             kiosk.language)
+        return KioskIdentity(
+            kiosk.id, kiosk.name, hospital.code, hospital.name, hospital.timezone, kiosk.language
+        )
 
 
 def touch(factory: sessionmaker[Session], kiosk_id: int, now: datetime) -> None:

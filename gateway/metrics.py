@@ -16,8 +16,12 @@ from prometheus_client import (
 )
 
 REQUESTS = Counter("ors_http_requests_total", "HTTP requests", ["route", "method", "status"])
-LATENCY = Histogram("ors_http_request_seconds", "HTTP request latency", ["route"],
-                    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+LATENCY = Histogram(
+    "ors_http_request_seconds",
+    "HTTP request latency",
+    ["route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 
 
 def instrument(app: Flask) -> None:
@@ -31,7 +35,9 @@ def instrument(app: Flask) -> None:
     def _finish(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
         REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        LATENCY.labels(route).observe(time.perf_counter() - g.get("ors_started", time.perf_counter()))
+        LATENCY.labels(route).observe(
+            time.perf_counter() - g.get("ors_started", time.perf_counter())
+        )
         return response
 
 

@@ -48,5 +48,14 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     keys = overrides.pop("keys", None) or load_voucher_keys(settings)
     booking = BookingService(writer, reader, settings, clock, keys.signing.key_id)
-    return Runtime(settings=settings, engine=engine, writer=writer, reader=reader, clock=clock,
-                   redis=redis, keys=keys, booking=booking, extras=overrides)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        writer=writer,
+        reader=reader,
+        clock=clock,
+        redis=redis,
+        keys=keys,
+        booking=booking,
+        extras=overrides,
+    )

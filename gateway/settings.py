@@ -165,8 +165,10 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         at_sender_id=r.str("channels.africastalking.sender_id", ""),
         sms_provider=r.choice("messaging.provider", PROVIDERS, "console"),
         providers_by_prefix=_prefix_providers(r),
-        reminders_hours=tuple(r.number(f"messaging.reminders_hours[{i}]", 0, value=v)
-                              for i, v in enumerate(r.list("messaging.reminders_hours", [24, 3]))),
+        reminders_hours=tuple(
+            r.number(f"messaging.reminders_hours[{i}]", 0, value=v)
+            for i, v in enumerate(r.list("messaging.reminders_hours", [24, 3]))
+        ),
         quiet_start=r.time("messaging.quiet_hours.start", "21:00"),
         quiet_end=r.time("messaging.quiet_hours.end", "07:00"),
         kiosk_failed_code_limit=r.str("kiosk.failed_code_limit", "30 per minute"),
@@ -175,15 +177,21 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
     )
     _check_urls(settings)
     if settings.default_language not in settings.languages:
-        raise ConfigError(f"app.default_language: {settings.default_language!r} is not in app.languages")
+        raise ConfigError(
+            f"app.default_language: {settings.default_language!r} is not in app.languages"
+        )
     return settings
 
 
 def _check_urls(settings: Settings) -> None:
     db = settings.database_url
     if db and not db.startswith(("postgresql", "sqlite")):
-        raise ConfigError(f"ORS_DATABASE_URL: expected postgresql+psycopg://… or sqlite://…, got {db.split(':')[0]}:…")
-    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"ORS_DATABASE_URL: expected postgresql+psycopg://… or sqlite://…, got {db.split(':')[0]}:…"
+        )
+    if settings.redis_url and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
         raise ConfigError("ORS_REDIS_URL: expected redis://host:port/db")
 
 
@@ -192,7 +200,9 @@ def _booking(r: _Reader) -> BookingSettings:
     hospitals: dict[str, BookingRules] = {}
     for code in r.mapping("booking.hospitals"):
         if not HOSPITAL_CODE.match(str(code)):
-            raise ConfigError(f"booking.hospitals.{code}: hospital codes are upper-case letters and digits")
+            raise ConfigError(
+                f"booking.hospitals.{code}: hospital codes are upper-case letters and digits"
+            )
         hospitals[str(code)] = _rules(r, f"booking.hospitals.{code}", defaults)
     return BookingSettings(defaults=defaults, hospitals=hospitals)
 
@@ -208,13 +218,21 @@ def _rules(r: _Reader, prefix: str, base: BookingRules) -> BookingRules:
         release_time=r.time(f"{p}.release_time", base.release_time.strftime("%H:%M")),
         min_lead_minutes=r.int(f"{p}.min_lead_minutes", base.min_lead_minutes, minimum=0),
         max_per_day=r.int(f"{p}.max_per_day", base.max_per_day, minimum=1),
-        max_per_department_day=r.int(f"{p}.max_per_department_day", base.max_per_department_day, minimum=1),
+        max_per_department_day=r.int(
+            f"{p}.max_per_department_day", base.max_per_department_day, minimum=1
+        ),
         hold_minutes=r.int(f"{p}.hold_minutes", base.hold_minutes, minimum=1),
         cancel_deadline_hours=r.number(f"{p}.cancel_deadline_hours", base.cancel_deadline_hours),
-        walkin_return_minutes=r.int(f"{p}.walkin_return_minutes", base.walkin_return_minutes, minimum=0),
+        walkin_return_minutes=r.int(
+            f"{p}.walkin_return_minutes", base.walkin_return_minutes, minimum=0
+        ),
         remote_share=r.share(f"{p}.remote_share", base.remote_share),
-        checkin_before_minutes=r.int(f"{p}.checkin_before_minutes", base.checkin_before_minutes, minimum=0),
-        checkin_after_minutes=r.int(f"{p}.checkin_after_minutes", base.checkin_after_minutes, minimum=0),
+        checkin_before_minutes=r.int(
+            f"{p}.checkin_before_minutes", base.checkin_before_minutes, minimum=0
+        ),
+        checkin_after_minutes=r.int(
+            f"{p}.checkin_after_minutes", base.checkin_after_minutes, minimum=0
+        ),
         real_name=r.bool(f"{p}.real_name", base.real_name),
         no_show_block=_block(r, f"{p}.no_show_block", base.no_show_block),
         cancel_block=_block(r, f"{p}.cancel_block", base.cancel_block),
@@ -334,8 +352,12 @@ def check_production(settings: Settings) -> None:
     if not settings.redis_url:
         raise ConfigError("ORS_REDIS_URL: production needs Redis (redis://host:6379/0)")
     if not settings.secrets.at_webhook_token:
-        raise ConfigError("ORS_AT_WEBHOOK_TOKEN: production refuses to start without a webhook token")
+        raise ConfigError(
+            "ORS_AT_WEBHOOK_TOKEN: production refuses to start without a webhook token"
+        )
     if not settings.secrets.voucher_key:
-        raise ConfigError("ORS_VOUCHER_KEY: required in production (create one with `ors keys new`)")
+        raise ConfigError(
+            "ORS_VOUCHER_KEY: required in production (create one with `ors keys new`)"
+        )
     if not settings.public_base_url.startswith("https://"):
         raise ConfigError("ORS_PUBLIC_BASE_URL: production needs the public https:// address")

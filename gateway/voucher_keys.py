@@ -8,6 +8,7 @@ already sent.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,9 @@ def _signing_key(settings: Settings) -> SigningKey:
         except ValueError as exc:
             raise ConfigError(f"ORS_VOUCHER_KEY: {exc}") from None
     if not settings.embedded:
-        raise ConfigError("ORS_VOUCHER_KEY: required in production (create one with `ors keys new`)")
+        raise ConfigError(
+            "ORS_VOUCHER_KEY: required in production (create one with `ors keys new`)"
+        )
     return demo_key(settings.data_dir)
 
 
@@ -52,10 +55,9 @@ def demo_key(data_dir: Path) -> SigningKey:
     path = data_dir / DEMO_KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        try:
+        # Another process of the demo may have made it first: then use theirs.
+        with contextlib.suppress(FileExistsError):
             write_private_key(path, SigningKey.generate())
-        except FileExistsError:  # another process of the demo made it first
-            pass
     return load_signing_key(str(path))
 
 

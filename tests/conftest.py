@@ -34,10 +34,16 @@ TEST_CATALOG = DATA / "catalog.yaml"
 # Monday 23 November 2026, 06:00 in Nairobi: before the morning sessions open.
 MONDAY_0600 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
-hypothesis_settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True,
-                                     suppress_health_check=[HealthCheck.too_slow])
-hypothesis_settings.register_profile("dev", max_examples=150, deadline=None,
-                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 hypothesis_settings.load_profile("ci" if IN_CI else "dev")
 
 
@@ -83,11 +89,14 @@ def pg_engine() -> Iterator[Engine | None]:
 
 def _create_database(url: str) -> None:
     target = make_url(url)
-    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        target.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                              {"n": target.database}).first()
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+        ).first()
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
@@ -99,8 +108,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(backend: str, sqlite_template: Path, tmp_path: Path,
-           pg_engine: Engine | None) -> Iterator[Engine]:
+def engine(
+    backend: str, sqlite_template: Path, tmp_path: Path, pg_engine: Engine | None
+) -> Iterator[Engine]:
     if backend == "sqlite":
         path = tmp_path / "ors.sqlite3"
         shutil.copy(sqlite_template, path)
@@ -109,8 +119,10 @@ def engine(backend: str, sqlite_template: Path, tmp_path: Path,
         eng.dispose()
         return
     if pg_engine is None:
-        service_missing("PostgreSQL: set ORS_TEST_DATABASE_URL to a reachable server "
-                        f"({getattr(pytest, 'ors_pg_error', 'not set')})")
+        service_missing(
+            "PostgreSQL: set ORS_TEST_DATABASE_URL to a reachable server "
+            f"({getattr(pytest, 'ors_pg_error', 'not set')})"
+        )
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with pg_engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
@@ -155,8 +167,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def runtime(settings: Settings, engine: Engine, clock: FixedClock,
-            voucher_keys: VoucherKeys) -> Iterator[Runtime]:
+def runtime(
+    settings: Settings, engine: Engine, clock: FixedClock, voucher_keys: VoucherKeys
+) -> Iterator[Runtime]:
     rt = build_runtime(settings, engine=engine, clock=clock, keys=voucher_keys)
     yield rt
     if engine.dialect.name == "sqlite":

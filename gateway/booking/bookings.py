@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking import capacity, holds
 from gateway.booking.citizens import check_not_blocked, check_person_limits, lock_citizen
-from gateway.booking.errors import HoldExpired, NotActive, NotFound, NotOwner, SlotFull
+from gateway.booking.errors import NotActive, NotFound, NotOwner, SlotFull
 from gateway.booking.events import record
 from gateway.booking.models import Booking, Citizen, Department, Slot
 from gateway.booking.readside import next_free_times
@@ -28,7 +28,8 @@ def new_booking_ref() -> str:
 
 def load_slot(session: Session, slot_id: int) -> Slot:
     slot = session.scalars(
-        select(Slot).where(Slot.id == slot_id)
+        select(Slot)
+        .where(Slot.id == slot_id)
         .options(joinedload(Slot.department).joinedload(Department.hospital))
     ).one_or_none()
     if slot is None:
@@ -36,17 +37,32 @@ def load_slot(session: Session, slot_id: int) -> Slot:
     return slot
 
 
-def admit(session: Session, citizen: Citizen, slot: Slot, rules: BookingRules, now: datetime,
-          exclude_booking: int | None = None) -> None:
+def admit(
+    session: Session,
+    citizen: Citizen,
+    slot: Slot,
+    rules: BookingRules,
+    now: datetime,
+    exclude_booking: int | None = None,
+) -> None:
     """Raise the first rule that keeps `citizen` from booking `slot` at `now`."""
     check_not_blocked(citizen, now)
-    check_bookable(slot.starts_at, slot.day, ZoneInfo(slot.department.hospital.timezone), rules, now)
+    check_bookable(
+        slot.starts_at, slot.day, ZoneInfo(slot.department.hospital.timezone), rules, now
+    )
     check_person_limits(session, citizen, slot.day, slot.department_id, rules, exclude_booking)
 
 
-def book(session: Session, booking_settings: BookingSettings, phone: str, slot_id: int,
-         channel: str, idempotency_key: str | None, key_id: str, now: datetime,
-         ) -> tuple[Booking, bool]:
+def book(
+    session: Session,
+    booking_settings: BookingSettings,
+    phone: str,
+    slot_id: int,
+    channel: str,
+    idempotency_key: str | None,
+    key_id: str,
+    now: datetime,
+) -> tuple[Booking, bool]:
     """Book a place for the phone's holder; returns (booking, created).
 
     The phone's live hold on this slot becomes the booking's place; without one a place is
@@ -54,21 +70,44 @@ def book(session: Session, booking_settings: BookingSettings, phone: str, slot_i
     """
     citizen = lock_citizen(session, phone, now)
     if idempotency_key:  # looked up after the lock, so a parallel retry waits and finds it
-        earlier = session.scalars(select(Booking).where(Booking.idempotency_key == idempotency_key)).one_or_none()
+        earlier = session.scalars(
+            select(Booking).where(Booking.idempotency_key == idempotency_key)
+        ).one_or_none()
         if earlier is not None:
             return earlier, False
     slot = load_slot(session, slot_id)
     rules = booking_settings.rules_for(slot.department.hospital.code)
     admit(session, citizen, slot, rules, now)
     _take_place(session, phone, slot, now)
-    booking = Booking(ref=new_booking_ref(), citizen=citizen, slot=slot, department_id=slot.department_id,
-                      day=slot.day, status="confirmed", channel=channel, kind="booking", remote=True,
-                      idempotency_key=idempotency_key, created_at=now, confirmed_at=now)
+    booking = Booking(
+        ref=new_booking_ref(),
+        citizen=citizen,
+        slot=slot,
+        department_id=slot.department_id,
+        day=slot.day,
+        status="confirmed",
+        channel=channel,
+        kind="booking",
+        remote=True,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        confirmed_at=now,
+    )
     session.add(booking)
     voucher = issue_voucher(session, booking, key_id, now)
     session.flush()
-    record(session, "booking.confirmed", booking.ref, now, booking_id=booking.id, slot_id=slot.id,
-           citizen_id=citizen.id, phone=phone, channel=channel, voucher_id=voucher.id)
+    record(
+        session,
+        "booking.confirmed",
+        booking.ref,
+        now,
+        booking_id=booking.id,
+        slot_id=slot.id,
+        citizen_id=citizen.id,
+        phone=phone,
+        channel=channel,
+        voucher_id=voucher.id,
+    )
     return booking, True
 
 
@@ -78,16 +117,21 @@ def _take_place(session: Session, phone: str, slot: Slot, now: datetime) -> None
         if hold.expires_at > now:
             session.delete(hold)  # the held place becomes the booking's: the counter stays
             return
+        # Expired: its place goes back and is claimed afresh, if nobody else has it by now.
         holds.drop_hold(session, hold, now, "hold.expired")
-        if not capacity.claim(session, slot.id):
-            raise HoldExpired(next_times=next_free_times(session, slot, now))
-        return
     if not holds.claim_or_reclaim(session, slot.id, now):
         raise SlotFull(next_times=next_free_times(session, slot, now))
 
 
-def cancel(session: Session, booking_settings: BookingSettings, ref: str, by: str, reason: str,
-           now: datetime, phone: str | None = None) -> Booking:
+def cancel(
+    session: Session,
+    booking_settings: BookingSettings,
+    ref: str,
+    by: str,
+    reason: str,
+    now: datetime,
+    phone: str | None = None,
+) -> Booking:
     """Cancel a confirmed booking; citizens only from their phone and before the deadline."""
     booking = session.scalars(select(Booking).where(Booking.ref == ref)).one_or_none()
     if booking is None:
@@ -100,7 +144,9 @@ def cancel(session: Session, booking_settings: BookingSettings, ref: str, by: st
         raise NotActive(status=booking.status)
     slot = load_slot(session, booking.slot_id)
     if by == "citizen":
-        check_cancellable(slot.starts_at, booking_settings.rules_for(slot.department.hospital.code), now)
+        check_cancellable(
+            slot.starts_at, booking_settings.rules_for(slot.department.hospital.code), now
+        )
     booking.status, booking.cancelled_at = "cancelled", now
     booking.cancelled_by, booking.cancel_reason = by, reason[:200]
     voucher = live_voucher(booking)
@@ -108,6 +154,14 @@ def cancel(session: Session, booking_settings: BookingSettings, ref: str, by: st
         voucher.state, voucher.changed_at = "cancelled", now
     if booking.remote:
         capacity.give_back(session, slot.id)
-    record(session, "booking.cancelled", booking.ref, now, booking_id=booking.id, by=by,
-           reason=reason[:200], phone=booking.citizen.phone)
+    record(
+        session,
+        "booking.cancelled",
+        booking.ref,
+        now,
+        booking_id=booking.id,
+        by=by,
+        reason=reason[:200],
+        phone=booking.citizen.phone,
+    )
     return booking

@@ -121,8 +121,10 @@ class _Validator:
         if value is None:
             self.fail(f"{path}.code", "missing")
         elif not isinstance(value, str):
-            self.fail(f"{path}.code", f"must be text; quote it ({value!r} was read as "
-                                      f"{type(value).__name__})")
+            self.fail(
+                f"{path}.code",
+                f"must be text; quote it ({value!r} was read as {type(value).__name__})",
+            )
         elif not CODE.match(value):
             self.fail(f"{path}.code", f"{value!r}: use 1-16 upper-case letters and digits")
         else:
@@ -155,8 +157,10 @@ class _Validator:
         node = self.mapping(path, raw)
         if node is None:
             return None
-        hospitals = [self.hospital(f"{path}.hospitals[{i}]", h)
-                     for i, h in enumerate(self.items(path, node, "hospitals"))]
+        hospitals = [
+            self.hospital(f"{path}.hospitals[{i}]", h)
+            for i, h in enumerate(self.items(path, node, "hospitals"))
+        ]
         return CitySpec(self.code(path, node), self.name(path, node), [h for h in hospitals if h])
 
     def hospital(self, path: str, raw: Any) -> HospitalSpec | None:
@@ -168,8 +172,10 @@ class _Validator:
             ZoneInfo(str(tz))
         except (ZoneInfoNotFoundError, ValueError):
             self.fail(f"{path}.timezone", f"{tz!r} is not an IANA time zone (e.g. Africa/Nairobi)")
-        depts = [self.department(f"{path}.departments[{i}]", d)
-                 for i, d in enumerate(self.items(path, node, "departments"))]
+        depts = [
+            self.department(f"{path}.departments[{i}]", d)
+            for i, d in enumerate(self.items(path, node, "departments"))
+        ]
         depts = [d for d in depts if d]
         self.unique(f"{path}.departments", [d.code for d in depts])
         self.unique(f"{path}.doctors", [c for d in depts for c in d.doctors])
@@ -183,17 +189,27 @@ class _Validator:
         for i, d in enumerate(self.items(path, node, "doctors", required=False)):
             doc = self.mapping(f"{path}.doctors[{i}]", d)
             if doc is not None:
-                doctors[self.code(f"{path}.doctors[{i}]", doc)] = self.name(f"{path}.doctors[{i}]", doc)
-        schedules = [self.schedule(f"{path}.schedules[{i}]", s, doctors)
-                     for i, s in enumerate(self.items(path, node, "schedules", required=False))]
+                doctors[self.code(f"{path}.doctors[{i}]", doc)] = self.name(
+                    f"{path}.doctors[{i}]", doc
+                )
+        schedules = [
+            self.schedule(f"{path}.schedules[{i}]", s, doctors)
+            for i, s in enumerate(self.items(path, node, "schedules", required=False))
+        ]
         sensitive = node.get("sensitive", False)
         if not isinstance(sensitive, bool):
             self.fail(f"{path}.sensitive", "expected true or false")
         room = node.get("room")
         if room is not None and not isinstance(room, str):
             self.fail(f"{path}.room", "expected text")
-        return DepartmentSpec(self.code(path, node), self.name(path, node), room,
-                              bool(sensitive), doctors, [s for s in schedules if s])
+        return DepartmentSpec(
+            self.code(path, node),
+            self.name(path, node),
+            room,
+            bool(sensitive),
+            doctors,
+            [s for s in schedules if s],
+        )
 
     def schedule(self, path: str, raw: Any, doctors: dict[str, str]) -> ScheduleSpec | None:
         node = self.mapping(path, raw)
@@ -203,26 +219,39 @@ class _Validator:
         if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
             self.fail(f"{path}.days", f"expected a list of {', '.join(WEEKDAYS)}")
             days = []
-        start, end = self.minute(f"{path}.start", node.get("start")), self.minute(f"{path}.end", node.get("end"))
+        start, end = (
+            self.minute(f"{path}.start", node.get("start")),
+            self.minute(f"{path}.end", node.get("end")),
+        )
         if start is not None and end is not None and start >= end:
             self.fail(f"{path}.end", "must be after start")
         slot_minutes = self.positive(f"{path}.slot_minutes", node.get("slot_minutes"))
         places = self.positive(f"{path}.places", node.get("places"))
         share = node.get("remote_share")
-        if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)
-                                  or not 0 <= share <= 1):
+        if share is not None and (
+            isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1
+        ):
             self.fail(f"{path}.remote_share", "expected a number between 0 and 1")
         doctor = node.get("doctor")
         if doctor is not None and doctor not in doctors:
             self.fail(f"{path}.doctor", f"{doctor!r} is not a doctor of this department")
         if start is None or end is None or not slot_minutes or not places:
             return None
-        return ScheduleSpec(tuple(WEEKDAYS.index(d) for d in days), start, end, slot_minutes,
-                            places, None if share is None else float(share), doctor)
+        return ScheduleSpec(
+            tuple(WEEKDAYS.index(d) for d in days),
+            start,
+            end,
+            slot_minutes,
+            places,
+            None if share is None else float(share),
+            doctor,
+        )
 
     def minute(self, path: str, value: Any) -> int | None:
         if not isinstance(value, str) or not TIME.match(value):
-            self.fail(path, f"expected a quoted time \"HH:MM\" (24:00 allowed as an end), got {value!r}")
+            self.fail(
+                path, f'expected a quoted time "HH:MM" (24:00 allowed as an end), got {value!r}'
+            )
             return None
         hours, minutes = value.split(":")
         return int(hours) * 60 + int(minutes)
@@ -241,47 +270,72 @@ def load_catalog(session: Session, cities: list[CitySpec]) -> LoadReport:
         city = _upsert(session, City, {"code": city_spec.code}, city_spec.name, report)
         report.cities += 1
         for h in city_spec.hospitals:
-            hospital = _upsert(session, Hospital, {"code": h.code}, h.name, report,
-                               city=city, timezone=h.timezone)
+            hospital = _upsert(
+                session, Hospital, {"code": h.code}, h.name, report, city=city, timezone=h.timezone
+            )
             report.hospitals += 1
             for d in h.departments:
                 _load_department(session, hospital, d, report)
     return report
 
 
-def _load_department(session: Session, hospital: Hospital, spec: DepartmentSpec,
-                     report: LoadReport) -> None:
-    dept = _upsert(session, Department, {"hospital_id": hospital.id, "code": spec.code}, spec.name,
-                   report, room=spec.room, sensitive=spec.sensitive)
+def _load_department(
+    session: Session, hospital: Hospital, spec: DepartmentSpec, report: LoadReport
+) -> None:
+    dept = _upsert(
+        session,
+        Department,
+        {"hospital_id": hospital.id, "code": spec.code},
+        spec.name,
+        report,
+        room=spec.room,
+        sensitive=spec.sensitive,
+    )
     report.departments += 1
     doctor_ids: dict[str, int] = {}
     for code, name in spec.doctors.items():
-        doctor = _upsert(session, Doctor, {"hospital_id": hospital.id, "code": code}, name, report,
-                         department_id=dept.id)
+        doctor = _upsert(
+            session,
+            Doctor,
+            {"hospital_id": hospital.id, "code": code},
+            name,
+            report,
+            department_id=dept.id,
+        )
         doctor_ids[code] = doctor.id
         report.doctors += 1
     # Schedules have no codes of their own: the file's list is the department's whole set.
     session.execute(delete(Schedule).where(Schedule.department_id == dept.id))
     for s in spec.schedules:
         for weekday in s.weekdays:
-            session.add(Schedule(department_id=dept.id, weekday=weekday,
-                                 doctor_id=doctor_ids.get(s.doctor) if s.doctor else None,
-                                 start_minute=s.start_minute, end_minute=s.end_minute,
-                                 slot_minutes=s.slot_minutes, places=s.places,
-                                 remote_share=s.remote_share))
+            session.add(
+                Schedule(
+                    department_id=dept.id,
+                    weekday=weekday,
+                    doctor_id=doctor_ids.get(s.doctor) if s.doctor else None,
+                    start_minute=s.start_minute,
+                    end_minute=s.end_minute,
+                    slot_minutes=s.slot_minutes,
+                    places=s.places,
+                    remote_share=s.remote_share,
+                )
+            )
             report.schedules += 1
     session.flush()
 
 
-def _upsert(session: Session, model: Any, keys: dict[str, Any], name: str, report: LoadReport,
-            **values: Any) -> Any:
+def _upsert(
+    session: Session, model: Any, keys: dict[str, Any], name: str, report: LoadReport, **values: Any
+) -> Any:
     row = session.scalars(select(model).filter_by(**keys)).one_or_none()
     if row is None:
         row = model(**keys)
         session.add(row)
     gsm = to_gsm7(name)
     if gsm != name:
-        report.warnings.append(f"{model.__tablename__} {keys.get('code')}: {name!r} is sent as {gsm!r}")
+        report.warnings.append(
+            f"{model.__tablename__} {keys.get('code')}: {name!r} is sent as {gsm!r}"
+        )
     row.name, row.name_gsm = name, gsm
     for key, value in values.items():
         setattr(row, key, value)

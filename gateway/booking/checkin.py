@@ -38,8 +38,14 @@ class CheckInRefused(Exception):
 REFUSED_STATES = {"cancelled": "cancelled", "replaced": "replaced", "expired": "expired"}
 
 
-def check_in(session: Session, booking_rules: BookingSettings, tcode: str, hospital_code: str,
-             now: datetime, dry_run: bool = False) -> Ticket:
+def check_in(
+    session: Session,
+    booking_rules: BookingSettings,
+    tcode: str,
+    hospital_code: str,
+    now: datetime,
+    dry_run: bool = False,
+) -> Ticket:
     """Check the voucher in (or, with dry_run, only validate it) and return the ticket."""
     voucher = _voucher(session, tcode, lock=not dry_run)
     booking = voucher.booking
@@ -50,8 +56,9 @@ def check_in(session: Session, booking_rules: BookingSettings, tcode: str, hospi
     if hospital.code != hospital_code:
         raise CheckInRefused("wrong_hospital", hospital=hospital.name, starts_at=slot.starts_at)
     if booking.status == "checked_in" or voucher.state == "used":
-        raise CheckInRefused("already_checked_in", ticket=ticket_of(booking),
-                             checked_in_at=booking.checked_in_at)
+        raise CheckInRefused(
+            "already_checked_in", ticket=ticket_of(booking), checked_in_at=booking.checked_in_at
+        )
     if booking.status != "confirmed":
         raise CheckInRefused("cancelled" if booking.status == "cancelled" else "expired")
     _check_time(slot, booking_rules, hospital.code, ZoneInfo(hospital.timezone), now)
@@ -60,27 +67,43 @@ def check_in(session: Session, booking_rules: BookingSettings, tcode: str, hospi
     booking.queue_number = _next_queue_number(session, slot.department_id, slot.day)
     booking.status, booking.checked_in_at = "checked_in", now
     voucher.state, voucher.changed_at = "used", now
-    record(session, "booking.checked_in", booking.ref, now, booking_id=booking.id,
-           queue_number=booking.queue_number)
+    record(
+        session,
+        "booking.checked_in",
+        booking.ref,
+        now,
+        booking_id=booking.id,
+        queue_number=booking.queue_number,
+    )
     return ticket_of(booking)
 
 
 def _voucher(session: Session, tcode: str, lock: bool) -> Voucher:
-    query = (select(Voucher).where(Voucher.tcode == tcode)
-             .options(joinedload(Voucher.booking).joinedload(Booking.slot)
-                      .joinedload(Slot.department).joinedload(Department.hospital)))
+    query = (
+        select(Voucher)
+        .where(Voucher.tcode == tcode)
+        .options(
+            joinedload(Voucher.booking)
+            .joinedload(Booking.slot)
+            .joinedload(Slot.department)
+            .joinedload(Department.hospital)
+        )
+    )
     voucher = session.scalars(query).unique().one_or_none()
     if voucher is None:
         raise CheckInRefused("unknown_code")
     if lock:  # lock only the booking row: the joined rows are read-only here
-        session.execute(select(Booking.id).where(Booking.id == voucher.booking_id).with_for_update())
+        session.execute(
+            select(Booking.id).where(Booking.id == voucher.booking_id).with_for_update()
+        )
         session.refresh(voucher.booking)
         session.refresh(voucher)
     return voucher
 
 
-def _check_time(slot: Slot, booking_rules: BookingSettings, hospital_code: str, tz: ZoneInfo,
-                now: datetime) -> None:
+def _check_time(
+    slot: Slot, booking_rules: BookingSettings, hospital_code: str, tz: ZoneInfo, now: datetime
+) -> None:
     opens, closes = checkin_window(slot.starts_at, booking_rules.rules_for(hospital_code))
     if now.astimezone(tz).date() != slot.day:
         raise CheckInRefused("wrong_day", day=slot.day, starts_at=slot.starts_at)
@@ -93,9 +116,11 @@ def _check_time(slot: Slot, booking_rules: BookingSettings, hospital_code: str, 
 def _next_queue_number(session: Session, department_id: int, day: date) -> int:
     """Bump the department's counter for the day atomically and return the new number."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(QueueCounter)
-                    .values(department_id=department_id, day=day, last_number=0)
-                    .on_conflict_do_nothing())
+    session.execute(
+        dialect.insert(QueueCounter)
+        .values(department_id=department_id, day=day, last_number=0)
+        .on_conflict_do_nothing()
+    )
     return session.execute(
         update(QueueCounter)
         .where(QueueCounter.department_id == department_id, QueueCounter.day == day)
@@ -108,7 +133,12 @@ def ticket_of(booking: Booking) -> Ticket:
     slot = booking.slot
     dept = slot.department
     tz = ZoneInfo(dept.hospital.timezone)
-    return Ticket(queue_number=booking.queue_number, hospital=dept.hospital.name, department=dept.name,
-                  room=dept.room, doctor=slot.doctor.name if slot.doctor else None,
-                  starts_at=slot.starts_at.astimezone(tz),
-                  checked_in_at=booking.checked_in_at.astimezone(tz) if booking.checked_in_at else None)
+    return Ticket(
+        queue_number=booking.queue_number,
+        hospital=dept.hospital.name,
+        department=dept.name,
+        room=dept.room,
+        doctor=slot.doctor.name if slot.doctor else None,
+        starts_at=slot.starts_at.astimezone(tz),
+        checked_in_at=booking.checked_in_at.astimezone(tz) if booking.checked_in_at else None,
+    )

@@ -25,11 +25,11 @@ def lock_citizen(session: Session, phone: str, now: datetime) -> Citizen:
     session.execute(
         dialect.insert(Citizen)
         .values(phone=phone, created_at=now, reminders_opt_out=False)
-        .on_conflict_do_nothing(index_elements=["phone"],
-                                index_where=Citizen.guardian_id.is_(None))
+        .on_conflict_do_nothing(index_elements=["phone"], index_where=Citizen.guardian_id.is_(None))
     )
     return session.scalars(
-        select(Citizen).where(Citizen.phone == phone, Citizen.guardian_id.is_(None))
+        select(Citizen)
+        .where(Citizen.phone == phone, Citizen.guardian_id.is_(None))
         .with_for_update()
     ).one()
 
@@ -45,11 +45,20 @@ def check_not_blocked(citizen: Citizen, now: datetime) -> None:
         raise Blocked(until=citizen.blocked_until.date())
 
 
-def check_person_limits(session: Session, citizen: Citizen, day: date, department_id: int,
-                        rules: BookingRules, exclude_booking: int | None = None) -> None:
+def check_person_limits(
+    session: Session,
+    citizen: Citizen,
+    day: date,
+    department_id: int,
+    rules: BookingRules,
+    exclude_booking: int | None = None,
+) -> None:
     """Raise when one more booking on `day` would pass the per-day or per-department limit."""
-    base = select(func.count()).select_from(Booking).where(
-        Booking.citizen_id == citizen.id, Booking.day == day, Booking.status.in_(ACTIVE))
+    base = (
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.citizen_id == citizen.id, Booking.day == day, Booking.status.in_(ACTIVE))
+    )
     if exclude_booking is not None:
         base = base.where(Booking.id != exclude_booking)
     if session.scalar(base) >= rules.max_per_day:

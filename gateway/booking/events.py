@@ -26,7 +26,9 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
 EVENT_TYPES = frozenset().union(*EVENTS_BY_OPERATION.values())
 
 
-def record(session: Session, type_: str, subject_id: object, now: datetime, **payload: Any) -> Event:
+def record(
+    session: Session, type_: str, subject_id: object, now: datetime, **payload: Any
+) -> Event:
     """Add one outbox row to the caller's transaction."""
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type_!r}: add it to EVENTS_BY_OPERATION")

@@ -21,15 +21,35 @@ def find_hold(session: Session, phone: str, lock: bool = False) -> Hold | None:
     return session.scalars(query.with_for_update() if lock else query).one_or_none()
 
 
-def place_hold(session: Session, citizen_id: int, phone: str, session_key: str, slot: Slot,
-               minutes: int, now: datetime) -> Hold:
+def place_hold(
+    session: Session,
+    citizen_id: int,
+    phone: str,
+    session_key: str,
+    slot: Slot,
+    minutes: int,
+    now: datetime,
+) -> Hold:
     """Record a hold on a place already claimed for it."""
-    hold = Hold(slot_id=slot.id, phone=phone, citizen_id=citizen_id, session_key=session_key,
-                created_at=now, expires_at=now + timedelta(minutes=minutes))
+    hold = Hold(
+        slot_id=slot.id,
+        phone=phone,
+        citizen_id=citizen_id,
+        session_key=session_key,
+        created_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
     session.add(hold)
     session.flush()
-    record(session, "hold.placed", hold.id, now, slot_id=slot.id, phone=phone,
-           expires_at=hold.expires_at.isoformat())
+    record(
+        session,
+        "hold.placed",
+        hold.id,
+        now,
+        slot_id=slot.id,
+        phone=phone,
+        expires_at=hold.expires_at.isoformat(),
+    )
     return hold
 
 
@@ -43,7 +63,12 @@ def drop_hold(session: Session, hold: Hold, now: datetime, event: str | None) ->
 
 def release_expired(session: Session, now: datetime, slot_id: int | None = None) -> int:
     """Release every expired hold (of one slot, or all); returns how many."""
-    query = select(Hold).where(Hold.expires_at <= now).order_by(Hold.id).with_for_update(skip_locked=True)
+    query = (
+        select(Hold)
+        .where(Hold.expires_at <= now)
+        .order_by(Hold.id)
+        .with_for_update(skip_locked=True)
+    )
     if slot_id is not None:
         query = query.where(Hold.slot_id == slot_id)
     expired = list(session.scalars(query))

@@ -158,9 +158,13 @@ class Citizen(Base):
 
     __tablename__ = "citizens"
     __table_args__ = (
-        Index("uq_citizens_holder_phone", "phone", unique=True,
-              sqlite_where=text("guardian_id IS NULL"),
-              postgresql_where=text("guardian_id IS NULL")),
+        Index(
+            "uq_citizens_holder_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("guardian_id IS NULL"),
+            postgresql_where=text("guardian_id IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), index=True)
@@ -203,8 +207,7 @@ class Booking(Base):
     queue_number: Mapped[int | None] = mapped_column(Integer)
     citizen: Mapped[Citizen] = relationship()
     slot: Mapped[Slot] = relationship()
-    vouchers: Mapped[list[Voucher]] = relationship(back_populates="booking",
-                                                   order_by="Voucher.id")
+    vouchers: Mapped[list[Voucher]] = relationship(back_populates="booking", order_by="Voucher.id")
 
 
 class Voucher(Base):

@@ -24,8 +24,9 @@ def last_open_day(now: datetime, tz: ZoneInfo, rules: BookingRules) -> date:
     return local.date() + timedelta(days=rules.horizon_days - (0 if released_today else 1))
 
 
-def check_bookable(starts_at: datetime, day: date, tz: ZoneInfo, rules: BookingRules,
-                   now: datetime) -> None:
+def check_bookable(
+    starts_at: datetime, day: date, tz: ZoneInfo, rules: BookingRules, now: datetime
+) -> None:
     """Raise unless a slot starting at `starts_at` (local day `day`) may be booked at `now`."""
     if now >= starts_at - timedelta(minutes=rules.min_lead_minutes):
         raise SlotStarted()
@@ -46,5 +47,7 @@ def check_cancellable(starts_at: datetime, rules: BookingRules, now: datetime) -
 
 def checkin_window(starts_at: datetime, rules: BookingRules) -> tuple[datetime, datetime]:
     """First and last instant a citizen may check in for a slot starting at `starts_at`."""
-    return (starts_at - timedelta(minutes=rules.checkin_before_minutes),
-            starts_at + timedelta(minutes=rules.checkin_after_minutes))
+    return (
+        starts_at - timedelta(minutes=rules.checkin_before_minutes),
+        starts_at + timedelta(minutes=rules.checkin_after_minutes),
+    )

@@ -51,8 +51,14 @@ class Confirmation:
 
 
 class BookingService:
-    def __init__(self, writer: sessionmaker[Session], reader: sessionmaker[Session],
-                 settings: Settings, clock: Clock, key_id: str):
+    def __init__(
+        self,
+        writer: sessionmaker[Session],
+        reader: sessionmaker[Session],
+        settings: Settings,
+        clock: Clock,
+        key_id: str,
+    ):
         self.writer, self.reader = writer, reader
         self.settings, self.clock, self.key_id = settings, clock, key_id
         self.rules = settings.booking
@@ -119,11 +125,15 @@ class BookingService:
                 uow.commit()
                 return info
             if old is not None:
-                holds.drop_hold(s, old, now, "hold.expired" if old.expires_at <= now else "hold.released")
+                holds.drop_hold(
+                    s, old, now, "hold.expired" if old.expires_at <= now else "hold.released"
+                )
                 s.flush()
             if not holds.claim_or_reclaim(s, slot_id, now):
                 raise SlotFull(next_times=readside.next_free_times(s, slot, now))
-            hold = holds.place_hold(s, citizen.id, phone, session_key, slot, rules.hold_minutes, now)
+            hold = holds.place_hold(
+                s, citizen.id, phone, session_key, slot, rules.hold_minutes, now
+            )
             info = _hold_info(hold, slot)
             uow.commit()
         return info
@@ -147,13 +157,15 @@ class BookingService:
             uow.commit()
         return True
 
-    def book(self, phone: str, slot_id: int, channel: str,
-             idempotency_key: str | None = None) -> Confirmation:
+    def book(
+        self, phone: str, slot_id: int, channel: str, idempotency_key: str | None = None
+    ) -> Confirmation:
         """Book the slot (through the phone's hold when it has one) and issue the voucher."""
         phone, now = self.phone(phone), self.clock.now()
         with UnitOfWork(self.writer) as uow:
-            booking, created = bookings.book(uow.session, self.rules, phone, slot_id, channel,
-                                             idempotency_key, self.key_id, now)
+            booking, created = bookings.book(
+                uow.session, self.rules, phone, slot_id, channel, idempotency_key, self.key_id, now
+            )
             confirmation = _confirmation(booking, created)
             uow.commit()
         return confirmation
@@ -171,8 +183,9 @@ class BookingService:
     def check_in(self, tcode: str, hospital_code: str, dry_run: bool = False) -> checkin.Ticket:
         """Check in (or only validate) a T-code at a hospital; raises CheckInRefused."""
         with UnitOfWork(self.writer) as uow:
-            ticket = checkin.check_in(uow.session, self.rules, tcode, hospital_code,
-                                      self.clock.now(), dry_run)
+            ticket = checkin.check_in(
+                uow.session, self.rules, tcode, hospital_code, self.clock.now(), dry_run
+            )
             if not dry_run:
                 uow.commit()
         return ticket
@@ -185,9 +198,20 @@ class BookingService:
 
     def booking(self, ref: str) -> Confirmation:
         with self.reader() as s:
-            found = s.scalars(select(Booking).where(Booking.ref == ref).options(
-                joinedload(Booking.slot).joinedload(Slot.department).joinedload(Department.hospital),
-                joinedload(Booking.vouchers))).unique().one_or_none()
+            found = (
+                s.scalars(
+                    select(Booking)
+                    .where(Booking.ref == ref)
+                    .options(
+                        joinedload(Booking.slot)
+                        .joinedload(Slot.department)
+                        .joinedload(Department.hospital),
+                        joinedload(Booking.vouchers),
+                    )
+                )
+                .unique()
+                .one_or_none()
+            )
             if found is None:
                 raise NotFound(what="booking")
             return _confirmation(found, False)
@@ -202,16 +226,28 @@ class BookingService:
 def _hold_info(hold: Hold, slot: Slot) -> HoldInfo:
     dept = slot.department
     tz = ZoneInfo(dept.hospital.timezone)
-    return HoldInfo(slot_id=slot.id, hospital=dept.hospital.name_gsm, department=dept.name_gsm,
-                    starts_at=slot.starts_at.astimezone(tz), expires_at=hold.expires_at)
+    return HoldInfo(
+        slot_id=slot.id,
+        hospital=dept.hospital.name_gsm,
+        department=dept.name_gsm,
+        starts_at=slot.starts_at.astimezone(tz),
+        expires_at=hold.expires_at,
+    )
 
 
 def _confirmation(booking: Booking, created: bool) -> Confirmation:
     dept = booking.slot.department
     hospital = dept.hospital
     voucher = live_voucher(booking) or booking.vouchers[-1]
-    return Confirmation(ref=booking.ref, created=created, tcode=voucher.tcode, voucher_ref=voucher.ref,
-                        hospital_code=hospital.code, hospital=hospital.name_gsm, department=dept.name_gsm,
-                        sensitive=dept.sensitive,
-                        starts_at=booking.slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
-                        status=booking.status)
+    return Confirmation(
+        ref=booking.ref,
+        created=created,
+        tcode=voucher.tcode,
+        voucher_ref=voucher.ref,
+        hospital_code=hospital.code,
+        hospital=hospital.name_gsm,
+        department=dept.name_gsm,
+        sensitive=dept.sensitive,
+        starts_at=booking.slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
+        status=booking.status,
+    )

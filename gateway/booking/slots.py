@@ -53,8 +53,9 @@ def remote_places(places: int, share: float) -> int:
     return min(places, math.floor(places * share + 1e-9))
 
 
-def wanted_slots(schedules: list[Schedule], tz: ZoneInfo, first_day: date, days: int,
-                 default_share: float) -> dict[datetime, WantedSlot]:
+def wanted_slots(
+    schedules: list[Schedule], tz: ZoneInfo, first_day: date, days: int, default_share: float
+) -> dict[datetime, WantedSlot]:
     wanted: dict[datetime, WantedSlot] = {}
     for offset in range(days):
         day = first_day + timedelta(days=offset)
@@ -65,12 +66,20 @@ def wanted_slots(schedules: list[Schedule], tz: ZoneInfo, first_day: date, days:
                 if start is None:
                     continue
                 start_utc = start.astimezone(UTC)
-                wanted[start_utc] = WantedSlot(start_utc, start_utc + timedelta(minutes=s.slot_minutes),
-                                               day, s.places, remote_places(s.places, share), s.doctor_id)
+                wanted[start_utc] = WantedSlot(
+                    start_utc,
+                    start_utc + timedelta(minutes=s.slot_minutes),
+                    day,
+                    s.places,
+                    remote_places(s.places, share),
+                    s.doctor_id,
+                )
     return wanted
 
 
-def generate_slots(session: Session, booking: BookingSettings, now: datetime, days: int) -> GenerateReport:
+def generate_slots(
+    session: Session, booking: BookingSettings, now: datetime, days: int
+) -> GenerateReport:
     """Create or update the slots of the next `days` local days for every department."""
     report = GenerateReport()
     departments = session.execute(select(Department, Hospital).join(Hospital)).all()
@@ -79,31 +88,60 @@ def generate_slots(session: Session, booking: BookingSettings, now: datetime, da
     return report
 
 
-def _generate_for(session: Session, dept: Department, hospital: Hospital, booking: BookingSettings,
-                  now: datetime, days: int, report: GenerateReport) -> None:
+def _generate_for(
+    session: Session,
+    dept: Department,
+    hospital: Hospital,
+    booking: BookingSettings,
+    now: datetime,
+    days: int,
+    report: GenerateReport,
+) -> None:
     rules = booking.rules_for(hospital.code)
     tz = ZoneInfo(hospital.timezone)
     schedules = list(session.scalars(select(Schedule).where(Schedule.department_id == dept.id)))
     # Slots about to start keep what the walk-in return (or staff) set; only later ones change.
     frozen_until = now + timedelta(minutes=rules.walkin_return_minutes)
     first_day = now.astimezone(tz).date()
-    wanted = {start: w for start, w in wanted_slots(schedules, tz, first_day, days, rules.remote_share).items()
-              if start > now}
+    wanted = {
+        start: w
+        for start, w in wanted_slots(schedules, tz, first_day, days, rules.remote_share).items()
+        if start > now
+    }
     horizon_end = datetime.combine(first_day + timedelta(days=days), datetime.min.time(), tz)
-    existing = {s.starts_at: s for s in session.scalars(
-        select(Slot).where(Slot.department_id == dept.id, Slot.starts_at > now,
-                           Slot.starts_at < horizon_end.astimezone(UTC)))}
+    existing = {
+        s.starts_at: s
+        for s in session.scalars(
+            select(Slot).where(
+                Slot.department_id == dept.id,
+                Slot.starts_at > now,
+                Slot.starts_at < horizon_end.astimezone(UTC),
+            )
+        )
+    }
     for start, w in wanted.items():
         slot = existing.get(start)
         if slot is None:
-            session.add(Slot(department_id=dept.id, doctor_id=w.doctor_id, day=w.day, starts_at=start,
-                             ends_at=w.ends_at, capacity=w.capacity, remote_capacity=w.remote_capacity,
-                             remote_taken=0))
+            session.add(
+                Slot(
+                    department_id=dept.id,
+                    doctor_id=w.doctor_id,
+                    day=w.day,
+                    starts_at=start,
+                    ends_at=w.ends_at,
+                    capacity=w.capacity,
+                    remote_capacity=w.remote_capacity,
+                    remote_taken=0,
+                )
+            )
             report.created += 1
         elif start > frozen_until and _update(slot, w):
             report.updated += 1
-    _remove_unwanted(session, [s for start, s in existing.items()
-                               if start not in wanted and start > frozen_until], report)
+    _remove_unwanted(
+        session,
+        [s for start, s in existing.items() if start not in wanted and start > frozen_until],
+        report,
+    )
     session.flush()
 
 

@@ -15,8 +15,12 @@ class UnitOfWork:
         self.session = self.session_factory()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         # Anything not committed explicitly is rolled back: a failed use case leaves nothing.
         self.session.rollback()
         self.session.close()

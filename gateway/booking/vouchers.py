@@ -28,8 +28,9 @@ def issue_voucher(session: Session, booking: Booking, key_id: str, now: datetime
             break
     else:  # 20 collisions in a space of 10**9 codes means something else is wrong
         raise RuntimeError("could not find a free T-code")
-    voucher = Voucher(booking=booking, tcode=code, ref=new_ref(), key_id=key_id, state="issued",
-                      created_at=now)
+    voucher = Voucher(
+        booking=booking, tcode=code, ref=new_ref(), key_id=key_id, state="issued", created_at=now
+    )
     session.add(voucher)
     return voucher
 

@@ -21,8 +21,12 @@ def keys() -> None:
 
 
 @keys.command("new", help="Create an Ed25519 signing key (PEM, mode 0600; never overwrites).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("voucher-key.pem"), show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("voucher-key.pem"),
+    show_default=True,
+)
 def keys_new(out: Path) -> None:
     key = SigningKey.generate()
     write_private_key(out, key)

@@ -24,6 +24,8 @@ def kiosk() -> None:
 def kiosk_add(hospital_code: str, name: str, language: str) -> None:
     rt = context.runtime()
     key = add_kiosk(rt.writer, hospital_code.upper(), name, rt.clock.now(), language)
-    click.echo(f"kiosk {name!r} registered at {hospital_code.upper()}; store this key now, "
-               "it is not shown again:")
+    click.echo(
+        f"kiosk {name!r} registered at {hospital_code.upper()}; store this key now, "
+        "it is not shown again:"
+    )
     click.echo(key)

@@ -27,7 +27,9 @@ def demo(port: int) -> None:
     from gateway.demo import prepare, start_background
 
     base = f"http://127.0.0.1:{port}"
-    settings = context.settings().with_overrides(database_url="", redis_url="", public_base_url=base)
+    settings = context.settings().with_overrides(
+        database_url="", redis_url="", public_base_url=base
+    )
     rt = context.runtime(settings)
     kiosk_key = prepare(rt)
     app = create_app(runtime=rt)
@@ -107,4 +109,6 @@ def worker(queues: tuple[str, ...]) -> None:
     if not settings.redis_url:
         raise click.ClickException("ORS_REDIS_URL: the worker needs Redis (redis://host:6379/0)")
     rt = context.runtime(settings)
-    Worker([Queue(q, connection=rt.redis) for q in queues], connection=rt.redis).work(with_scheduler=True)
+    Worker([Queue(q, connection=rt.redis) for q in queues], connection=rt.redis).work(
+        with_scheduler=True
+    )

@@ -37,9 +37,11 @@ def catalog_load(file: str | None, demo: bool) -> None:
     report = rt.booking.load_catalog(DEMO_CATALOG if demo else file)  # type: ignore[arg-type]
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"loaded {report.cities} cities, {report.hospitals} hospitals, "
-               f"{report.departments} departments, {report.doctors} doctors, "
-               f"{report.schedules} weekly sessions")
+    click.echo(
+        f"loaded {report.cities} cities, {report.hospitals} hospitals, "
+        f"{report.departments} departments, {report.doctors} doctors, "
+        f"{report.schedules} weekly sessions"
+    )
 
 
 @click.group(help="Appointment slots.")
@@ -51,4 +53,6 @@ def slots() -> None:
 @click.option("--days", type=click.IntRange(1, 366), default=15, show_default=True)
 def slots_generate(days: int) -> None:
     report = context.runtime().booking.generate_slots(days)
-    click.echo(f"slots: {report.created} created, {report.updated} updated, {report.removed} removed")
+    click.echo(
+        f"slots: {report.created} created, {report.updated} updated, {report.removed} removed"
+    )

@@ -1,0 +1,68 @@
+"""Helpers for booking-core tests: find slots by local time, count rows, read the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.booking.models import Booking, Department, Event, Hold, Hospital, Slot
+from gateway.runtime import Runtime
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])]
+)
+
+
+def slot_id(rt: Runtime, dept: str, local: datetime, hospital: str = "KNH") -> int:
+    """The id of the slot of `dept` starting at the Nairobi wall time `local`."""
+    with rt.reader() as s:
+        return s.scalars(
+            select(Slot.id)
+            .join(Department)
+            .join(Hospital)
+            .where(
+                Hospital.code == hospital,
+                Department.code == dept,
+                Slot.starts_at == local.replace(tzinfo=NAIROBI),
+            )
+        ).one()
+
+
+def slot_row(rt: Runtime, sid: int) -> Slot:
+    with rt.reader() as s:
+        return s.get(Slot, sid)
+
+
+def count_bookings(rt: Runtime, sid: int, status: str = "confirmed") -> int:
+    with rt.reader() as s:
+        return s.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.slot_id == sid, Booking.status == status)
+        )
+
+
+def count_holds(rt: Runtime, sid: int) -> int:
+    with rt.reader() as s:
+        return s.scalar(select(func.count()).select_from(Hold).where(Hold.slot_id == sid))
+
+
+def events(rt: Runtime, after_id: int = 0) -> list[Event]:
+    with rt.reader() as s:
+        return list(s.scalars(select(Event).where(Event.id > after_id).order_by(Event.id)))
+
+
+def last_event_id(rt: Runtime) -> int:
+    with rt.reader() as s:
+        return s.scalar(select(func.coalesce(func.max(Event.id), 0)))
+
+
+def set_capacity(rt: Runtime, sid: int, capacity: int, remote: int) -> None:
+    with rt.writer() as s:
+        slot = s.get(Slot, sid)
+        slot.capacity, slot.remote_capacity = capacity, remote
+        s.commit()
