@@ -10,6 +10,7 @@ from gateway.logs import configure_logging
 from gateway.metrics import instrument
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings, load_settings
+from gateway.channels import africastalking, twilio
 from gateway.web import health
 
 
@@ -23,6 +24,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["ors"] = runtime
     instrument(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(africastalking.register_routes())
+    app.register_blueprint(twilio.register_routes())
     logging.getLogger(__name__).info(
         "ORS Gateway ready (%s mode)", "embedded" if settings.embedded else "production"
     )

@@ -1,0 +1,1 @@
+"""Provider adapters: one folder per provider, each thin (parse, call, render)."""

@@ -1,0 +1,1 @@
+"""Attach every Africa's Talking route module to the blueprint (imported for side effects)."""

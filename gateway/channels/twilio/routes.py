@@ -1,0 +1,1 @@
+"""Attach every Twilio route module to the blueprint (imported for side effects)."""
