@@ -6,12 +6,12 @@ import logging
 
 from flask import Flask
 
+from gateway.channels import africastalking, twilio
 from gateway.logs import configure_logging
 from gateway.metrics import instrument
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings, load_settings
-from gateway.channels import africastalking, twilio
-from gateway.web import health
+from gateway.web import health, vouchers
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["ors"] = runtime
     instrument(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(vouchers.bp)
     app.register_blueprint(africastalking.register_routes())
     app.register_blueprint(twilio.register_routes())
     logging.getLogger(__name__).info(

@@ -47,7 +47,7 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     if redis is None and settings.redis_url:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     keys = overrides.pop("keys", None) or load_voucher_keys(settings)
-    booking = BookingService(writer, reader, settings, clock, keys.signing.key_id)
+    booking = BookingService(writer, reader, settings, clock, keys.signing)
     return Runtime(
         settings=settings,
         engine=engine,

@@ -18,6 +18,7 @@ from gateway.booking.readside import next_free_times
 from gateway.booking.rules import check_bookable, check_cancellable
 from gateway.booking.vouchers import issue_voucher, live_voucher
 from gateway.settings import BookingRules, BookingSettings
+from tcode.keys import SigningKey
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a desk
 
@@ -60,7 +61,7 @@ def book(
     slot_id: int,
     channel: str,
     idempotency_key: str | None,
-    key_id: str,
+    key: SigningKey,
     now: datetime,
 ) -> tuple[Booking, bool]:
     """Book a place for the phone's holder; returns (booking, created).
@@ -94,7 +95,7 @@ def book(
         confirmed_at=now,
     )
     session.add(booking)
-    voucher = issue_voucher(session, booking, key_id, now)
+    voucher = issue_voucher(session, booking, key, now)
     session.flush()
     record(
         session,

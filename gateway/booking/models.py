@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
@@ -219,10 +220,20 @@ class Voucher(Base):
     tcode: Mapped[str] = mapped_column(String(10), unique=True)
     ref: Mapped[str] = mapped_column(String(16), unique=True)
     key_id: Mapped[str] = mapped_column(String(8))
+    # The signed QR payload (DESIGN §7), made once at issue so a key rotation never changes it.
+    payload: Mapped[str] = mapped_column(String(160))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     changed_at: Mapped[datetime | None]
     booking: Mapped[Booking] = relationship(back_populates="vouchers")
+
+
+class VoucherImage(Base):
+    """The voucher's QR as PNG, rendered once on first request and kept (never on a USSD hop)."""
+
+    __tablename__ = "voucher_images"
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), primary_key=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Hold(Base):

@@ -25,6 +25,7 @@ from gateway.booking.uow import UnitOfWork
 from gateway.booking.vouchers import live_voucher
 from gateway.clock import Clock
 from gateway.settings import Settings
+from tcode.keys import SigningKey
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,10 @@ class BookingService:
         reader: sessionmaker[Session],
         settings: Settings,
         clock: Clock,
-        key_id: str,
+        signing_key: SigningKey,
     ):
         self.writer, self.reader = writer, reader
-        self.settings, self.clock, self.key_id = settings, clock, key_id
+        self.settings, self.clock, self.signing_key = settings, clock, signing_key
         self.rules = settings.booking
 
     def phone(self, raw: str) -> str:
@@ -164,7 +165,14 @@ class BookingService:
         phone, now = self.phone(phone), self.clock.now()
         with UnitOfWork(self.writer) as uow:
             booking, created = bookings.book(
-                uow.session, self.rules, phone, slot_id, channel, idempotency_key, self.key_id, now
+                uow.session,
+                self.rules,
+                phone,
+                slot_id,
+                channel,
+                idempotency_key,
+                self.signing_key,
+                now,
             )
             confirmation = _confirmation(booking, created)
             uow.commit()

@@ -1,0 +1,82 @@
+"""The voucher page and its QR: statuses, sensitive departments, caching headers, 404s."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pytest
+import zxingcpp
+from flask.testing import FlaskClient
+from PIL import Image
+
+from gateway.app import create_app
+from gateway.runtime import Runtime
+from tcode.payload import GenuineVoucher, parse
+from tests.booking.conftest import slot_id
+
+PHONE = "+254700000001"
+
+
+@pytest.fixture
+def client(catalog: Runtime) -> FlaskClient:
+    return create_app(runtime=catalog).test_client()
+
+
+def book(rt: Runtime, dept: str = "CARD", hour: int = 9) -> tuple[str, str]:
+    c = rt.booking.book(PHONE, slot_id(rt, dept, datetime(2026, 11, 23, hour, 0)), "ussd")
+    return c.ref, c.voucher_ref
+
+
+def test_page_shows_qr_tcode_and_appointment(client: FlaskClient, catalog: Runtime) -> None:
+    _, vref = book(catalog)
+    page = client.get(f"/v/{vref}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    tcode = catalog.booking.upcoming(PHONE)[0].tcode
+    assert f"{tcode[:3]} {tcode[3:6]} {tcode[6:]}" in html
+    assert (
+        "Kenyatta National Hospital" in html
+        and "Cardiology" in html
+        and "Mon 23 Nov 2026, 09:00" in html
+    )
+    assert f'src="/v/{vref}.png"' in html
+    assert "http://" not in html and "https://" not in html  # no external resources
+
+
+def test_png_decodes_to_a_genuine_voucher(client: FlaskClient, catalog: Runtime) -> None:
+    _, vref = book(catalog)
+    first = client.get(f"/v/{vref}.png")
+    assert first.status_code == 200 and first.mimetype == "image/png"
+    assert first.headers["Cache-Control"] == "no-store"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(first.data)))
+    result = parse(decoded[0].text, catalog.keys.keyring)
+    assert isinstance(result, GenuineVoucher)
+    assert (result.tcode, result.hospital, result.day.isoformat()) == (
+        catalog.booking.upcoming(PHONE)[0].tcode,
+        "KNH",
+        "2026-11-23",
+    )
+    assert client.get(f"/v/{vref}.png").data == first.data  # served from the cache
+
+
+def test_cancelled_voucher_says_so_and_shows_no_qr(client: FlaskClient, catalog: Runtime) -> None:
+    ref, vref = book(catalog)
+    catalog.booking.cancel(ref, by="citizen", phone=PHONE)
+    html = client.get(f"/v/{vref}").get_data(as_text=True)
+    assert "cancelled" in html and ".png" not in html
+    assert client.get(f"/v/{vref}.png").status_code == 404
+
+
+def test_sensitive_department_is_never_named(client: FlaskClient, catalog: Runtime) -> None:
+    _, vref = book(catalog, "CCC", 9)
+    html = client.get(f"/v/{vref}").get_data(as_text=True)
+    assert "HIV" not in html and "Comprehensive" not in html and "Appointment" in html
+
+
+@pytest.mark.parametrize("ref", ["AAAAAAAAAAA", "nope", "a" * 40, "..%2F..", "x.y"])
+def test_unknown_refs_are_404_and_reveal_nothing(client: FlaskClient, ref: str) -> None:
+    for url in (f"/v/{ref}", f"/v/{ref}.png"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert "Traceback" not in response.get_data(as_text=True)
