@@ -7,11 +7,13 @@ import logging
 from flask import Flask
 
 from gateway.channels import africastalking, twilio
+from gateway.kiosk_desk import BookingDesk
 from gateway.logs import configure_logging
 from gateway.metrics import instrument
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings, load_settings
 from gateway.web import health, vouchers
+from kiosk import api as kiosk_api
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -27,7 +29,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(vouchers.bp)
     app.register_blueprint(africastalking.register_routes())
     app.register_blueprint(twilio.register_routes())
+    _register_kiosk(app, runtime)
     logging.getLogger(__name__).info(
         "ORS Gateway ready (%s mode)", "embedded" if settings.embedded else "production"
     )
     return app
+
+
+def _register_kiosk(app: Flask, runtime: Runtime) -> None:
+    settings = runtime.settings
+    app.extensions[kiosk_api.EXTENSION] = BookingDesk(runtime)
+    storage = settings.redis_url or "memory://"
+    bp, limiter = kiosk_api.create_api(settings.kiosk_failed_code_limit, storage)
+    app.register_blueprint(bp)
+    limiter.init_app(app)

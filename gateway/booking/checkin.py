@@ -54,10 +54,15 @@ def check_in(
     if voucher.state in REFUSED_STATES:
         raise CheckInRefused(REFUSED_STATES[voucher.state])
     if hospital.code != hospital_code:
-        raise CheckInRefused("wrong_hospital", hospital=hospital.name, starts_at=slot.starts_at)
-    if booking.status == "checked_in" or voucher.state == "used":
         raise CheckInRefused(
-            "already_checked_in", ticket=ticket_of(booking), checked_in_at=booking.checked_in_at
+            "wrong_hospital",
+            hospital=hospital.name,
+            starts_at=slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
+        )
+    if booking.status == "checked_in" or voucher.state == "used":
+        ticket = ticket_of(booking)
+        raise CheckInRefused(
+            "already_checked_in", ticket=ticket, checked_in_at=ticket.checked_in_at
         )
     if booking.status != "confirmed":
         raise CheckInRefused("cancelled" if booking.status == "cancelled" else "expired")
@@ -105,12 +110,13 @@ def _check_time(
     slot: Slot, booking_rules: BookingSettings, hospital_code: str, tz: ZoneInfo, now: datetime
 ) -> None:
     opens, closes = checkin_window(slot.starts_at, booking_rules.rules_for(hospital_code))
+    starts_at = slot.starts_at.astimezone(tz)  # facts are hospital-local, ready to show
     if now.astimezone(tz).date() != slot.day:
-        raise CheckInRefused("wrong_day", day=slot.day, starts_at=slot.starts_at)
+        raise CheckInRefused("wrong_day", day=slot.day, starts_at=starts_at)
     if now < opens:
-        raise CheckInRefused("too_early", opens_at=opens, starts_at=slot.starts_at)
+        raise CheckInRefused("too_early", opens_at=opens.astimezone(tz), starts_at=starts_at)
     if now > closes:
-        raise CheckInRefused("too_late", starts_at=slot.starts_at)
+        raise CheckInRefused("too_late", starts_at=starts_at)
 
 
 def _next_queue_number(session: Session, department_id: int, day: date) -> int:
