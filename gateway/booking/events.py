@@ -22,6 +22,9 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     "cancel": frozenset({"booking.cancelled"}),
     "check_in": frozenset({"booking.checked_in"}),
     "release_expired_holds": frozenset({"hold.expired"}),
+    # Notices the channel adapters write through the same outbox (they never send directly).
+    "ussd_dropped": frozenset({"ussd.dropped"}),
+    "ivr_gave_up": frozenset({"ivr.gave_up"}),
 }
 EVENT_TYPES = frozenset().union(*EVENTS_BY_OPERATION.values())
 

@@ -11,14 +11,15 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from gateway.booking import bookings, checkin, holds, readside
 from gateway.booking.catalog import LoadReport, load_catalog, read_catalog
-from gateway.booking.citizens import check_not_blocked, lock_citizen
+from gateway.booking.citizens import check_not_blocked, find_citizen, lock_citizen
 from gateway.booking.errors import NotFound, SlotFull
-from gateway.booking.models import Booking, Department, Hold, Slot
+from gateway.booking.events import record
+from gateway.booking.models import Booking, Department, Event, Hold, Slot
 from gateway.booking.phones import to_e164
 from gateway.booking.slots import GenerateReport, generate_slots
 from gateway.booking.uow import UnitOfWork
@@ -30,7 +31,9 @@ from tcode.keys import SigningKey
 
 @dataclass(frozen=True)
 class HoldInfo:
+    id: int
     slot_id: int
+    department_id: int
     hospital: str
     department: str
     starts_at: datetime  # hospital-local
@@ -230,12 +233,67 @@ class BookingService:
             check_not_blocked(lock_citizen(uow.session, phone, now), now)
             uow.commit()
 
+    # --- citizens' preferences and channel notices ---------------------------------------------
+
+    def language(self, phone: str) -> str | None:
+        with self.reader() as s:
+            citizen = find_citizen(s, self.phone(phone))
+            return citizen.language if citizen else None
+
+    def set_language(self, phone: str, language: str) -> None:
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            lock_citizen(uow.session, phone, now).language = language
+            uow.commit()
+
+    def notice_dropped_session(self, phone: str, session_key: str) -> bool:
+        """Write one `ussd.dropped` for a dropped session that holds a live slot; once per hold."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            s = uow.session
+            hold = holds.find_hold(s, phone, lock=True)
+            if hold is None or hold.expires_at <= now:
+                return False
+            # Hold ids can be reused once deleted (SQLite), so the subject names its slot and start too.
+            subject = f"{hold.id}:{hold.slot_id}@{hold.created_at.isoformat()}"
+            already = s.scalar(
+                select(
+                    exists().where(Event.type == "ussd.dropped", Event.subject_id == subject)
+                )
+            )
+            if already:
+                return False
+            info = _hold_info(hold, bookings.load_slot(s, hold.slot_id))
+            record(
+                s,
+                "ussd.dropped",
+                subject,
+                now,
+                phone=phone,
+                session_key=session_key,
+                slot_id=info.slot_id,
+                hospital=info.hospital,
+                department=info.department,
+                starts_at=info.starts_at.isoformat(),
+                expires_at=hold.expires_at.isoformat(),
+            )
+            uow.commit()
+        return True
+
+    def notice(self, type_: str, subject: str, **payload: object) -> None:
+        """Write a channel's notice (e.g. `ivr.gave_up`) to the outbox."""
+        with UnitOfWork(self.writer) as uow:
+            record(uow.session, type_, subject, self.clock.now(), **payload)
+            uow.commit()
+
 
 def _hold_info(hold: Hold, slot: Slot) -> HoldInfo:
     dept = slot.department
     tz = ZoneInfo(dept.hospital.timezone)
     return HoldInfo(
+        id=hold.id,
         slot_id=slot.id,
+        department_id=slot.department_id,
         hospital=dept.hospital.name_gsm,
         department=dept.name_gsm,
         starts_at=slot.starts_at.astimezone(tz),

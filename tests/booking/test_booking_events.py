@@ -39,6 +39,9 @@ def test_every_operation_writes_only_its_declared_events(catalog: Runtime) -> No
     catalog.clock.advance(minutes=6)
     run("book", lambda: bk.book(A, card_830, "ussd"))  # its own expired hold: expired + confirmed
     run("hold", lambda: bk.hold(B, "s4", derm))
+    run("ussd_dropped", lambda: bk.notice_dropped_session(B, "s4"))
+    run("ussd_dropped", lambda: bk.notice_dropped_session(B, "s4"))  # once per hold
+    run("ivr_gave_up", lambda: bk.notice("ivr.gave_up", "call-1", phone=B))
     catalog.clock.advance(minutes=6)
     run("release_expired_holds", bk.release_expired_holds)
     confirmation = bk.book(B, derm, "ivr")
@@ -65,3 +68,23 @@ def test_unknown_event_types_are_refused(catalog: Runtime) -> None:
     assert "booking.confirmed" in EVENT_TYPES
     with catalog.writer() as s, pytest.raises(ValueError, match="unknown event type"):
         record(s, "booking.teleported", 1, catalog.clock.now())
+
+
+def test_dropped_session_notice_is_written_once_per_hold(catalog: Runtime) -> None:
+    sid = slot_id(catalog, "CARD", datetime(2026, 11, 23, 8, 0))
+    assert catalog.booking.notice_dropped_session(A, "s1") is False  # nothing held
+    catalog.booking.hold(A, "s1", sid)
+    before = last_event_id(catalog)
+    assert catalog.booking.notice_dropped_session(A, "s1") is True
+    assert catalog.booking.notice_dropped_session(A, "s1") is False
+    written = events(catalog, before)
+    assert [e.type for e in written] == ["ussd.dropped"]
+    assert written[0].payload["starts_at"] == "2026-11-23T08:00:00+03:00"
+    catalog.booking.hold(A, "s2", slot_id(catalog, "CARD", datetime(2026, 11, 23, 9, 0)))
+    assert catalog.booking.notice_dropped_session(A, "s2") is True  # a new hold: a new notice
+
+
+def test_language_is_remembered(catalog: Runtime) -> None:
+    assert catalog.booking.language(A) is None
+    catalog.booking.set_language(A, "sw")
+    assert catalog.booking.language(A) == "sw"
