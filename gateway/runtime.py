@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.booking.service import BookingService
 from gateway.clock import Clock, SystemClock
+from gateway.conversations import UssdStack, build_ussd
 from gateway.db import make_engine, session_factories
+from gateway.messaging.setup import Messaging, build_messaging
 from gateway.settings import Settings
 from gateway.voucher_keys import VoucherKeys, load_voucher_keys
 
@@ -30,6 +32,8 @@ class Runtime:
     redis: Redis | None
     keys: VoucherKeys
     booking: BookingService
+    ussd: UssdStack
+    messaging: Messaging
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -48,6 +52,8 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     keys = overrides.pop("keys", None) or load_voucher_keys(settings)
     booking = BookingService(writer, reader, settings, clock, keys.signing)
+    ussd = overrides.pop("ussd", None) or build_ussd(settings, booking, redis)
+    messaging = build_messaging(settings, redis, overrides)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -57,5 +63,7 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
         redis=redis,
         keys=keys,
         booking=booking,
+        ussd=ussd,
+        messaging=messaging,
         extras=overrides,
     )

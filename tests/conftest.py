@@ -69,10 +69,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine | None]:
-    url = os.environ.get("ORS_TEST_DATABASE_URL")
-    if not url:
+    base = os.environ.get("ORS_TEST_DATABASE_URL")
+    if not base:
         yield None
         return
+    # One database per test run, so parallel runs on one server never truncate each other's rows.
+    target = make_url(base)
+    url = target.set(database=f"{target.database}_{os.getpid()}").render_as_string(
+        hide_password=False
+    )
     try:
         _create_database(url)
         engine = make_engine(url, pool_size=60, max_overflow=20)
@@ -85,6 +90,22 @@ def pg_engine() -> Iterator[Engine | None]:
         return
     yield engine
     engine.dispose()
+    _drop_database(url)
+
+
+def _admin(url: str) -> Engine:
+    target = make_url(url)
+    return make_engine(
+        target.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+
+
+def _drop_database(url: str) -> None:
+    admin = _admin(url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _create_database(url: str) -> None:

@@ -1,1 +1,3 @@
 """Attach every Africa's Talking route module to the blueprint (imported for side effects)."""
+
+from gateway.channels.africastalking import dlr, ussd  # noqa: F401

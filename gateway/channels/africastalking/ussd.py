@@ -1,0 +1,88 @@
+"""Africa's Talking USSD: `POST /hooks/at/ussd` and the end-of-session `POST /hooks/at/ussd/events`.
+
+AT posts the whole input so far (`text` = "1*2*3"); the latest answer is the last piece. A
+retried POST (same sessionId and text) gets the same screen back and acts once. Once the
+token check has passed, every failure becomes a polite END in the caller's language, logged
+with a correlation id: AT must never see a non-200 or a body without CON/END.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Response, current_app, request
+
+from gateway.channels.africastalking import bp
+from gateway.conversations import UssdStack
+from menus import Session
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 2000  # far beyond any real session; longer is abuse, answered with an apology
+DROPPED = {"Incomplete", "Failed"}
+
+
+def _plain(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/plain")
+
+
+@bp.post("/ussd")
+def ussd() -> Response:
+    stack: UssdStack = current_app.extensions["ors"].ussd
+    form = request.form
+    session_id, phone, text = (
+        form.get("sessionId", ""),
+        form.get("phoneNumber", ""),
+        form.get("text", ""),
+    )
+    session: Session | None = None
+    try:
+        if not session_id or not phone or len(text) > MAX_TEXT:
+            raise ValueError("sessionId or phoneNumber missing, or text too long")
+        replay = stack.replays.get(session_id, text)
+        if replay is not None:
+            return _plain(replay)
+        session = stack.sessions.get(session_id)
+        body = _hop(stack, session_id, phone, text, session)
+        stack.replays.put(session_id, text, body)
+        return _plain(body)
+    except Exception:
+        correlation = uuid.uuid4().hex[:12]
+        log.exception("USSD hop failed (correlation %s)", correlation)
+        language = session.language if session else None
+        apology = stack.renderer.render(stack.engine.failure_reply(language))[0]
+        return _plain(f"END {apology} (ref {correlation[:6]})")
+
+
+def _hop(stack: UssdStack, session_id: str, phone: str, text: str, session: Session | None) -> str:
+    segments = text.split("*") if text else []
+    if session is None:
+        # A dial string may already carry input (*384*123*1#): start at the top regardless.
+        session = Session.new(session_id, phone)
+        session.inputs = len(segments)
+        reply = stack.engine.step(session, None)
+    elif len(segments) <= session.inputs:
+        reply = stack.engine.step(session, None)  # a stale retry: show the screen again
+    else:
+        reply = stack.engine.step(session, segments[-1])  # the engine counts the input
+    screen, end = stack.renderer.render(reply)
+    if end:
+        stack.sessions.delete(session_id)
+    else:
+        stack.sessions.put(session)
+    return ("END " if end else "CON ") + screen
+
+
+@bp.post("/ussd/events")
+def ussd_events() -> Response:
+    """End-of-session notice: a dropped session that holds a slot gets one dial-back notice."""
+    form = request.form
+    status, phone = form.get("status", ""), form.get("phoneNumber", "")
+    if status in DROPPED and phone:
+        try:
+            current_app.extensions["ors"].booking.notice_dropped_session(
+                phone, form.get("sessionId", "")
+            )
+        except Exception:  # AT does not retry usefully; log and acknowledge
+            log.exception("could not record a dropped USSD session")
+    return _plain("OK")

@@ -1,0 +1,109 @@
+"""The menus' BookingPort, implemented on the booking core.
+
+Translates ids (strings in the menus, integers in the core) and turns the core's BookingError
+into the menus' Refused with the facts the screens explain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TypeVar
+
+from gateway.booking.errors import BookingError
+from gateway.booking.service import BookingService, Confirmation, HoldInfo
+from menus.ports import REFUSAL_CODES, BookingView, Choice, HoldView, Refused, SlotChoice
+
+T = TypeVar("T")
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Re-raise the core's refusals as the menus' Refused (unknown codes as `unavailable`)."""
+    try:
+        yield
+    except BookingError as exc:
+        code = exc.code if exc.code in REFUSAL_CODES else "unavailable"
+        raise Refused(code, **exc.facts) from exc
+
+
+def _id(value: str) -> int:
+    if not value.isdigit():
+        raise Refused("not_found")
+    return int(value)
+
+
+class BookingMenusPort:
+    def __init__(self, booking: BookingService, channel: str):
+        self.booking, self.channel = booking, channel
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        with refusals():
+            return fn()
+
+    def cities(self) -> list[Choice]:
+        return [Choice(str(i.id), i.name) for i in self.booking.cities()]
+
+    def hospitals(self, city_id: str) -> list[Choice]:
+        return [Choice(str(i.id), i.name) for i in self.booking.hospitals(_id(city_id))]
+
+    def departments(self, hospital_id: str) -> list[Choice]:
+        return [Choice(str(i.id), i.name) for i in self.booking.departments(_id(hospital_id))]
+
+    def open_days(self, department_id: str) -> list[date]:
+        return self.booking.open_days(_id(department_id))
+
+    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]:
+        free = self.booking.free_slots(_id(department_id), day)
+        return [SlotChoice(str(s.id), s.starts_at, s.places_left) for s in free]
+
+    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
+        return _hold(self._call(lambda: self.booking.hold(phone, session_key, _id(slot_id))))
+
+    def current_hold(self, phone: str) -> HoldView | None:
+        held = self._call(lambda: self.booking.current_hold(phone))
+        return _hold(held) if held else None
+
+    def release_hold(self, phone: str) -> None:
+        self._call(lambda: self.booking.release_hold(phone))
+
+    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView:
+        return _view(
+            self._call(lambda: self.booking.book(phone, _id(slot_id), channel, idempotency_key))
+        )
+
+    def upcoming(self, phone: str) -> list[BookingView]:
+        listed = self._call(lambda: self.booking.upcoming(phone))
+        return [
+            BookingView(b.ref, b.tcode or "", b.hospital, b.department, b.starts_at, b.status)
+            for b in listed
+        ]
+
+    def cancel(self, phone: str, ref: str) -> BookingView:
+        return _view(
+            self._call(
+                lambda: self.booking.cancel(
+                    ref,
+                    by="citizen",
+                    reason=f"cancelled by the citizen ({self.channel})",
+                    phone=phone,
+                )
+            )
+        )
+
+    def language(self, phone: str) -> str | None:
+        return self._call(lambda: self.booking.language(phone))
+
+    def set_language(self, phone: str, lang: str) -> None:
+        self._call(lambda: self.booking.set_language(phone, lang))
+
+
+def _hold(h: HoldInfo) -> HoldView:
+    return HoldView(
+        str(h.slot_id), h.hospital, h.department, h.starts_at, h.expires_at, str(h.department_id)
+    )
+
+
+def _view(c: Confirmation) -> BookingView:
+    return BookingView(c.ref, c.tcode, c.hospital, c.department, c.starts_at, c.status)

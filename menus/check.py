@@ -1,0 +1,121 @@
+"""Render every screen of every flow in every language and list what breaks the USSD limits.
+
+Used by tests and by `ors menus check` with the longest names of the loaded catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from menus.catalogue import Catalogue
+from menus.context import EngineConfig
+from menus.engine import Engine
+from menus.ports import REFUSAL_CODES, Refused
+from menus.reply import Reply
+from menus.session import Session
+from menus.specimen import SpecimenPort, longest_moment
+from menus.ussd import UssdRenderer
+
+
+@dataclass(frozen=True)
+class Violation:
+    screen: str
+    language: str
+    page: int  # 0-based
+    length: int  # characters before any shortening
+    bad_chars: str
+
+    def __str__(self) -> str:
+        problem = f"{self.length} characters" if not self.bad_chars else f"{self.bad_chars!r}"
+        return f"{self.language} {self.screen} page {self.page + 1}: {problem}"
+
+
+@dataclass(frozen=True)
+class _Scenario:
+    port: dict[str, Any]  # SpecimenPort fields to change
+    typed: tuple[str, ...]  # what the caller types after dialling
+    refusal: str | None = None  # the code `port["refuse_at"]` raises
+
+
+_BOOK = ("1",) * 7  # main > city > hospital > department > day > slot > confirm
+_CANCEL = ("2", "1", "1", "1")  # my appointments > details > cancel? > yes
+_SCENARIOS = (
+    _Scenario({}, _BOOK),
+    _Scenario({}, ("x",)),
+    _Scenario({"with_hold": True}, ("1",)),
+    _Scenario({"with_hold": True}, ("2",)),
+    _Scenario({}, _CANCEL),
+    _Scenario({"with_bookings": False}, ("2",)),
+    _Scenario({}, ("3", "2")),
+    _Scenario({}, ("4",)),
+    _Scenario({"with_choices": False}, ("1",)),
+    _Scenario({"with_days": False}, _BOOK[:4]),
+    _Scenario({"with_slots": False}, _BOOK[:5]),
+    *(
+        _Scenario({"refuse_at": stage}, typed, code)
+        for code in REFUSAL_CODES
+        for stage, typed in (("hold", _BOOK[:6]), ("book", _BOOK), ("cancel", _CANCEL))
+    ),
+)
+
+
+def check_screens(
+    catalogues: Mapping[str, Catalogue],
+    *,
+    city: str,
+    hospital: str,
+    department: str,
+    shortcode: str,
+    renderer: UssdRenderer | None = None,
+) -> list[Violation]:
+    """Return every screen page that is too long or has characters outside GSM-7 basic."""
+    renderer = renderer or UssdRenderer()
+    found: dict[Violation, None] = {}  # ordered, without duplicates
+    for language, cat in catalogues.items():
+        config = EngineConfig(shortcode=shortcode, default_language=language)
+        for scenario in _SCENARIOS:
+            port = SpecimenPort(city, hospital, department, language, longest_moment(cat))
+            _prepare(port, scenario)
+            engine = Engine(port, catalogues, config, keypad=renderer)
+            for reply in _replies(engine, scenario.typed):
+                found.update(dict.fromkeys(_violations(reply, language, renderer)))
+    return list(found)
+
+
+def _prepare(port: SpecimenPort, scenario: _Scenario) -> None:
+    for name, value in scenario.port.items():
+        setattr(port, name, value)
+    if scenario.refusal is not None:
+        port.refusal = Refused(scenario.refusal, **_refusal_params(scenario.refusal, port))
+
+
+def _refusal_params(code: str, port: SpecimenPort) -> dict[str, Any]:
+    later = port.moment + timedelta(days=1)  # another day: the longest way to say "next free"
+    return {
+        "slot_full": {"next_times": [later]},
+        "outside_horizon": {"opens_at": later},
+        "limit_per_day": {"limit": 2},
+        "deadline_passed": {"deadline": port.moment},
+        "blocked": {"until": later.date()},
+    }.get(code, {})
+
+
+def _replies(engine: Engine, typed: tuple[str, ...]) -> Iterator[Reply]:
+    session = Session.new("check", "+000000000000")
+    yield engine.step(session, None)
+    for text in typed:
+        yield engine.step(session, text)
+
+
+def _violations(reply: Reply, language: str, renderer: UssdRenderer) -> Iterator[Violation]:
+    variants = [reply] if reply.end else [reply, replace(reply, error=True)]
+    for variant in variants:
+        for page in range(len(renderer.pages(variant))):
+            screen = renderer.layout(replace(variant, page=page))
+            if screen.natural_length > renderer.limit or screen.bad_chars:
+                yield Violation(
+                    reply.screen, language, page, screen.natural_length, screen.bad_chars
+                )

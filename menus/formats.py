@@ -1,0 +1,17 @@
+"""Formats that are the same in every language: clock times and T-code groups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def clock(moment: datetime) -> str:
+    """Return "09:30": the hospital's local time exactly as the core gave it."""
+    return f"{moment:%H:%M}"
+
+
+def group_tcode(tcode: str) -> str:
+    """Return "482 913 5575": the groups people read aloud and type at the kiosk."""
+    if len(tcode) != 10:
+        return tcode
+    return f"{tcode[:3]} {tcode[3:6]} {tcode[6:]}"

@@ -1,0 +1,89 @@
+"""What the conversation engine needs from the booking core.
+
+The gateway implements `BookingPort`; tests and `check_screens` use their own implementations.
+Names in `Choice.label`, `HoldView` and `BookingView` arrive already transliterated to GSM-7
+(the catalogue loader does that), so the engine can show them as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+# Every code the core may raise as `Refused`. The menus render each one in every language
+# (tests enumerate this tuple), so a new code must be added here and to every catalogue.
+REFUSAL_CODES: tuple[str, ...] = (
+    "slot_full",
+    "hold_expired",
+    "limit_per_day",
+    "department_same_day",
+    "outside_horizon",
+    "slot_started",
+    "deadline_passed",
+    "blocked",
+    "not_found",
+    "not_owner",
+    "not_active",
+    "registration_required",
+    "unavailable",
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    id: str
+    starts_at: datetime  # aware, in the hospital's local time
+    places_left: int
+
+
+@dataclass(frozen=True)
+class HoldView:
+    slot_id: str
+    hospital: str
+    department: str
+    starts_at: datetime
+    expires_at: datetime
+    # Lets a resumed session offer the day's other times when the held place is lost.
+    department_id: str
+
+
+@dataclass(frozen=True)
+class BookingView:
+    ref: str
+    tcode: str
+    hospital: str
+    department: str
+    starts_at: datetime
+    status: str
+
+
+class Refused(Exception):
+    """Tell the caller why the core said no: a stable `code` and the facts to explain it."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params: dict[str, Any] = params
+
+
+class BookingPort(Protocol):
+    def cities(self) -> list[Choice]: ...
+    def hospitals(self, city_id: str) -> list[Choice]: ...
+    def departments(self, hospital_id: str) -> list[Choice]: ...
+    def open_days(self, department_id: str) -> list[date]: ...
+    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]: ...
+    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView: ...
+    def current_hold(self, phone: str) -> HoldView | None: ...
+    def release_hold(self, phone: str) -> None: ...
+    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView: ...
+    def upcoming(self, phone: str) -> list[BookingView]: ...
+    def cancel(self, phone: str, ref: str) -> BookingView: ...
+    def language(self, phone: str) -> str | None: ...
+    def set_language(self, phone: str, lang: str) -> None: ...

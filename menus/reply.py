@@ -1,0 +1,81 @@
+"""The engine's channel-neutral answer: what to say, what can be chosen, whether it ends.
+
+Options carry ids, never numbers: the USSD renderer numbers them globally across pages, a
+speech renderer numbers keys per page. Navigation (more, back, home) is offered as labels
+in the caller's language; each renderer decides which keys stand for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+InputKind = Literal["choice", "digits", "none"]
+INPUT_KINDS: tuple[str, ...] = ("choice", "digits", "none")
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One screen: `prompt` lines, then `options`; `end` closes the session."""
+
+    screen: str
+    prompt: tuple[str, ...]
+    options: tuple[Option, ...] = ()
+    input_kind: InputKind = "choice"
+    end: bool = False
+    # Navigation labels in the caller's language; each renderer picks its own keys for them.
+    more: str = "More"
+    back: str = "Back"
+    home: str = "Home"
+    can_back: bool = False  # there is a previous screen (a later page can always go back)
+    can_home: bool = False  # the caller is away from the main menu
+    # The line shown above the screen after input that means nothing on it. Renderers keep
+    # room for it on every page, so showing it never moves options to another page.
+    invalid: str = "Invalid choice, try again."
+    error: bool = False  # the last input was not accepted: show `invalid` with the screen
+    page: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain JSON-ready data (the session keeps the last screen shown)."""
+        return {
+            "screen": self.screen,
+            "prompt": list(self.prompt),
+            "options": [[o.id, o.label] for o in self.options],
+            "input_kind": self.input_kind,
+            "end": self.end,
+            "more": self.more,
+            "back": self.back,
+            "home": self.home,
+            "can_back": self.can_back,
+            "can_home": self.can_home,
+            "invalid": self.invalid,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        """Rebuild a reply saved with `to_dict`; raise ValueError on malformed data."""
+        try:
+            kind = data["input_kind"]
+            if kind not in INPUT_KINDS:
+                raise ValueError(f"unknown input kind {kind!r}")
+            return cls(
+                screen=str(data["screen"]),
+                prompt=tuple(str(line) for line in data["prompt"]),
+                options=tuple(Option(str(i), str(label)) for i, label in data["options"]),
+                input_kind=kind,
+                end=bool(data["end"]),
+                more=str(data["more"]),
+                back=str(data["back"]),
+                home=str(data["home"]),
+                can_back=bool(data["can_back"]),
+                can_home=bool(data["can_home"]),
+                invalid=str(data["invalid"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed reply: {exc}") from exc

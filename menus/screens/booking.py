@@ -1,0 +1,138 @@
+"""Booking: city, hospital, department, day, time, confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from types import MappingProxyType
+
+from menus.context import Context
+from menus.flow import Finish, Go, Screen, Skip, View
+from menus.formats import clock, group_tcode
+from menus.ports import Choice, Refused
+from menus.reply import Option
+
+# Where a refused hold or booking leads: another time of the same day when the place itself
+# is gone, another day when the caller may not book that day. Anything else (blocked,
+# unavailable...) goes to the main menu. `registration_required` goes there too until the
+# real-name registration screens exist; they will take over that entry.
+AFTER_BOOKING_REFUSAL = MappingProxyType(
+    {
+        "slot_full": "slot",
+        "hold_expired": "slot",
+        "slot_started": "slot",
+        "not_found": "slot",
+        "limit_per_day": "day",
+        "department_same_day": "day",
+        "outside_horizon": "day",
+    }
+)
+
+
+def _level(name: str, title: str, choices: Callable[[Context], list[Choice]], nxt: str) -> Screen:
+    """Build a catalogue level (city, hospital, department): skipped when there is one."""
+
+    def show(ctx: Context) -> View | Skip:
+        found = choices(ctx)
+        if len(found) == 1:
+            return Skip(found[0].id)
+        if not found:
+            return View((ctx.t("book.nothing"),))
+        return View((ctx.t(title),), tuple(Option(c.id, c.label) for c in found))
+
+    def act(ctx: Context, choice_id: str) -> Go:
+        ctx.session.chosen[name] = choice_id
+        return Go(nxt)
+
+    return Screen(name, show, act, leads_to=frozenset({nxt}))
+
+
+def _show_day(ctx: Context) -> View:
+    days = ctx.port.open_days(ctx.chosen("department"))
+    if not days:
+        return View((ctx.t("book.no_days"),))
+    return View((ctx.t("book.day"),), tuple(Option(d.isoformat(), ctx.cat.day(d)) for d in days))
+
+
+def _act_day(ctx: Context, iso_day: str) -> Go:
+    ctx.session.chosen["day"] = iso_day
+    return Go("slot")
+
+
+def _show_slot(ctx: Context) -> View | Go:
+    day = date.fromisoformat(ctx.chosen("day"))
+    slots = ctx.port.free_slots(ctx.chosen("department"), day)
+    if not slots:
+        return Go("day", notice=ctx.t("book.day_full"))
+    options = tuple(
+        Option(s.id, ctx.t("book.slot_option", time=clock(s.starts_at), places=s.places_left))
+        for s in slots
+    )
+    return View((ctx.t("book.slot", day=ctx.cat.day(day)),), options)
+
+
+def _act_slot(ctx: Context, slot_id: str) -> Go:
+    ctx.port.hold(ctx.phone, ctx.session.key, slot_id)
+    ctx.session.chosen["slot"] = slot_id
+    return Go("confirm")
+
+
+def _show_confirm(ctx: Context) -> View:
+    hold = ctx.port.current_hold(ctx.phone)
+    if hold is None or hold.slot_id != ctx.session.chosen.get("slot"):
+        raise Refused("hold_expired")
+    lines = (
+        ctx.t("confirm.title"),
+        hold.department,
+        hold.hospital,
+        ctx.cat.when(hold.starts_at),
+        ctx.t("confirm.held", time=clock(hold.expires_at)),
+    )
+    return View(lines, (Option("confirm", ctx.t("confirm.ok")),))
+
+
+def _act_confirm(ctx: Context, option_id: str) -> Finish:
+    # One key per session: a confirm sent twice (a provider retry) books once.
+    key = f"{ctx.session.key}:book"
+    booking = ctx.port.book(ctx.phone, ctx.chosen("slot"), ctx.config.channel, key)
+    lines = (
+        ctx.t("booked.title"),
+        booking.department,
+        booking.hospital,
+        ctx.cat.when(booking.starts_at),
+        ctx.t("booked.tcode", tcode=group_tcode(booking.tcode)),
+        ctx.t("booked.hint"),
+    )
+    return Finish("booked", lines)
+
+
+SCREENS = (
+    _level("city", "book.city", lambda ctx: ctx.port.cities(), "hospital"),
+    _level(
+        "hospital",
+        "book.hospital",
+        lambda ctx: ctx.port.hospitals(ctx.chosen("city")),
+        "department",
+    ),
+    _level(
+        "department",
+        "book.department",
+        lambda ctx: ctx.port.departments(ctx.chosen("hospital")),
+        "day",
+    ),
+    Screen("day", _show_day, _act_day, leads_to=frozenset({"slot"})),
+    Screen(
+        "slot",
+        _show_slot,
+        _act_slot,
+        leads_to=frozenset({"day", "confirm"}),
+        after_refusal=AFTER_BOOKING_REFUSAL,
+    ),
+    Screen(
+        "confirm",
+        _show_confirm,
+        _act_confirm,
+        leads_to=frozenset({"booked"}),
+        after_refusal=AFTER_BOOKING_REFUSAL,
+    ),
+)

@@ -1,0 +1,87 @@
+"""The main menu and the screens around it: resume a held place, language, help."""
+
+from __future__ import annotations
+
+from menus.context import Context
+from menus.flow import Go, Screen, View
+from menus.ports import Refused
+from menus.reply import Option
+
+# (option id, catalogue key of its label, screen it opens), in the order shown.
+_MAIN_MENU = (
+    ("book", "main.book", "city"),
+    ("mine", "main.mine", "appointments"),
+    ("language", "main.language", "language"),
+    ("help", "main.help", "help"),
+)
+
+
+def _show_main(ctx: Context) -> View:
+    options = tuple(Option(option_id, ctx.t(key)) for option_id, key, _ in _MAIN_MENU)
+    return View((ctx.t("main.title"),), options)
+
+
+def _act_main(ctx: Context, option_id: str) -> Go:
+    return Go(next(target for oid, _, target in _MAIN_MENU if oid == option_id))
+
+
+def _show_resume(ctx: Context) -> View | Go:
+    hold = ctx.port.current_hold(ctx.phone)
+    if hold is None:
+        return Go("main")
+    label = ctx.t("resume.continue", when=ctx.cat.when(hold.starts_at), department=hold.department)
+    options = (Option("continue", label), Option("restart", ctx.t("resume.restart")))
+    return View((ctx.t("resume.title"),), options)
+
+
+def _act_resume(ctx: Context, option_id: str) -> Go:
+    if option_id == "restart":
+        ctx.port.release_hold(ctx.phone)
+        return Go("main")
+    hold = ctx.port.current_hold(ctx.phone)
+    if hold is None:
+        raise Refused("hold_expired")
+    # What the booking screens would have chosen, so a lost place can offer that day's times.
+    ctx.session.chosen.update(
+        department=hold.department_id,
+        day=hold.starts_at.date().isoformat(),
+        slot=hold.slot_id,
+    )
+    return Go("confirm")
+
+
+def _show_language(ctx: Context) -> View:
+    options = tuple(Option(code, cat.name) for code, cat in ctx.catalogues.items())
+    return View((ctx.t("language.title"),), options)
+
+
+def _act_language(ctx: Context, code: str) -> Go:
+    ctx.port.set_language(ctx.phone, code)
+    ctx.session.language = code
+    return Go("main", notice=ctx.t("language.saved"))
+
+
+def _show_help(ctx: Context) -> View:
+    text = ctx.t("help.text", shortcode=ctx.config.shortcode)
+    return View((text,), input_kind="none", end=True)
+
+
+SCREENS = (
+    Screen(
+        "main",
+        _show_main,
+        _act_main,
+        leads_to=frozenset(target for _, _, target in _MAIN_MENU),
+        home=False,
+    ),
+    # Shown on the first hop of every session; it steps aside when nothing is on hold.
+    Screen(
+        "resume",
+        _show_resume,
+        _act_resume,
+        leads_to=frozenset({"main", "confirm"}),
+        home=False,
+    ),
+    Screen("language", _show_language, _act_language, leads_to=frozenset({"main"})),
+    Screen("help", _show_help),
+)

@@ -1,0 +1,69 @@
+"""The state of one conversation, small enough to live in Redis between two key presses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from menus.reply import Reply
+
+_VERSION = 1
+
+
+@dataclass
+class Session:
+    """One dial (USSD) or call (IVR). `state` is None until the engine has shown a screen."""
+
+    key: str
+    phone: str
+    language: str = ""
+    state: str | None = None
+    stack: list[str] = field(default_factory=list)  # screens Back returns to, newest last
+    chosen: dict[str, str] = field(default_factory=dict)  # ids picked so far: city, slot, ref...
+    page: int = 0
+    # The last screen shown: a number the caller types refers to what they saw, even if the
+    # core's lists changed since (another caller took a slot between two hops).
+    shown: Reply | None = None
+    inputs: int = 0  # inputs consumed, so an adapter can spot a provider's repeated hop
+
+    @classmethod
+    def new(cls, key: str, phone: str) -> Session:
+        return cls(key=key, phone=phone)
+
+    def to_json(self) -> str:
+        data = {
+            "v": _VERSION,
+            "key": self.key,
+            "phone": self.phone,
+            "language": self.language,
+            "state": self.state,
+            "stack": self.stack,
+            "chosen": self.chosen,
+            "page": self.page,
+            "shown": None if self.shown is None else self.shown.to_dict(),
+            "inputs": self.inputs,
+        }
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Session:
+        """Rebuild a session from `to_json`; raise ValueError if the data is not one."""
+        try:
+            data: dict[str, Any] = json.loads(text)
+            if data.get("v") != _VERSION:
+                raise ValueError(f"unsupported session version {data.get('v')!r}")
+            shown = data["shown"]
+            return cls(
+                key=str(data["key"]),
+                phone=str(data["phone"]),
+                language=str(data["language"]),
+                state=None if data["state"] is None else str(data["state"]),
+                stack=[str(s) for s in data["stack"]],
+                chosen={str(k): str(v) for k, v in data["chosen"].items()},
+                page=int(data["page"]),
+                shown=None if shown is None else Reply.from_dict(shown),
+                inputs=int(data["inputs"]),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed session: {exc}") from exc

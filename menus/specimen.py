@@ -1,0 +1,108 @@
+"""A booking core made of the longest names, for checking that every screen fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from menus.catalogue import Catalogue
+from menus.ports import BookingView, Choice, HoldView, Refused, SlotChoice
+
+SPECIMEN_TCODE = "4829135575"
+_LIST_SIZE = 3  # more than one, so no level is skipped
+_DAYS = 14  # the default booking horizon: every weekday name appears
+_SLOTS = 16
+_PLACES = 99  # the widest "places left" the screens should expect
+
+
+def longest_moment(cat: Catalogue, tz: timezone = UTC) -> datetime:
+    """Return a date and time that this catalogue writes with the most characters."""
+    # Any year pairs every weekday with every month on some two-digit day.
+    start = date(2000, 1, 1)
+    days = (start + timedelta(days=n) for n in range(366))
+    day = max(days, key=lambda d: len(cat.day(d)))
+    return datetime.combine(day, time(23, 30), tz)
+
+
+@dataclass
+class SpecimenPort:
+    """Answer every question of the port with the longest names; optionally refuse one call."""
+
+    city: str
+    hospital: str
+    department: str
+    language_code: str
+    moment: datetime
+    with_hold: bool = False
+    with_bookings: bool = True
+    with_choices: bool = True
+    with_days: bool = True
+    with_slots: bool = True
+    refuse_at: str | None = None
+    refusal: Refused | None = None
+
+    def _maybe_refuse(self, method: str) -> None:
+        if method == self.refuse_at and self.refusal is not None:
+            raise self.refusal
+
+    def _choices(self, prefix: str, label: str) -> list[Choice]:
+        count = _LIST_SIZE if self.with_choices else 0
+        return [Choice(f"{prefix}{n}", label) for n in range(count)]
+
+    def cities(self) -> list[Choice]:
+        return self._choices("C", self.city)
+
+    def hospitals(self, city_id: str) -> list[Choice]:
+        return self._choices("H", self.hospital)
+
+    def departments(self, hospital_id: str) -> list[Choice]:
+        return self._choices("D", self.department)
+
+    def open_days(self, department_id: str) -> list[date]:
+        count = _DAYS if self.with_days else 0
+        return [self.moment.date() + timedelta(days=n) for n in range(count)]
+
+    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]:
+        count = _SLOTS if self.with_slots else 0
+        first = datetime.combine(day, time(7, 0), self.moment.tzinfo)
+        return [
+            SlotChoice(f"S{n}", first + timedelta(minutes=30 * n), _PLACES) for n in range(count)
+        ]
+
+    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
+        self._maybe_refuse("hold")
+        self.with_hold = True
+        return self._hold(slot_id)
+
+    def _hold(self, slot_id: str) -> HoldView:
+        expires = self.moment + timedelta(minutes=5)
+        return HoldView(slot_id, self.hospital, self.department, self.moment, expires, "D0")
+
+    def current_hold(self, phone: str) -> HoldView | None:
+        return self._hold("S0") if self.with_hold else None
+
+    def release_hold(self, phone: str) -> None:
+        self.with_hold = False
+
+    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView:
+        self._maybe_refuse("book")
+        return self._booking("R0")
+
+    def _booking(self, ref: str) -> BookingView:
+        return BookingView(
+            ref, SPECIMEN_TCODE, self.hospital, self.department, self.moment, "confirmed"
+        )
+
+    def upcoming(self, phone: str) -> list[BookingView]:
+        count = _LIST_SIZE if self.with_bookings else 0
+        return [self._booking(f"R{n}") for n in range(count)]
+
+    def cancel(self, phone: str, ref: str) -> BookingView:
+        self._maybe_refuse("cancel")
+        return self._booking(ref)
+
+    def language(self, phone: str) -> str | None:
+        return self.language_code
+
+    def set_language(self, phone: str, lang: str) -> None:
+        self.language_code = lang

@@ -1,0 +1,186 @@
+"""An in-memory booking core that behaves like the real one where the menus can tell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+
+from menus.ports import BookingView, Choice, HoldView, Refused, SlotChoice
+
+EAT = timezone(timedelta(hours=3), "EAT")
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=EAT)
+TCODE = "4829135575"
+
+
+@dataclass
+class FakeSlot:
+    id: str
+    department_id: str
+    starts_at: datetime
+    places_left: int
+
+
+class FakePort:
+    """Hospitals, departments and slots in dicts; `refuse()` makes the next call say no."""
+
+    def __init__(
+        self,
+        cities: list[Choice] | None = None,
+        hospitals: dict[str, list[Choice]] | None = None,
+        departments: dict[str, list[Choice]] | None = None,
+        days: tuple[date, ...] = (date(2026, 11, 24), date(2026, 11, 25)),
+        times: tuple[str, ...] = ("09:30", "10:00", "10:30"),
+        places: int = 2,
+    ) -> None:
+        self.cities_ = cities or [Choice("NBO", "Nairobi")]
+        self.hospitals_ = hospitals or {
+            "NBO": [
+                Choice("KNH", "Kenyatta National Hospital"),
+                Choice("MBGH", "Mbagathi County Hospital"),
+            ]
+        }
+        self.departments_ = departments or {
+            "KNH": [Choice("CARD", "Cardiology"), Choice("ENT", "Ear, Nose and Throat")],
+            "MBGH": [Choice("OPD", "Outpatients")],
+        }
+        self.hospital_of = {d.id: h for h, ds in self.departments_.items() for d in ds}
+        self.slots: dict[str, FakeSlot] = {}
+        for department_id in self.hospital_of:
+            for day in days:
+                for hhmm in times:
+                    hour, minute = map(int, hhmm.split(":"))
+                    starts = datetime(day.year, day.month, day.day, hour, minute, tzinfo=EAT)
+                    slot_id = f"{department_id}-{day:%m%d}-{hour:02d}{minute:02d}"
+                    self.slots[slot_id] = FakeSlot(slot_id, department_id, starts, places)
+        self.holds: dict[str, HoldView] = {}
+        self.bookings: dict[str, tuple[str, BookingView]] = {}
+        self.by_key: dict[str, BookingView] = {}
+        self.languages: dict[str, str] = {}
+        self.refusals: dict[str, Refused] = {}
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+        self.now = NOW
+
+    # Test controls.
+    def refuse(self, method: str, code: str, **params: object) -> None:
+        self.refusals[method] = Refused(code, **params)
+
+    def expire_hold(self, phone: str, taken: bool) -> None:
+        """Let the caller's hold run out; `taken`: others booked every place left of it."""
+        hold = self.holds.pop(phone)
+        slot = self.slots[hold.slot_id]
+        slot.places_left = 0 if taken else slot.places_left + 1
+
+    def _enter(self, method: str, *args: object) -> None:
+        self.calls.append((method, args))
+        if method in self.refusals:
+            raise self.refusals.pop(method)
+
+    def _name(self, choices: dict[str, list[Choice]], wanted: str) -> str:
+        return next(c.label for cs in choices.values() for c in cs if c.id == wanted)
+
+    # BookingPort.
+    def cities(self) -> list[Choice]:
+        self._enter("cities")
+        return list(self.cities_)
+
+    def hospitals(self, city_id: str) -> list[Choice]:
+        self._enter("hospitals", city_id)
+        return list(self.hospitals_.get(city_id, []))
+
+    def departments(self, hospital_id: str) -> list[Choice]:
+        self._enter("departments", hospital_id)
+        return list(self.departments_.get(hospital_id, []))
+
+    def open_days(self, department_id: str) -> list[date]:
+        self._enter("open_days", department_id)
+        free = self._free(department_id)
+        return sorted({s.starts_at.date() for s in free})
+
+    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]:
+        self._enter("free_slots", department_id, day)
+        free = [s for s in self._free(department_id) if s.starts_at.date() == day]
+        return [SlotChoice(s.id, s.starts_at, s.places_left) for s in free]
+
+    def _free(self, department_id: str) -> list[FakeSlot]:
+        slots = [s for s in self.slots.values() if s.department_id == department_id]
+        return sorted((s for s in slots if s.places_left > 0), key=lambda s: s.starts_at)
+
+    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
+        self._enter("hold", phone, session_key, slot_id)
+        slot = self.slots.get(slot_id)
+        if slot is None:
+            raise Refused("not_found")
+        if slot.places_left <= 0:
+            raise Refused("slot_full", next_times=self._next_times(slot))
+        if phone in self.holds:
+            self.release_hold(phone)
+        slot.places_left -= 1
+        hospital_id = self.hospital_of[slot.department_id]
+        hold = HoldView(
+            slot_id=slot.id,
+            hospital=self._name(self.hospitals_, hospital_id),
+            department=self._name(self.departments_, slot.department_id),
+            starts_at=slot.starts_at,
+            expires_at=self.now + timedelta(minutes=5),
+            department_id=slot.department_id,
+        )
+        self.holds[phone] = hold
+        return hold
+
+    def _next_times(self, slot: FakeSlot) -> list[datetime]:
+        return [s.starts_at for s in self._free(slot.department_id) if s.starts_at > slot.starts_at]
+
+    def current_hold(self, phone: str) -> HoldView | None:
+        self._enter("current_hold", phone)
+        return self.holds.get(phone)
+
+    def release_hold(self, phone: str) -> None:
+        self._enter("release_hold", phone)
+        hold = self.holds.pop(phone, None)
+        if hold is not None:
+            self.slots[hold.slot_id].places_left += 1
+
+    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView:
+        self._enter("book", phone, slot_id, channel, idempotency_key)
+        if idempotency_key in self.by_key:
+            return self.by_key[idempotency_key]
+        hold = self.holds.get(phone)
+        if hold is None or hold.slot_id != slot_id:
+            slot = self.slots[slot_id]
+            if slot.places_left <= 0:
+                raise Refused("slot_full", next_times=self._next_times(slot))
+            raise Refused("hold_expired")
+        del self.holds[phone]
+        ref = f"B{len(self.bookings) + 1}"
+        booking = BookingView(
+            ref, TCODE, hold.hospital, hold.department, hold.starts_at, "confirmed"
+        )
+        self.bookings[ref] = (phone, booking)
+        self.by_key[idempotency_key] = booking
+        return booking
+
+    def upcoming(self, phone: str) -> list[BookingView]:
+        self._enter("upcoming", phone)
+        mine = [b for owner, b in self.bookings.values() if owner == phone]
+        return sorted((b for b in mine if b.status == "confirmed"), key=lambda b: b.starts_at)
+
+    def cancel(self, phone: str, ref: str) -> BookingView:
+        self._enter("cancel", phone, ref)
+        if ref not in self.bookings:
+            raise Refused("not_found")
+        owner, booking = self.bookings[ref]
+        if owner != phone:
+            raise Refused("not_owner")
+        if booking.status != "confirmed":
+            raise Refused("not_active")
+        cancelled = replace(booking, status="cancelled")
+        self.bookings[ref] = (owner, cancelled)
+        return cancelled
+
+    def language(self, phone: str) -> str | None:
+        self._enter("language", phone)
+        return self.languages.get(phone)
+
+    def set_language(self, phone: str, lang: str) -> None:
+        self._enter("set_language", phone, lang)
+        self.languages[phone] = lang
