@@ -297,7 +297,7 @@ def _hold_info(hold: Hold, slot: Slot) -> HoldInfo:
         hospital=dept.hospital.name_gsm,
         department=dept.name_gsm,
         starts_at=slot.starts_at.astimezone(tz),
-        expires_at=hold.expires_at,
+        expires_at=hold.expires_at.astimezone(tz),
     )
 
 
