@@ -1,0 +1,1 @@
+"""The booking core: registries, slots, holds, bookings, vouchers, check-in and the outbox."""
