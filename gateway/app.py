@@ -14,6 +14,7 @@ from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings, load_settings
 from gateway.web import health, vouchers
 from kiosk import api as kiosk_api
+from kiosk import page as kiosk_page
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -42,4 +43,5 @@ def _register_kiosk(app: Flask, runtime: Runtime) -> None:
     storage = settings.redis_url or "memory://"
     bp, limiter = kiosk_api.create_api(settings.kiosk_failed_code_limit, storage)
     app.register_blueprint(bp)
+    app.register_blueprint(kiosk_page.bp)
     limiter.init_app(app)

@@ -1,0 +1,377 @@
+"""The kiosk page in Debian's Chromium, driven by Playwright, against a live server.
+
+Chromium comes from Debian (`apt-get install -y chromium`), never from `playwright install`.
+Without /usr/bin/chromium these tests skip locally and fail under CI=true. Screenshots go to
+test-artifacts/kiosk/; the README's ticket picture, docs/kiosk-ticket.png, is rewritten when it
+is missing or ORS_UPDATE_DOCS=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from gateway.booking.models import Voucher
+from tests.conftest import service_missing
+from tests.kiosk.conftest import KioskClient
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
+
+CHROMIUM = Path("/usr/bin/chromium")
+# The flags known to work on these machines: no GPU, and no background connections that a
+# closed network refuses (see the machine notes).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "kiosk"
+DOCS_TICKET = ROOT / "docs" / "kiosk-ticket.png"
+VIEWPORT = {"width": 1024, "height": 768}
+# Print calls are counted instead of opening a dialog (Chromium prints silently only with
+# --kiosk-printing, which a headless test browser has no printer for).
+COUNT_PRINTS = "window.__prints = 0; window.print = () => { window.__prints += 1; };"
+RED, GREEN, AMBER = "rgb(179, 38, 30)", "rgb(15, 123, 58)", "rgb(242, 176, 30)"
+MM_PER_PT = 25.4 / 72
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        service_missing("Debian Chromium: apt-get install -y chromium (/usr/bin/chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        service_missing("Playwright for Python: pip install -e '.[dev]'")
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app on a real socket; its runtime (and clock) is the test's `catalog`."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+    httpd.server_close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.add_init_script(COUNT_PRINTS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Iterator[Any]:
+    """A tab that fails the test on any script error or refused (CSP) resource."""
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    tab.on("console", lambda msg: _console_problem(msg, problems))
+    yield tab
+    assert problems == []
+
+
+def _console_problem(msg: Any, problems: list[str]) -> None:
+    # Chromium logs every 4xx answer as "Failed to load resource"; refusals are expected here.
+    if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+        problems.append(msg.text)
+
+
+@pytest.fixture
+def kiosk_page(context: Any, page: Any, server: str, kiosk: KioskClient) -> Any:
+    """Open the kiosk with its key already stored, as on every start after the first."""
+    context.add_init_script(f"localStorage.setItem('ors.kiosk.key', {json.dumps(kiosk.key)})")
+    return page
+
+
+def open_kiosk(page: Any, server: str, query: str = "reset=60000") -> None:
+    page.goto(f"{server}/kiosk/?{query}")
+    page.wait_for_selector("#welcome:not([hidden])")
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def payload_of(kiosk: KioskClient, tcode: str) -> str:
+    with kiosk.rt.reader() as s:
+        return s.scalar(select(Voucher.payload).where(Voucher.tcode == tcode))
+
+
+def booked_in_window(kiosk: KioskClient) -> Any:
+    """A Cardiology booking at 08:00, with the clock at 07:15: inside the check-in window."""
+    booked = kiosk.book("CARD", datetime(2026, 11, 23, 8, 0))
+    kiosk.at(2026, 11, 23, 7, 15)
+    return booked
+
+
+def tap(page: Any, *keys: str) -> None:
+    """Press keypad buttons: digits one by one, or a named key ("ok", "del", "clear")."""
+    for key in keys:
+        for name in key if key.isdigit() else [key]:
+            page.click(f'#keypad [data-key="{name}"]')
+
+
+def result(page: Any) -> dict[str, str]:
+    page.wait_for_selector("#result:not([hidden])")
+    panel = page.locator("#result")
+    return {
+        "status": panel.get_attribute("data-status"),
+        "tone": panel.get_attribute("data-tone"),
+        "colour": panel.evaluate("el => getComputedStyle(el).backgroundColor"),
+        "title": page.inner_text("#result-title"),
+        "message": page.inner_text("#result-message"),
+    }
+
+
+def focused_id(page: Any) -> str:
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def shot(page: Any, name: str, **kw: Any) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), animations="disabled", **kw)
+    return path
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """Width and height in mm of each page of a PDF Chromium made."""
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    return [(float(w) * MM_PER_PT, float(h) * MM_PER_PT) for w, h in boxes]
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+
+def test_first_run_asks_for_the_key_then_welcomes(page: Any, server: str, kiosk: KioskClient):
+    page.goto(f"{server}/kiosk/")
+    page.wait_for_selector("#setup:not([hidden])")
+    assert page.is_hidden("#welcome") and page.is_hidden("#setup-forget")
+    shot(page, "setup")
+
+    page.fill("#setup-key", "not-a-kiosk-key-but-long-enough-to-try")
+    page.click("#setup-save")
+    page.wait_for_selector("#setup-error:has-text('not accepted')")
+    assert page.evaluate("localStorage.getItem('ors.kiosk.key')") is None
+
+    page.fill("#setup-key", kiosk.key)
+    page.click("#setup-save")
+    page.wait_for_selector("#welcome:not([hidden])")
+    assert page.inner_text("#welcome-title") == "Welcome"
+    assert "Scan your QR code or type your T-code" in page.inner_text("#welcome")
+    assert page.evaluate("localStorage.getItem('ors.kiosk.key')") == kiosk.key
+    assert focused_id(page) == "scan"
+    shot(page, "welcome")
+
+    page.reload()  # the key is remembered
+    page.wait_for_selector("#welcome:not([hidden])")
+
+    page.goto(f"{server}/kiosk/?setup=1")  # IT staff: forget the key
+    page.wait_for_selector("#setup:not([hidden])")
+    assert "setup" not in page.url
+    page.click("#setup-forget")
+    page.wait_for_selector("#setup-error:has-text('removed')")
+    assert page.evaluate("localStorage.getItem('ors.kiosk.key')") is None
+
+
+def test_long_press_on_the_title_opens_setup(kiosk_page: Any, server: str) -> None:
+    open_kiosk(kiosk_page, server)
+    kiosk_page.hover("#brand")
+    kiosk_page.mouse.down()
+    kiosk_page.wait_for_selector("#setup:not([hidden])", timeout=6000)
+    kiosk_page.mouse.up()
+    kiosk_page.click("#setup-cancel")
+    kiosk_page.wait_for_selector("#welcome:not([hidden])")
+    assert focused_id(kiosk_page) == "scan"
+
+
+def test_scanner_checks_in_and_prints_the_ticket(
+    kiosk_page: Any, server: str, kiosk: KioskClient
+) -> None:
+    booked = booked_in_window(kiosk)
+    open_kiosk(kiosk_page, server)
+    kiosk_page.click("#welcome-title")  # a touch anywhere keeps the scanner input focused
+    assert focused_id(kiosk_page) == "scan"
+
+    kiosk_page.keyboard.type(payload_of(kiosk, booked.tcode))
+    kiosk_page.keyboard.press("Enter")
+
+    seen = result(kiosk_page)
+    assert (seen["status"], seen["tone"], seen["colour"]) == ("checked_in", "ok", GREEN)
+    assert seen["message"] == "Welcome! You are checked in. Your number is 1."
+    assert kiosk_page.inner_text("#t-number") == "1"
+    assert kiosk_page.inner_text("#t-hospital") == "Kenyatta National Hospital"
+    assert kiosk_page.inner_text("#t-department") == "Cardiology"
+    assert kiosk_page.inner_text("#t-time") == "Mon 23 Nov 2026, 08:00"
+    assert kiosk_page.inner_text("#t-doctor") == "Dr. Achieng Otieno"
+    assert kiosk_page.inner_text("#t-room") == "Block B, Room 12"
+    assert kiosk_page.inner_text("#t-checked") == "07:15"
+    assert "You are checked in" in kiosk_page.inner_text("#live")
+    kiosk_page.wait_for_function("window.__prints === 1")
+    assert focused_id(kiosk_page) == "scan"
+
+    ticket = shot(kiosk_page, "ticket")
+    if not DOCS_TICKET.exists() or os.environ.get("ORS_UPDATE_DOCS") == "1":
+        DOCS_TICKET.parent.mkdir(exist_ok=True)
+        DOCS_TICKET.write_bytes(ticket.read_bytes())
+
+    # The print stylesheet: one 80 mm page holding the ticket and nothing else.
+    kiosk_page.emulate_media(media="print")
+    assert kiosk_page.is_hidden("#result-message") and kiosk_page.is_hidden(".bar")
+    assert kiosk_page.is_visible("#t-number")
+    shot(kiosk_page, "ticket-print", full_page=True)
+    pdf = kiosk_page.pdf(prefer_css_page_size=True, print_background=True)
+    (ARTIFACTS / "ticket.pdf").write_bytes(pdf)
+    pages = pdf_pages(pdf)
+    assert len(pages) == 1 and round(pages[0][0]) == 80, pages
+
+
+def test_rescan_shows_already_checked_in_with_the_same_number(
+    kiosk_page: Any, server: str, kiosk: KioskClient
+) -> None:
+    booked = booked_in_window(kiosk)
+    kiosk.post("checkin", booked.tcode)
+    kiosk.at(2026, 11, 23, 7, 40)
+    open_kiosk(kiosk_page, server)
+    kiosk_page.keyboard.type(booked.tcode + "\n")
+    seen = result(kiosk_page)
+    assert (seen["status"], seen["colour"]) == ("already_checked_in", GREEN)
+    assert "07:15" in seen["message"] and kiosk_page.inner_text("#t-number") == "1"
+    kiosk_page.wait_for_function("window.__prints === 1")
+
+
+def test_keypad_types_in_groups_and_ok_checks_in(
+    kiosk_page: Any, server: str, kiosk: KioskClient
+) -> None:
+    booked = booked_in_window(kiosk)
+    open_kiosk(kiosk_page, server, "reset=60000&print=0")
+
+    tap(kiosk_page, "12345", "ok")
+    kiosk_page.wait_for_selector("#hint:has-text('all 10 digits')")
+    assert kiosk_page.get_attribute("#digits", "data-value") == ""
+
+    tap(kiosk_page, booked.tcode[:4] + "9", "del")
+    assert (
+        kiosk_page.get_attribute("#digits", "data-value") == f"{booked.tcode[:3]} {booked.tcode[3]}"
+    )
+    tap(kiosk_page, "clear")
+    assert kiosk_page.get_attribute("#digits", "data-value") == ""
+
+    tap(kiosk_page, booked.tcode)
+    grouped = f"{booked.tcode[:3]} {booked.tcode[3:6]} {booked.tcode[6:]}"
+    assert kiosk_page.get_attribute("#digits", "data-value") == grouped
+    assert focused_id(kiosk_page) == "scan"
+    shot(kiosk_page, "keypad")
+    tap(kiosk_page, "ok")
+
+    seen = result(kiosk_page)
+    assert (seen["status"], seen["colour"]) == ("checked_in", GREEN)
+    assert kiosk_page.inner_text("#t-number") == "1"
+    assert kiosk_page.evaluate("window.__prints") == 0  # ?print=0: a kiosk without a printer
+
+
+def test_wrong_code_is_refused_in_red(kiosk_page: Any, server: str, kiosk: KioskClient) -> None:
+    booked = booked_in_window(kiosk)
+    wrong = booked.tcode[:-1] + str((int(booked.tcode[-1]) + 1) % 10)
+    open_kiosk(kiosk_page, server)
+    tap(kiosk_page, wrong, "ok")
+    seen = result(kiosk_page)
+    assert (seen["status"], seen["tone"], seen["colour"]) == ("bad_code", "stop", RED)
+    assert seen["title"] == "Sorry"
+    assert seen["message"].startswith("We could not read that code.")
+    assert kiosk_page.is_hidden("#ticket") and kiosk_page.evaluate("window.__prints") == 0
+    shot(kiosk_page, "refused")
+
+
+def test_too_early_is_amber_with_the_opening_time(
+    kiosk_page: Any, server: str, kiosk: KioskClient
+) -> None:
+    booked = kiosk.book("CARD", datetime(2026, 11, 23, 11, 0))
+    kiosk.at(2026, 11, 23, 8, 0)
+    open_kiosk(kiosk_page, server)
+    kiosk_page.keyboard.type(payload_of(kiosk, booked.tcode) + "\n")
+    seen = result(kiosk_page)
+    assert (seen["status"], seen["tone"], seen["colour"]) == ("too_early", "warn", AMBER)
+    assert "09:00" in seen["message"] and kiosk_page.is_hidden("#ticket")
+    shot(kiosk_page, "too-early")
+
+
+def test_kiswahili_switch_translates_page_and_api(
+    kiosk_page: Any, server: str, kiosk: KioskClient
+) -> None:
+    booked = booked_in_window(kiosk)
+    open_kiosk(kiosk_page, server, "reset=1500")
+    kiosk_page.click("[data-lang-choice='sw']")
+    assert kiosk_page.inner_text("#welcome-title") == "Karibu"
+    assert "Changanua msimbo wako wa QR" in kiosk_page.inner_text("#welcome")
+    assert kiosk_page.evaluate("document.documentElement.lang") == "sw"
+    assert focused_id(kiosk_page) == "scan"
+    shot(kiosk_page, "welcome-sw")
+
+    kiosk_page.keyboard.type(booked.tcode)
+    kiosk_page.keyboard.press("Enter")
+    seen = result(kiosk_page)
+    assert seen["message"] == "Karibu! Umesajiliwa. Nambari yako ni 1."
+    assert seen["title"] == "Umesajiliwa"
+    assert kiosk_page.text_content("#ticket .t-label") == "Nambari yako"
+    assert kiosk_page.inner_text("#t-time") == "Jumatatu 23 Nov 2026, 08:00"
+
+    # The next citizen starts in the kiosk's own language again.
+    kiosk_page.wait_for_selector("#welcome:not([hidden])", timeout=6000)
+    assert kiosk_page.inner_text("#welcome-title") == "Welcome"
+
+
+def test_result_resets_to_welcome_by_itself(kiosk_page: Any, server: str) -> None:
+    open_kiosk(kiosk_page, server, "reset=1500")
+    kiosk_page.keyboard.type("ORS1:not-a-voucher\n")
+    assert result(kiosk_page)["tone"] == "stop"
+    kiosk_page.wait_for_selector("#welcome:not([hidden])", timeout=6000)
+    assert kiosk_page.is_hidden("#result")
+    assert kiosk_page.get_attribute("#digits", "data-value") == ""
+    assert focused_id(kiosk_page) == "scan"
+
+
+def test_rejected_key_sends_the_kiosk_back_to_setup(
+    context: Any, page: Any, server: str, kiosk: KioskClient
+) -> None:
+    context.add_init_script(
+        "localStorage.setItem('ors.kiosk.key', 'revoked-key-' + 'x'.repeat(30))"
+    )
+    booked = booked_in_window(kiosk)
+    page.goto(f"{server}/kiosk/")
+    page.wait_for_selector("#welcome:not([hidden])")
+    page.keyboard.type(booked.tcode + "\n")
+    page.wait_for_selector("#setup:not([hidden])")
+    assert "not accepted" in page.inner_text("#setup-error")
+    assert page.evaluate("localStorage.getItem('ors.kiosk.key')") is None
