@@ -149,7 +149,9 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
     r = _Reader(raw)
     data_dir = Path(r.str("app.data_dir", "var"))
     settings = Settings(
-        public_base_url=env.get("ORS_PUBLIC_BASE_URL") or r.url("app.public_base_url"),
+        public_base_url=_url("ORS_PUBLIC_BASE_URL", env["ORS_PUBLIC_BASE_URL"])
+        if env.get("ORS_PUBLIC_BASE_URL")
+        else r.url("app.public_base_url", "http://127.0.0.1:5000"),
         default_region=r.str("app.default_region", "KE").upper(),
         default_language=r.str("app.default_language", "en"),
         languages=tuple(r.list("app.languages", ["en", "sw"])),
@@ -175,7 +177,7 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         voucher_verify_keys=tuple(str(k) for k in r.list("vouchers.verify_keys", [])),
         secrets=Secrets(**{attr: env.get(name, "") for name, attr in ENV_SECRETS.items()}),
     )
-    _check_urls(settings)
+    _check_urls(settings, env)
     if settings.default_language not in settings.languages:
         raise ConfigError(
             f"app.default_language: {settings.default_language!r} is not in app.languages"
@@ -183,16 +185,25 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
     return settings
 
 
-def _check_urls(settings: Settings) -> None:
+def _check_urls(settings: Settings, env: Mapping[str, str]) -> None:
+    db_name = "ORS_DATABASE_URL" if env.get("ORS_DATABASE_URL") else "database.url"
+    redis_name = "ORS_REDIS_URL" if env.get("ORS_REDIS_URL") else "redis.url"
     db = settings.database_url
     if db and not db.startswith(("postgresql", "sqlite")):
         raise ConfigError(
-            f"ORS_DATABASE_URL: expected postgresql+psycopg://… or sqlite://…, got {db.split(':')[0]}:…"
+            f"{db_name}: expected postgresql+psycopg://… or sqlite://…, got {db.split(':')[0]}:…"
         )
     if settings.redis_url and not settings.redis_url.startswith(
         ("redis://", "rediss://", "unix://")
     ):
-        raise ConfigError("ORS_REDIS_URL: expected redis://host:port/db")
+        raise ConfigError(f"{redis_name}: expected redis://host:port/db")
+
+
+def _url(name: str, value: str) -> str:
+    """An http(s) base URL without a trailing slash (Twilio signs the exact URL it calls)."""
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ConfigError(f"{name}: expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
 
 
 def _booking(r: _Reader) -> BookingSettings:
@@ -240,6 +251,10 @@ def _rules(r: _Reader, prefix: str, base: BookingRules) -> BookingRules:
 
 
 def _block(r: _Reader, p: str, base: BlockPolicy) -> BlockPolicy:
+    known = {f.name for f in fields(BlockPolicy)}
+    for key in r.mapping(p):
+        if key not in known:
+            raise ConfigError(f"{p}.{key}: unknown rule (known: {', '.join(sorted(known))})")
     return BlockPolicy(
         enabled=r.bool(f"{p}.enabled", base.enabled),
         count=r.int(f"{p}.count", base.count, minimum=1),
@@ -293,11 +308,8 @@ class _Reader:
             raise ConfigError(f"{path}: expected text, got {value!r}")
         return str(value)
 
-    def url(self, path: str) -> str:
-        value = self.str(path, "")
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ConfigError(f"{path}: expected an http(s) URL, got {value!r}")
-        return value.rstrip("/")
+    def url(self, path: str, default: str) -> str:
+        return _url(path, self.str(path, default))
 
     def list(self, path: str, default: list[Any]) -> list[Any]:
         value = self._value(path, default)

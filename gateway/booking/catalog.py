@@ -95,6 +95,7 @@ def read_catalog(path: str | Path) -> list[CitySpec]:
 class _Validator:
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.first_seen: dict[tuple[str, str], str] = {}
 
     def fail(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
@@ -103,20 +104,19 @@ class _Validator:
         if not isinstance(raw, dict) or not isinstance(raw.get("cities"), list):
             raise CatalogError(["cities: missing (expected a list of cities)"])
         cities = [self.city(f"cities[{i}]", c) for i, c in enumerate(raw["cities"])]
-        self.unique("cities", [c.code for c in cities if c])
-        self.unique("hospitals", [h.code for c in cities if c for h in c.hospitals])
         if self.problems:
             raise CatalogError(self.problems)
         return cities
 
-    def unique(self, what: str, codes: list[str]) -> None:
-        seen: set[str] = set()
-        for code in codes:
-            if code in seen:
-                self.fail(what, f"code {code} appears twice")
-            seen.add(code)
+    def claim(self, scope: str, code: str, path: str) -> None:
+        """Codes are unique within their scope; a repeat is reported where it stands."""
+        if not code:
+            return
+        first = self.first_seen.setdefault((scope, code), path)
+        if first != path:
+            self.fail(f"{path}.code", f"{code} appears twice (first at {first}.code)")
 
-    def code(self, path: str, node: dict[str, Any]) -> str:
+    def code(self, path: str, node: dict[str, Any], scope: str) -> str:
         value = node.get("code")
         if value is None:
             self.fail(f"{path}.code", "missing")
@@ -128,15 +128,22 @@ class _Validator:
         elif not CODE.match(value):
             self.fail(f"{path}.code", f"{value!r}: use 1-16 upper-case letters and digits")
         else:
+            self.claim(scope, value, path)
             return value
         return ""
 
-    def name(self, path: str, node: dict[str, Any]) -> str:
+    def name(self, path: str, node: dict[str, Any], limit: int = 160) -> str:
         value = node.get("name")
         if not isinstance(value, str) or not value.strip():
             self.fail(f"{path}.name", "missing")
             return ""
+        self.fit(f"{path}.name", value.strip(), limit)
         return value.strip()
+
+    def fit(self, path: str, value: str, limit: int) -> None:
+        # Transliteration can lengthen a name (€ → EUR): both forms must fit their column.
+        if max(len(value), len(to_gsm7(value))) > limit:
+            self.fail(path, f"longer than {limit} characters")
 
     def mapping(self, path: str, node: Any) -> dict[str, Any] | None:
         if not isinstance(node, dict):
@@ -157,16 +164,18 @@ class _Validator:
         node = self.mapping(path, raw)
         if node is None:
             return None
+        code = self.code(path, node, "city")
         hospitals = [
             self.hospital(f"{path}.hospitals[{i}]", h)
             for i, h in enumerate(self.items(path, node, "hospitals"))
         ]
-        return CitySpec(self.code(path, node), self.name(path, node), [h for h in hospitals if h])
+        return CitySpec(code, self.name(path, node, 120), [h for h in hospitals if h])
 
     def hospital(self, path: str, raw: Any) -> HospitalSpec | None:
         node = self.mapping(path, raw)
         if node is None:
             return None
+        code = self.code(path, node, "hospital")
         tz = node.get("timezone")
         try:
             ZoneInfo(str(tz))
@@ -177,21 +186,21 @@ class _Validator:
             for i, d in enumerate(self.items(path, node, "departments"))
         ]
         depts = [d for d in depts if d]
-        self.unique(f"{path}.departments", [d.code for d in depts])
-        self.unique(f"{path}.doctors", [c for d in depts for c in d.doctors])
-        return HospitalSpec(self.code(path, node), self.name(path, node), str(tz), depts)
+        return HospitalSpec(code, self.name(path, node), str(tz), depts)
 
     def department(self, path: str, raw: Any) -> DepartmentSpec | None:
         node = self.mapping(path, raw)
         if node is None:
             return None
+        hospital_path = path.rsplit(".departments[", 1)[0]
+        code = self.code(path, node, f"{hospital_path}:department")
         doctors: dict[str, str] = {}
         for i, d in enumerate(self.items(path, node, "doctors", required=False)):
             doc = self.mapping(f"{path}.doctors[{i}]", d)
             if doc is not None:
-                doctors[self.code(f"{path}.doctors[{i}]", doc)] = self.name(
-                    f"{path}.doctors[{i}]", doc
-                )
+                doc_path = f"{path}.doctors[{i}]"
+                doc_code = self.code(doc_path, doc, f"{hospital_path}:doctor")
+                doctors[doc_code] = self.name(doc_path, doc)
         schedules = [
             self.schedule(f"{path}.schedules[{i}]", s, doctors)
             for i, s in enumerate(self.items(path, node, "schedules", required=False))
@@ -202,8 +211,10 @@ class _Validator:
         room = node.get("room")
         if room is not None and not isinstance(room, str):
             self.fail(f"{path}.room", "expected text")
+        elif room is not None:
+            self.fit(f"{path}.room", room, 120)
         return DepartmentSpec(
-            self.code(path, node),
+            code,
             self.name(path, node),
             room,
             bool(sensitive),
