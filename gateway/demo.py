@@ -9,6 +9,7 @@ from pathlib import Path
 from gateway import migrate
 from gateway.booking.catalog import DEMO_CATALOG
 from gateway.kiosks import add_kiosk, identify
+from gateway.messaging.worker import start_embedded
 from gateway.runtime import Runtime
 
 DEMO_KIOSK_HOSPITAL = "MCH"  # home of the 24-hour demo clinic, so check-in works at any hour
@@ -42,15 +43,13 @@ def start_background(
     rt: Runtime, stop: threading.Event, every_seconds: float = 30
 ) -> threading.Thread:
     """Run the periodic housekeeping in a thread of this process (the demo has no worker)."""
+    start_embedded(rt, stop)  # outbox relay and SMS sending, in threads of this process
 
     def loop() -> None:
-        runs = 0
         while not stop.wait(every_seconds):
-            runs += 1
             try:
-                rt.booking.release_expired_holds()
-                if runs % 120 == 0:  # hourly: keep the horizon stocked with slots
-                    rt.booking.generate_slots(rt.settings.booking.defaults.horizon_days + 1)
+                # Holds, no-shows, invitations, walk-in return, and slots once a hospital-day.
+                rt.booking.sweep()
             except Exception:  # keep the loop alive; the next round tries again
                 log.exception("demo background round failed")
 

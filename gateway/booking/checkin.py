@@ -1,4 +1,8 @@
-"""Check-in at the kiosk: validate a T-code for this hospital and now, give a queue number."""
+"""Check-in: validate a T-code at the kiosk (or a reference at the desk), give a queue number.
+
+Kiosk and desk share one counter per department and day, so queue numbers follow arrival
+order whichever way a citizen checks in.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.errors import NotFound
 from gateway.booking.events import record
 from gateway.booking.models import Booking, Department, QueueCounter, Slot, Voucher
 from gateway.booking.rules import checkin_window
+from gateway.booking.vouchers import live_voucher
 from gateway.settings import BookingSettings
 
 
@@ -69,9 +75,49 @@ def check_in(
     _check_time(slot, booking_rules, hospital.code, ZoneInfo(hospital.timezone), now)
     if dry_run:
         return ticket_of(booking)
+    return _admit(session, booking, voucher, now, "kiosk")
+
+
+def desk_check_in(session: Session, ref: str, now: datetime) -> Ticket:
+    """Check booking `ref` in at the hospital desk.
+
+    Staff are the human override of the kiosk's time window (a late arrival, a lost phone), so
+    only the day and the booking's state are checked here.
+    """
+    # Lock the booking row alone, then read it with its slot: the state seen is the latest.
+    booking_id = session.scalar(select(Booking.id).where(Booking.ref == ref).with_for_update())
+    if booking_id is None:
+        raise NotFound(what="booking")
+    booking = session.scalars(
+        select(Booking)
+        .where(Booking.id == booking_id)
+        .options(
+            joinedload(Booking.slot).joinedload(Slot.department).joinedload(Department.hospital)
+        )
+    ).one()
+    slot = booking.slot
+    tz = ZoneInfo(slot.department.hospital.timezone)
+    if booking.status == "checked_in":
+        ticket = ticket_of(booking)
+        raise CheckInRefused(
+            "already_checked_in", ticket=ticket, checked_in_at=ticket.checked_in_at
+        )
+    if booking.status != "confirmed":
+        raise CheckInRefused("cancelled" if booking.status == "cancelled" else "expired")
+    if now.astimezone(tz).date() != slot.day:
+        raise CheckInRefused("wrong_day", day=slot.day, starts_at=slot.starts_at.astimezone(tz))
+    return _admit(session, booking, live_voucher(booking), now, "desk")
+
+
+def _admit(
+    session: Session, booking: Booking, voucher: Voucher | None, now: datetime, where: str
+) -> Ticket:
+    """Give the next queue number of the department's day and mark the booking checked in."""
+    slot = booking.slot
     booking.queue_number = _next_queue_number(session, slot.department_id, slot.day)
     booking.status, booking.checked_in_at = "checked_in", now
-    voucher.state, voucher.changed_at = "used", now
+    if voucher is not None:
+        voucher.state, voucher.changed_at = "used", now
     record(
         session,
         "booking.checked_in",
@@ -79,6 +125,7 @@ def check_in(
         now,
         booking_id=booking.id,
         queue_number=booking.queue_number,
+        at=where,
     )
     return ticket_of(booking)
 

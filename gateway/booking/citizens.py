@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,9 +40,10 @@ def find_citizen(session: Session, phone: str) -> Citizen | None:
     ).one_or_none()
 
 
-def check_not_blocked(citizen: Citizen, now: datetime) -> None:
+def check_not_blocked(citizen: Citizen, now: datetime, tz: tzinfo = UTC) -> None:
+    """Refuse a blocked citizen, naming the block's last day in the hospital's own calendar."""
     if citizen.blocked_until is not None and citizen.blocked_until > now:
-        raise Blocked(until=citizen.blocked_until.date())
+        raise Blocked(until=citizen.blocked_until.astimezone(tz).date())
 
 
 def check_person_limits(

@@ -91,4 +91,64 @@ class InvalidPhone(BookingError):
     code = "invalid_phone"
 
 
+class NotBlocked(BookingError):
+    """Staff asked to lift a block the citizen does not have."""
+
+    code = "not_blocked"
+
+
+class RegistrationRequired(BookingError):
+    """The hospital books in real-name mode: the citizen must give name and national ID first."""
+
+    code = "registration_required"
+
+    def __init__(self, hospital: str):
+        super().__init__(hospital=hospital)
+
+
+class InvalidRegistration(BookingError):
+    """A name or national ID that cannot be right; `field` names which (never its value)."""
+
+    code = "invalid_registration"
+
+    def __init__(self, field: str):
+        super().__init__(field=field)
+
+
+class IdInUse(BookingError):
+    """The national ID is registered to another phone; only staff can move it."""
+
+    code = "id_in_use"
+
+
+class AlreadyRegistered(BookingError):
+    """The citizen is registered with another national ID; only staff can change it."""
+
+    code = "already_registered"
+
+
+class InvalidInvitation(BookingError):
+    """Staff gave an invitation that cannot work; `reason` says why."""
+
+    code = "invalid_invitation"
+
+    def __init__(self, reason: str):
+        super().__init__(reason=reason)
+
+
+class InvitationClosed(BookingError):
+    """The invitation can no longer be booked: it is booked, expired or withdrawn."""
+
+    code = "invitation_closed"
+
+    def __init__(self, status: str):
+        super().__init__(status=status)
+
+
+class OutsideInvitation(BookingError):
+    """The chosen slot is not in the invitation's department and window of days."""
+
+    code = "outside_invitation"
+
+
 REFUSAL_CODES = tuple(sorted(cls.code for cls in BookingError.__subclasses__()))

@@ -14,14 +14,37 @@ from sqlalchemy.orm import Session
 
 from gateway.booking.models import Event
 
-# operation -> the event types it may write (one per state change it makes)
+# operation -> the event types it may write (one per state change it makes). A booking made
+# through an invitation is announced by its invitation event (issued with a slot, or booked),
+# not by a second `booking.confirmed`, so the citizen gets one message for it.
 EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     "hold": frozenset({"hold.placed", "hold.released", "hold.expired"}),
     "release_hold": frozenset({"hold.released"}),
     "book": frozenset({"booking.confirmed", "hold.expired"}),
-    "cancel": frozenset({"booking.cancelled"}),
+    "cancel": frozenset({"booking.cancelled", "citizen.blocked"}),
     "check_in": frozenset({"booking.checked_in"}),
     "release_expired_holds": frozenset({"hold.expired"}),
+    # same hospital: rebooked; another hospital: cancelled + confirmed
+    "rebook": frozenset(
+        {"booking.rebooked", "booking.cancelled", "booking.confirmed", "hold.expired"}
+    ),
+    "invite": frozenset({"invitation.issued", "hold.expired"}),
+    "book_invitation": frozenset({"invitation.booked", "hold.expired"}),
+    "withdraw_invitation": frozenset({"invitation.cancelled"}),
+    "sweep": frozenset(
+        {
+            "booking.no_show",
+            "citizen.blocked",
+            "invitation.expired",
+            "hold.expired",
+            "slot.walkin_returned",
+        }
+    ),
+    "unblock": frozenset({"citizen.unblocked"}),
+    "register": frozenset({"citizen.registered"}),
+    "reassign_id": frozenset({"citizen.id_reassigned"}),
+    "close_session": frozenset({"session.closed", "booking.cancelled", "hold.released"}),
+    "desk_check_in": frozenset({"booking.checked_in"}),
     # Notices the channel adapters write through the same outbox (they never send directly).
     "ussd_dropped": frozenset({"ussd.dropped"}),
     "ivr_gave_up": frozenset({"ivr.gave_up"}),

@@ -1,4 +1,5 @@
-"""Tables of the booking core: registries, slots, citizens, bookings, vouchers, holds, outbox.
+"""Tables of the booking core: registries, slots, citizens, bookings, vouchers, holds, outbox,
+invitations, the staff audit trail and the sweep's run marks.
 
 Times are stored in UTC (UTCDateTime); `day` columns hold the hospital-local date so the
 per-day rules and the menus' day lists need no time-zone arithmetic in SQL.
@@ -147,6 +148,8 @@ class Slot(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     remote_capacity: Mapped[int] = mapped_column(Integer)
     remote_taken: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when staff close the session (doctor ill): slot generation then leaves it closed.
+    closed_at: Mapped[datetime | None]
     department: Mapped[Department] = relationship()
     doctor: Mapped[Doctor | None] = relationship()
 
@@ -177,6 +180,9 @@ class Citizen(Base):
     reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None]
     blocked_until: Mapped[datetime | None]
+    # No-shows and cancellations count toward a block only after this instant: a block, or
+    # staff lifting one, wipes the slate so the same strikes never block twice.
+    strikes_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -205,6 +211,11 @@ class Booking(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     checked_in_at: Mapped[datetime | None]
     no_show_at: Mapped[datetime | None]
+    # A booking cancelled by a rebook to another hospital names its successor; such a
+    # cancellation does not count toward the citizen's cancellation block. A reference, not a
+    # foreign key: SQLite adds a foreign key only by rebuilding the table, which fails on a
+    # populated `bookings` while the vouchers' foreign keys point at it.
+    rebooked_to: Mapped[str | None] = mapped_column(String(16))
     queue_number: Mapped[int | None] = mapped_column(Integer)
     citizen: Mapped[Citizen] = relationship()
     slot: Mapped[Slot] = relationship()
@@ -269,6 +280,55 @@ class Kiosk(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
     hospital: Mapped[Hospital] = relationship()
+
+
+class Invitation(Base):
+    """Staff's offer (a "kallelse"): a booked slot, or a window of days the citizen books in."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint(
+            "slot_id IS NOT NULL OR (window_from IS NOT NULL AND window_to IS NOT NULL"
+            " AND window_from <= window_to)",
+            name="slot_or_window",
+        ),
+        Index("ix_invitations_status_expires", "status", "expires_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(16), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
+    window_from: Mapped[date | None] = mapped_column(Date)  # hospital-local days, inclusive
+    window_to: Mapped[date | None] = mapped_column(Date)
+    expires_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # open | booked | expired | cancelled
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    citizen: Mapped[Citizen] = relationship()
+    department: Mapped[Department] = relationship()
+    booking: Mapped[Booking | None] = relationship()
+
+
+class StaffAction(Base):
+    """The audit trail: who on the staff did what to whom, why and when."""
+
+    __tablename__ = "staff_actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+class SweepRun(Base):
+    """When a periodic task last ran, so that several workers do a daily task only once."""
+
+    __tablename__ = "sweep_runs"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run: Mapped[datetime]
 
 
 class Event(Base):

@@ -14,7 +14,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from gateway.booking import bookings, checkin, holds, readside
+from gateway.booking import (
+    blocks,
+    bookings,
+    checkin,
+    desk,
+    holds,
+    invitations,
+    readside,
+    registration,
+)
+from gateway.booking import rebook as rebooking
+from gateway.booking import sessions as staff_sessions
+from gateway.booking.audit import record_staff_action
 from gateway.booking.catalog import LoadReport, load_catalog, read_catalog
 from gateway.booking.citizens import check_not_blocked, find_citizen, lock_citizen
 from gateway.booking.errors import NotFound, SlotFull
@@ -22,6 +34,7 @@ from gateway.booking.events import record
 from gateway.booking.models import Booking, Department, Event, Hold, Slot
 from gateway.booking.phones import to_e164
 from gateway.booking.slots import GenerateReport, generate_slots
+from gateway.booking.sweep import SweepReport, sweep
 from gateway.booking.uow import UnitOfWork
 from gateway.booking.vouchers import live_voucher
 from gateway.clock import Clock
@@ -181,13 +194,50 @@ class BookingService:
             uow.commit()
         return confirmation
 
-    def cancel(self, ref: str, by: str, reason: str = "", phone: str | None = None) -> Confirmation:
-        """Cancel a booking: by "citizen" (from `phone`, before the deadline) or by "staff"."""
+    def cancel(
+        self,
+        ref: str,
+        by: str,
+        reason: str = "",
+        phone: str | None = None,
+        actor: str | None = None,
+    ) -> Confirmation:
+        """Cancel a booking: by "citizen" (from `phone`, before the deadline) or by "staff".
+
+        `actor` names the staff member for the audit trail.
+        """
         now = self.clock.now()
         phone = self.phone(phone) if phone else None
         with UnitOfWork(self.writer) as uow:
             booking = bookings.cancel(uow.session, self.rules, ref, by, reason, now, phone)
+            if by == "staff":
+                record_staff_action(uow.session, actor, "cancel", ref, reason, now)
             confirmation = _confirmation(booking, False)
+            uow.commit()
+        return confirmation
+
+    def rebook(
+        self,
+        ref: str,
+        slot_id: int,
+        by: str,
+        phone: str | None = None,
+        actor: str | None = None,
+    ) -> Confirmation:
+        """Move a booking to another slot: same reference in the same hospital, else a new one.
+
+        Citizens rebook from the owner's `phone` before the cancellation deadline, staff at
+        any time; a full new slot raises SlotFull and leaves the booking as it was.
+        """
+        now = self.clock.now()
+        phone = self.phone(phone) if phone else None
+        with UnitOfWork(self.writer) as uow:
+            booking, created = rebooking.rebook(
+                uow.session, self.rules, ref, slot_id, by, self.signing_key, now, phone
+            )
+            if by == "staff":
+                record_staff_action(uow.session, actor, "rebook", ref, f"to {booking.ref}", now)
+            confirmation = _confirmation(booking, created)
             uow.commit()
         return confirmation
 
@@ -201,11 +251,127 @@ class BookingService:
                 uow.commit()
         return ticket
 
+    def desk_check_in(self, ref: str, actor: str | None = None) -> checkin.Ticket:
+        """Check booking `ref` in at the hospital desk (staff); raises CheckInRefused."""
+        now = self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            ticket = checkin.desk_check_in(uow.session, ref, now)
+            record_staff_action(uow.session, actor, "check_in", ref, "", now)
+            uow.commit()
+        return ticket
+
     def release_expired_holds(self) -> int:
         with UnitOfWork(self.writer) as uow:
             count = holds.release_expired(uow.session, self.clock.now())
             uow.commit()
         return count
+
+    def sweep(self) -> SweepReport:
+        """Do what time alone changes (no-shows, expiries, walk-in return, slots ahead)."""
+        return sweep(self.writer, self.rules, self.clock.now())
+
+    # --- invitations --------------------------------------------------------------------------
+
+    def invite(
+        self,
+        phone: str,
+        hospital_code: str,
+        department_code: str,
+        by: str,
+        offer: invitations.Offer,
+    ) -> invitations.InvitationInfo:
+        """Invite the phone's holder (staff `by`): a booked slot, or an open window of days."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            s = uow.session
+            department = invitations.find_department(s, hospital_code, department_code)
+            invitation = invitations.invite(
+                s, self.rules, self.signing_key, phone, department, offer, by, now
+            )
+            record_staff_action(s, by, "invite", invitation.ref, "", now)
+            info = invitations.info_of(invitation)
+            uow.commit()
+        return info
+
+    def book_invitation(
+        self, phone: str, ref: str, slot_id: int, channel: str = "ussd"
+    ) -> Confirmation:
+        """Book the citizen's open invitation `ref` on a slot of its department and window."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            booking, created = invitations.book_invitation(
+                uow.session, self.rules, self.signing_key, phone, ref, slot_id, channel, now
+            )
+            confirmation = _confirmation(booking, created)
+            uow.commit()
+        return confirmation
+
+    def withdraw_invitation(self, ref: str, by: str, reason: str) -> invitations.InvitationInfo:
+        """Withdraw an open invitation (staff `by`)."""
+        now = self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            invitation = invitations.withdraw(uow.session, ref, reason, now)
+            record_staff_action(uow.session, by, "withdraw_invitation", ref, reason, now)
+            info = invitations.info_of(invitation)
+            uow.commit()
+        return info
+
+    def open_invitations(self, phone: str) -> list[invitations.InvitationInfo]:
+        """The phone holder's invitations still waiting for a slot (the menus' appointments)."""
+        with self.reader() as s:
+            return invitations.open_invitations(s, self.phone(phone), self.clock.now())
+
+    # --- citizens: blocks and real-name registration ------------------------------------------
+
+    def unblock(self, phone: str, by: str, reason: str) -> None:
+        """Lift the citizen's block (staff `by`); raises NotBlocked when there is none."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            blocks.lift(uow.session, lock_citizen(uow.session, phone, now), reason, now)
+            record_staff_action(uow.session, by, "unblock", phone, reason, now)
+            uow.commit()
+
+    def register(self, phone: str, name: str, national_id: str) -> None:
+        """Record the citizen's name and national ID (kept only as a keyed hash)."""
+        phone, now = self.phone(phone), self.clock.now()
+        clean = registration.clean_name(name)
+        hashed = registration.NationalId.from_raw(national_id, self.settings.secrets.id_hash_key)
+        with UnitOfWork(self.writer) as uow:
+            citizen = lock_citizen(uow.session, phone, now)
+            registration.register(uow.session, citizen, clean, hashed, now)
+            uow.commit()
+
+    def reassign_id(self, phone: str, national_id: str, by: str, reason: str) -> None:
+        """Move a national ID to this phone's holder, from whoever had it (staff `by`)."""
+        phone, now = self.phone(phone), self.clock.now()
+        hashed = registration.NationalId.from_raw(national_id, self.settings.secrets.id_hash_key)
+        with UnitOfWork(self.writer) as uow:
+            citizen = lock_citizen(uow.session, phone, now)
+            registration.reassign(uow.session, citizen, hashed, now)
+            record_staff_action(uow.session, by, "reassign_id", phone, reason, now)
+            uow.commit()
+
+    # --- the hospital desk --------------------------------------------------------------------
+
+    def close_session(
+        self, hospital_code: str, department_code: str, day: date, reason: str, by: str
+    ) -> staff_sessions.CloseReport:
+        """Close a department's day (staff `by`): cancel its bookings, book no more."""
+        now = self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            s = uow.session
+            department = invitations.find_department(s, hospital_code, department_code)
+            report = staff_sessions.close_session(s, department, day, reason, now)
+            subject = f"{hospital_code}/{department_code}/{day.isoformat()}"
+            record_staff_action(s, by, "close_session", subject, reason, now)
+            uow.commit()
+        return report
+
+    def day_bookings(
+        self, hospital_code: str, day: date, department_code: str | None = None
+    ) -> list[desk.DeskBooking]:
+        with self.reader() as s:
+            return desk.day_bookings(s, hospital_code, day, department_code)
 
     def booking(self, ref: str) -> Confirmation:
         with self.reader() as s:
@@ -257,9 +423,7 @@ class BookingService:
             # Hold ids can be reused once deleted (SQLite), so the subject names its slot and start too.
             subject = f"{hold.id}:{hold.slot_id}@{hold.created_at.isoformat()}"
             already = s.scalar(
-                select(
-                    exists().where(Event.type == "ussd.dropped", Event.subject_id == subject)
-                )
+                select(exists().where(Event.type == "ussd.dropped", Event.subject_id == subject))
             )
             if already:
                 return False

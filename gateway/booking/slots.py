@@ -2,9 +2,10 @@
 
 Idempotent: the wanted set of slots is computed from the schedules and compared with what
 exists, so a second run changes nothing. Capacity is never lowered below what is taken, slots
-close to their start (inside the walk-in return window) are left alone, and no slot is made in
-the past. Local times that do not exist (a daylight-saving gap) are skipped; an ambiguous local
-time (the hour repeated when clocks go back) gets one slot, at its first occurrence.
+close to their start (inside the walk-in return window) and sessions staff closed are left
+alone, and no slot is made in the past. Local times that do not exist (a daylight-saving gap)
+are skipped; an ambiguous local time (the hour repeated when clocks go back) gets one slot, at
+its first occurrence.
 """
 
 from __future__ import annotations
@@ -78,11 +79,18 @@ def wanted_slots(
 
 
 def generate_slots(
-    session: Session, booking: BookingSettings, now: datetime, days: int
+    session: Session,
+    booking: BookingSettings,
+    now: datetime,
+    days: int,
+    hospital_id: int | None = None,
 ) -> GenerateReport:
-    """Create or update the slots of the next `days` local days for every department."""
+    """Create or update the slots of the next `days` local days (of one hospital, or all)."""
     report = GenerateReport()
-    departments = session.execute(select(Department, Hospital).join(Hospital)).all()
+    query = select(Department, Hospital).join(Hospital)
+    if hospital_id is not None:
+        query = query.where(Hospital.id == hospital_id)
+    departments = session.execute(query).all()
     for dept, hospital in departments:
         _generate_for(session, dept, hospital, booking, now, days, report)
     return report
@@ -135,7 +143,7 @@ def _generate_for(
                 )
             )
             report.created += 1
-        elif start > frozen_until and _update(slot, w):
+        elif start > frozen_until and slot.closed_at is None and _update(slot, w):
             report.updated += 1
     _remove_unwanted(
         session,

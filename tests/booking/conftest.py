@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from gateway.booking.models import Booking, Department, Event, Hold, Hospital, Slot
+from gateway.booking.models import Booking, Department, Event, Hold, Hospital, Slot, StaffAction
 from gateway.runtime import Runtime
+from gateway.settings import Secrets
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 POSTGRES_ONLY = pytest.mark.parametrize(
@@ -66,3 +69,28 @@ def set_capacity(rt: Runtime, sid: int, capacity: int, remote: int) -> None:
         slot = s.get(Slot, sid)
         slot.capacity, slot.remote_capacity = capacity, remote
         s.commit()
+
+
+def at(rt: Runtime, *args: int) -> None:
+    """Put the clock at a Nairobi wall time."""
+    rt.clock.at = datetime(*args, tzinfo=NAIROBI).astimezone(UTC)  # type: ignore[attr-defined]
+
+
+def use_rules(rt: Runtime, hospital: str | None = None, **changes: Any) -> None:
+    """Change the booking rules: the defaults, or one hospital's (on top of the defaults)."""
+    current = rt.booking.rules
+    if hospital is None:
+        rt.booking.rules = replace(current, defaults=replace(current.defaults, **changes))
+        return
+    hospitals = dict(current.hospitals)
+    hospitals[hospital] = replace(current.rules_for(hospital), **changes)
+    rt.booking.rules = replace(current, hospitals=hospitals)
+
+
+def use_id_hash_key(rt: Runtime, key: str = "test-id-hash-key") -> None:
+    rt.booking.settings = rt.booking.settings.with_overrides(secrets=Secrets(id_hash_key=key))
+
+
+def staff_actions(rt: Runtime) -> list[StaffAction]:
+    with rt.reader() as s:
+        return list(s.scalars(select(StaffAction).order_by(StaffAction.id)))

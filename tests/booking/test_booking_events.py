@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
 from gateway.booking.errors import BookingError
 from gateway.booking.events import EVENT_TYPES, EVENTS_BY_OPERATION, record
+from gateway.booking.invitations import Offer
 from gateway.runtime import Runtime
-from tests.booking.conftest import events, last_event_id, slot_id
+from gateway.settings import BlockPolicy
+from tests.booking.conftest import (
+    NAIROBI,
+    events,
+    last_event_id,
+    set_capacity,
+    slot_id,
+    use_id_hash_key,
+    use_rules,
+)
 
 A, B = "+254700000001", "+254700000002"
+Run = Callable[[str, Callable[[], object]], None]
 
 
 def test_every_operation_writes_only_its_declared_events(catalog: Runtime) -> None:
@@ -48,7 +60,69 @@ def test_every_operation_writes_only_its_declared_events(catalog: Runtime) -> No
     run("cancel", lambda: bk.cancel(confirmation.ref, by="staff", reason="test"))
     catalog.clock.advance(minutes=60)
     run("check_in", lambda: bk.check_in(bk.upcoming(A)[0].tcode, "KNH"))
+    _booking_core_ii(catalog, run)
     assert seen == EVENTS_BY_OPERATION
+
+
+def _booking_core_ii(rt: Runtime, run: Run) -> None:
+    """Rebook, invitations, blocks, registration, staff and the sweep (from Mon 07:18)."""
+    bk = rt.booking
+    use_id_hash_key(rt)
+    use_rules(
+        rt,
+        cancel_block=BlockPolicy(count=1, window_days=30, block_days=7),
+        no_show_block=BlockPolicy(count=1, window_days=90, block_days=30),
+    )
+    C, D, E, F, G, H, P, J, K, L, M, N, Q = (f"+2547000001{i:02d}" for i in range(13))
+
+    def card(day: int, hour: int, minute: int = 0) -> int:
+        return slot_id(rt, "CARD", datetime(2026, 11, day, hour, minute))
+
+    def derm(day: int, hour: int) -> int:
+        return slot_id(rt, "DERM", datetime(2026, 11, day, hour, 0))
+
+    mch_tue_10 = slot_id(rt, "DEMO", datetime(2026, 11, 24, 10, 0), hospital="MCH")
+    ref = bk.book(C, card(24, 8), "ussd").ref
+    run("rebook", lambda: bk.rebook(ref, card(24, 8, 30), by="citizen", phone=C))  # rebooked
+    bk.hold(C, "c1", mch_tue_10)
+    rt.clock.advance(minutes=6)  # 07:24, C's hold has expired: expired + cancelled + confirmed
+    run("rebook", lambda: bk.rebook(ref, mch_tue_10, by="staff"))
+
+    window = Offer(
+        window_from=datetime(2026, 11, 24).date(), window_to=datetime(2026, 11, 27).date()
+    )
+    run(
+        "invite",
+        lambda: bk.invite(D, "KNH", "CARD", "dr-x", replace(window, expires=window.window_to)),
+    )
+    set_capacity(rt, card(25, 8), capacity=1, remote=1)
+    bk.hold(E, "e1", card(25, 8))
+    bk.hold(D, "d1", card(26, 8))
+    rt.clock.advance(minutes=6)  # 07:30: the holds of E and D have expired
+    run("invite", lambda: bk.invite(F, "KNH", "CARD", "dr-x", Offer(slot_id=card(25, 8))))
+    invitation = bk.open_invitations(D)[0].ref
+    run("book_invitation", lambda: bk.book_invitation(D, invitation, card(26, 8)))
+    other = bk.invite(D, "KNH", "DERM", "dr-x", replace(window, expires=window.window_to)).ref
+    run("withdraw_invitation", lambda: bk.withdraw_invitation(other, "dr-x", "not needed"))
+
+    cancelled = bk.book(G, derm(24, 8), "ussd").ref
+    run("cancel", lambda: bk.cancel(cancelled, by="citizen", phone=G))  # blocked at once
+    run("unblock", lambda: bk.unblock(G, "desk-1", "first time"))
+    run("register", lambda: bk.register(H, "Wanjiru Kamau", "12345678"))
+    run("reassign_id", lambda: bk.reassign_id(P, "12345678", "desk-1", "new SIM"))
+    bk.hold(J, "j1", derm(25, 9))
+    bk.book(K, derm(25, 8), "ussd")
+    wednesday = datetime(2026, 11, 25).date()
+    run("close_session", lambda: bk.close_session("KNH", "DERM", wednesday, "ill", "desk-1"))
+    desk = bk.book(L, card(23, 9), "ussd").ref
+    run("desk_check_in", lambda: bk.desk_check_in(desk, "desk-1"))
+
+    bk.book(M, card(23, 8, 30), "ussd")  # never comes: a no-show, blocked at once
+    soon = datetime(2026, 11, 23, 8, 36, tzinfo=NAIROBI)
+    bk.invite(N, "KNH", "CARD", "dr-x", replace(window, expires=soon))
+    bk.hold(Q, "q1", card(24, 10))
+    rt.clock.advance(minutes=95)  # 09:05: expired, no-show, and 10:00 goes back to walk-in
+    run("sweep", bk.sweep)
 
 
 def test_each_state_change_writes_exactly_one_event(catalog: Runtime) -> None:

@@ -148,7 +148,8 @@ def test_blocked_citizen_is_told_until_when(catalog: Runtime) -> None:
         s.commit()
     with pytest.raises(Blocked) as refused:
         catalog.booking.hold(PHONE, "s", sid)
-    assert refused.value.facts["until"].isoformat() == "2026-12-20"
+    # 21:00 UTC is midnight in Nairobi: the block ends as 21 Dec begins there
+    assert refused.value.facts["until"].isoformat() == "2026-12-21"
     catalog.clock.at = datetime(2026, 12, 20, 21, 0, 1, tzinfo=UTC)  # type: ignore[attr-defined]
     catalog.booking.is_blocked(PHONE)  # the block has ended: no refusal
 
