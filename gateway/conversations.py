@@ -1,7 +1,9 @@
-"""The USSD conversation stack: engine, renderer, session store and replay cache, per process."""
+"""The conversation stacks, per process: USSD (engine, renderer, session store, replay cache)
+and IVR (engine, speech renderer, calls, session store, recorded prompts)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -18,10 +20,15 @@ from menus import (
     EngineConfig,
     MemorySessionStore,
     RedisSessionStore,
+    Session,
     SessionStore,
     UssdRenderer,
     load_catalogues,
 )
+from menus.calls import Calls, Turn
+from menus.ivr import IvrRenderer
+from menus.prompts import AudioPrompts
+from menus.voice import load_voice_catalogues
 
 
 class ReplayCache(Protocol):
@@ -96,3 +103,65 @@ def build_ussd(settings: Settings, booking: BookingService, redis: Redis | None)
             RedisReplayCache(redis, ttl),
         )
     return UssdStack(engine, renderer, MemorySessionStore(ttl_seconds=ttl), MemoryReplayCache(ttl))
+
+
+@dataclass
+class IvrStack:
+    """One voice call at a time, whatever the provider: sessions keyed by the call's id."""
+
+    engine: Engine
+    renderer: IvrRenderer
+    calls: Calls
+    sessions: SessionStore
+    audio: AudioPrompts
+    booking: BookingService
+
+    def answer(self, call_id: str, phone: str, heard: str | None, *, hinted: bool = False) -> Turn:
+        """Take one request of the call (heard None: no key) and return what to do next."""
+        session = self.sessions.get(call_id)
+        if session is None:
+            if not call_id or not phone:
+                raise ValueError("a new call needs its id and the caller's number")
+            session = Session.new(call_id, phone)
+        turn = self.calls.hop(session, heard, hinted=hinted)
+        if turn.gave_up:
+            # The messaging layer turns this into the "call again or dial" SMS.
+            self.booking.notice("ivr.gave_up", call_id, phone=session.phone, language=turn.language)
+        if turn.ended:
+            self.sessions.delete(call_id)
+        else:
+            self.sessions.put(session)
+        return turn
+
+    def hang_up(self, call_id: str) -> None:
+        """Forget a finished call; a held place stays until it expires (the caller may call back)."""
+        if call_id:
+            self.sessions.delete(call_id)
+
+    def apology(self, call_id: str) -> Turn:
+        """Return the spoken apology for a failed request, in the call's language if known."""
+        language = None
+        with contextlib.suppress(Exception):  # the store itself may be what failed
+            session = self.sessions.get(call_id) if call_id else None
+            language = session.language if session else None
+            self.hang_up(call_id)
+        return self.calls.failure(language)
+
+
+def build_ivr(settings: Settings, booking: BookingService, redis: Redis | None) -> IvrStack:
+    screens = load_catalogues()
+    renderer = IvrRenderer(load_voice_catalogues(), screens)
+    config = EngineConfig(
+        shortcode=settings.ussd_service_code,
+        default_language=settings.default_language,
+        channel="ivr",
+    )
+    engine = Engine(BookingMenusPort(booking, "ivr"), screens, config, keypad=renderer)
+    ttl = settings.ussd_session_ttl
+    sessions: SessionStore = (
+        RedisSessionStore(redis, ttl_seconds=ttl, prefix="ors:ivr:session:")
+        if redis is not None
+        else MemorySessionStore(ttl_seconds=ttl)
+    )
+    audio = AudioPrompts(settings.ivr_audio_base_url, settings.ivr_prompts)
+    return IvrStack(engine, renderer, Calls(engine, renderer), sessions, audio, booking)

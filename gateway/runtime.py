@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.booking.service import BookingService
 from gateway.clock import Clock, SystemClock
-from gateway.conversations import UssdStack, build_ussd
+from gateway.conversations import IvrStack, UssdStack, build_ivr, build_ussd
 from gateway.db import make_engine, session_factories
 from gateway.messaging.setup import Messaging, build_messaging
 from gateway.settings import Settings
@@ -33,6 +33,7 @@ class Runtime:
     keys: VoucherKeys
     booking: BookingService
     ussd: UssdStack
+    ivr: IvrStack
     messaging: Messaging
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -53,6 +54,7 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     keys = overrides.pop("keys", None) or load_voucher_keys(settings)
     booking = BookingService(writer, reader, settings, clock, keys.signing)
     ussd = overrides.pop("ussd", None) or build_ussd(settings, booking, redis)
+    ivr = overrides.pop("ivr", None) or build_ivr(settings, booking, redis)
     messaging = build_messaging(settings, redis, overrides)
     return Runtime(
         settings=settings,
@@ -64,6 +66,7 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
         keys=keys,
         booking=booking,
         ussd=ussd,
+        ivr=ivr,
         messaging=messaging,
         extras=overrides,
     )

@@ -91,6 +91,9 @@ class Settings:
     ussd_service_code: str = "*384*123#"
     ussd_session_ttl: int = 300
     ivr_number: str = ""
+    # Recorded prompts: <audio_base_url>/<language>/<file>, by prompt key (`ors ivr prompts`).
+    ivr_audio_base_url: str = ""
+    ivr_prompts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     at_username: str = "sandbox"
     at_sender_id: str = ""
     sms_provider: str = "console"
@@ -163,6 +166,8 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         ussd_service_code=r.str("channels.ussd.service_code", "*384*123#"),
         ussd_session_ttl=r.int("channels.ussd.session_ttl_seconds", 300, minimum=30),
         ivr_number=r.str("channels.ivr.number", ""),
+        ivr_audio_base_url=_optional_url(r, "channels.ivr.audio_base_url"),
+        ivr_prompts=_ivr_prompts(r),
         at_username=env.get("ORS_AT_USERNAME") or r.str("channels.africastalking.username", ""),
         at_sender_id=r.str("channels.africastalking.sender_id", ""),
         sms_provider=r.choice("messaging.provider", PROVIDERS, "console"),
@@ -261,6 +266,24 @@ def _block(r: _Reader, p: str, base: BlockPolicy) -> BlockPolicy:
         window_days=r.int(f"{p}.window_days", base.window_days, minimum=1),
         block_days=r.int(f"{p}.block_days", base.block_days, minimum=0),
     )
+
+
+def _optional_url(r: _Reader, path: str) -> str:
+    return r.url(path, "") if r.str(path, "") else ""
+
+
+def _ivr_prompts(r: _Reader) -> dict[str, dict[str, str]]:
+    """Language -> prompt key -> file name. Keys hold dots, so they are read as plain keys."""
+    out: dict[str, dict[str, str]] = {}
+    for language, files in r.mapping("channels.ivr.prompts").items():
+        path = f"channels.ivr.prompts.{language}"
+        if not isinstance(files, Mapping):
+            raise ConfigError(f"{path}: expected a mapping of prompt keys to file names")
+        for key, name in files.items():
+            if not isinstance(name, str) or not name.strip():
+                raise ConfigError(f"{path}.{key}: expected a file name, got {name!r}")
+        out[str(language)] = {str(key): str(name) for key, name in files.items()}
+    return out
 
 
 def _prefix_providers(r: _Reader) -> dict[str, str]:

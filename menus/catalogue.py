@@ -55,6 +55,11 @@ class Catalogue:
         """Return "Tue 24 Nov 09:30" in this language, in the time zone `moment` carries."""
         return self.text("calendar.when", date=self.day(moment.date()), time=clock(moment))
 
+    def short_when(self, moment: datetime) -> str:
+        """Return "24 Nov 09:30": `when` without the weekday, for lists of long names."""
+        month = self.months[moment.month - 1]
+        return self.text("calendar.short", day=moment.day, month=month, time=clock(moment))
+
 
 def load_catalogues(directory: Path = CATALOGUE_DIR) -> dict[str, Catalogue]:
     """Load every `<code>.yaml` of `directory`, English first; raise CatalogueError if any is bad."""

@@ -26,6 +26,14 @@ REFUSAL_CODES: tuple[str, ...] = (
     "not_owner",
     "not_active",
     "registration_required",
+    "invalid_phone",
+    "invalid_registration",
+    "id_in_use",
+    "already_registered",
+    "not_blocked",
+    "invalid_invitation",
+    "invitation_closed",
+    "outside_invitation",
     "unavailable",
 )
 

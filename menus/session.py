@@ -26,6 +26,7 @@ class Session:
     # core's lists changed since (another caller took a slot between two hops).
     shown: Reply | None = None
     inputs: int = 0  # inputs consumed, so an adapter can spot a provider's repeated hop
+    misses: int = 0  # silences and meaningless keys in a row (a voice call ends after three)
 
     @classmethod
     def new(cls, key: str, phone: str) -> Session:
@@ -43,6 +44,7 @@ class Session:
             "page": self.page,
             "shown": None if self.shown is None else self.shown.to_dict(),
             "inputs": self.inputs,
+            "misses": self.misses,
         }
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
@@ -64,6 +66,7 @@ class Session:
                 page=int(data["page"]),
                 shown=None if shown is None else Reply.from_dict(shown),
                 inputs=int(data["inputs"]),
+                misses=int(data.get("misses", 0)),  # absent in sessions saved before it
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc

@@ -14,7 +14,10 @@ def _show_list(ctx: Context) -> View:
     if not bookings:
         return View((ctx.t("mine.none"),))
     options = tuple(
-        Option(b.ref, ctx.t("mine.option", when=ctx.cat.when(b.starts_at), department=b.department))
+        Option(
+            b.ref,
+            ctx.t("mine.option", when=ctx.cat.short_when(b.starts_at), department=b.department),
+        )
         for b in bookings
     )
     return View((ctx.t("mine.title"),), options)

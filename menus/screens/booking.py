@@ -81,13 +81,9 @@ def _show_confirm(ctx: Context) -> View:
     hold = ctx.port.current_hold(ctx.phone)
     if hold is None or hold.slot_id != ctx.session.chosen.get("slot"):
         raise Refused("hold_expired")
-    lines = (
-        ctx.t("confirm.title"),
-        hold.department,
-        hold.hospital,
-        ctx.cat.when(hold.starts_at),
-        ctx.t("confirm.held", time=clock(hold.expires_at)),
-    )
+    # Date, time and hold on one line: with the longest names every line counts.
+    held = ctx.t("confirm.held", when=ctx.cat.when(hold.starts_at), time=clock(hold.expires_at))
+    lines = (hold.department, hold.hospital, held)
     return View(lines, (Option("confirm", ctx.t("confirm.ok")),))
 
 

@@ -17,8 +17,21 @@ FULL_BOOKING = [
     ("1", ["Choose department", "1 Cardiology", "2 Ear, Nose and Throat", "00 Home"], False),
     ("1", ["Choose day", "1 Tue 24 Nov", "2 Wed 25 Nov"], False),
     ("1", ["Tue 24 Nov: choose time", "1 09:30 (2 left)", "2 10:00 (2 left)"], False),
-    ("1", ["Confirm booking?", "Cardiology", "Tue 24 Nov 09:30", "Held", "1 Confirm"], False),
-    ("1", ["Booked!", "Cardiology", "Kenyatta National Hospital", "T-code: 482 913 5575"], True),
+    (
+        "1",
+        [
+            "Cardiology",
+            "Kenyatta National Hospital",
+            "Tue 24 Nov 09:30, held till 08:05",
+            "1 Confirm",
+        ],
+        False,
+    ),
+    (
+        "1",
+        ["Booked!", "Cardiology", "Kenyatta National Hospital", "T-code: 482 913 5575", "SMS"],
+        True,
+    ),
 ]
 
 
@@ -70,7 +83,7 @@ def test_slot_full_after_expired_hold_offers_the_days_other_times(
     assert "1 10:00 (2 left)" in lines and "2 10:30 (2 left)" in lines
     phone.run(
         [
-            ("1", ["Confirm booking?", "Tue 24 Nov 10:00"], False),
+            ("1", ["Tue 24 Nov 10:00, held till", "1 Confirm"], False),
             ("1", ["Booked!", "Tue 24 Nov 10:00", "T-code: 482 913 5575"], True),
         ]
     )
@@ -122,7 +135,7 @@ def test_resume_continue_goes_to_confirm_and_books(phone: Phone, port: FakePort)
                 ["You have a place on hold.", "1 Continue (Tue 24 Nov 09:30 Cardiology)"],
                 False,
             ),
-            ("1", ["Confirm booking?", "Tue 24 Nov 09:30"], False),
+            ("1", ["Tue 24 Nov 09:30, held till", "1 Confirm"], False),
             ("1", ["Booked!", "T-code: 482 913 5575"], True),
         ]
     )
@@ -145,13 +158,13 @@ def test_resume_start_again_releases_the_hold(phone: Phone, port: FakePort) -> N
 
 def test_resume_then_lost_place_offers_other_times(phone: Phone, port: FakePort) -> None:
     phone.run(FULL_BOOKING[:6])
-    phone.run([(DIAL, ["1 Continue"], False), ("1", ["Confirm booking?"], False)])
+    phone.run([(DIAL, ["1 Continue"], False), ("1", ["1 Confirm"], False)])
     port.expire_hold(CALLER, taken=True)
 
     phone.run(
         [
             ("1", ["Sorry, that time is now full.", "1 10:00", "0 Back"], False),
-            ("1", ["Confirm booking?", "10:00"], False),
+            ("1", ["Tue 24 Nov 10:00, held till", "1 Confirm"], False),
         ]
     )
 

@@ -64,7 +64,7 @@ def test_a_new_language_needs_no_code(tmp_path: Path) -> None:
         ("  back: Rudi", "  back: [Rudi]", "sw.yaml: nav.back: expected text, found list"),
         ("Rudi", "Rudi…", "characters outside GSM-7 basic: '…'"),
         ("Anza upya", "“Anza upya”", "characters outside GSM-7 basic: '“”'"),
-        ("  ok: Thibitisha", "  yes: Thibitisha", "sw.yaml: confirm.True: not in en.yaml"),
+        ("  ok: Kubali", "  yes: Kubali", "sw.yaml: confirm.True: not in en.yaml"),
         ("  back: Rudi", "  back: 12", "sw.yaml: nav.back: expected text, found int"),
         ("Jumapili]", "Jumapili, Jumapili]", "calendar.days: expected a list of 7 names"),
         ("chagua saa", "chagua saa {", "sw.yaml: book.slot: malformed placeholder"),

@@ -26,8 +26,8 @@ def test_language_choice_persists_across_sessions(phone: Phone, port: FakePort) 
             ("1", ["Chagua idara"], False),
             ("1", ["Chagua siku", "1 Jumanne 24 Nov", "2 Jumatano 25 Nov"], False),
             ("1", ["Jumanne 24 Nov: chagua saa", "1 09:30 (nafasi 2)"], False),
-            ("1", ["Thibitisha miadi?", "Jumanne 24 Nov 09:30", "1 Thibitisha"], False),
-            ("1", ["Miadi imewekwa!", "T-code: 482 913 5575"], True),
+            ("1", ["Jumanne 24 Nov 09:30, ni yako hadi 08:05", "1 Kubali", "0 Rudi"], False),
+            ("1", ["Imewekwa!", "T-code: 482 913 5575", "Utapata SMS."], True),
         ]
     )
 

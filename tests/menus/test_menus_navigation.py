@@ -62,7 +62,7 @@ def test_back_walks_the_path_and_home_returns_to_main(phone: Phone, port: FakePo
             ("1", ["Choose department"], False),
             ("2", ["Choose day"], False),
             ("1", ["choose time"], False),
-            ("1", ["Confirm booking?", "Ear, Nose and Throat"], False),
+            ("1", ["1 Confirm", "Ear, Nose and Throat"], False),
             ("0", ["Tue 24 Nov: choose time"], False),  # Back has no side effect...
             ("0", ["Choose day"], False),
             ("0", ["Choose department"], False),

@@ -72,6 +72,14 @@ ENGLISH = {
     "not_owner": "That booking is not on your number.",
     "not_active": "That booking is no longer active.",
     "registration_required": "Please register first at the hospital desk.",
+    "invalid_phone": "This phone number cannot be used to book.",
+    "invalid_registration": "That name or ID number is not valid.",
+    "id_in_use": "That ID number is on another phone. Ask at the hospital desk.",
+    "already_registered": "Your number has another ID number. Ask at the hospital desk.",
+    "not_blocked": "Your number is not blocked.",
+    "invalid_invitation": "That invitation cannot be used.",
+    "invitation_closed": "That invitation is no longer open.",
+    "outside_invitation": "That time is not part of your invitation.",
     "unavailable": "Sorry, the service is busy. Please try again.",
 }
 

@@ -2,14 +2,15 @@
 
 AT posts the whole input so far (`text` = "1*2*3"); the latest answer is the last piece. A
 retried POST (same sessionId and text) gets the same screen back and acts once. Once the
-token check has passed, every failure becomes a polite END in the caller's language, logged
-with a correlation id: AT must never see a non-200 or a body without CON/END.
+token check has passed, every failure becomes a polite END in the caller's language whose
+short ref names the logged traceback: AT must never see a non-200 or a body without CON/END.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
+import string
 
 from flask import Response, current_app, request
 
@@ -47,11 +48,17 @@ def ussd() -> Response:
         stack.replays.put(session_id, text, body)
         return _plain(body)
     except Exception:
-        correlation = uuid.uuid4().hex[:12]
-        log.exception("USSD hop failed (correlation %s)", correlation)
+        ref = _failure_ref()
+        log.exception("USSD hop failed (ref %s)", ref)
         language = session.language if session else None
         apology = stack.renderer.render(stack.engine.failure_reply(language))[0]
-        return _plain(f"END {apology} (ref {correlation[:6]})")
+        return _plain(f"END {apology} (ref {ref})")
+
+
+def _failure_ref() -> str:
+    # Letters only: a hex id that starts with ten digits looks like a phone number to the
+    # log masker, and the line the caller's ref points to would be unfindable.
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
 
 
 def _hop(stack: UssdStack, session_id: str, phone: str, text: str, session: Session | None) -> str:

@@ -1,0 +1,52 @@
+"""`ors menus check`: every screen × language within the USSD limits, with the longest names."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import func, select
+
+from gateway.booking.models import City, Department, Hospital
+from gateway.cli import context
+from menus import check_screens, load_catalogues
+
+
+def register(group: click.Group) -> None:
+    group.add_command(menus)
+
+
+@click.group(help="Phone menus.")
+def menus() -> None:
+    pass
+
+
+def longest(session, column) -> str:  # type: ignore[no-untyped-def]
+    return session.scalar(select(column).order_by(func.length(column).desc()).limit(1)) or ""
+
+
+@menus.command("check", help="Render every screen in every language with the longest loaded names.")
+def menus_check() -> None:
+    rt = context.runtime()
+    with rt.reader() as s:
+        city, hospital, department = (
+            longest(s, City.name_gsm),
+            longest(s, Hospital.name_gsm),
+            longest(s, Department.name_gsm),
+        )
+    if not hospital:
+        raise click.ClickException("the catalogue is empty: run `ors catalog load` first")
+    catalogues = load_catalogues()
+    violations = check_screens(
+        catalogues,
+        city=city,
+        hospital=hospital,
+        department=department,
+        shortcode=rt.settings.ussd_service_code,
+    )
+    for violation in violations:
+        click.echo(str(violation), err=True)
+    if violations:
+        raise click.ClickException(f"{len(violations)} screen(s) exceed the USSD limits")
+    click.echo(
+        f"all screens fit in {len(catalogues)} languages "
+        f"(longest names: {hospital!r}, {department!r})"
+    )

@@ -1,0 +1,98 @@
+"""`ors menus check` in a real process, on the names of the loaded catalogue."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ORS = Path(sys.executable).with_name("ors")
+# 80 characters: longer than any screen with a hospital name on it can hold.
+OVER_LONG = "Jaramogi Oginga Odinga Teaching, Referral and Research Hospital of Kisumu County"
+OVER_LONG_CATALOG = f"""\
+cities:
+  - code: KSM
+    name: Kisumu
+    hospitals:
+      - code: JOOTRH2
+        name: "{OVER_LONG}"
+        timezone: Africa/Nairobi
+        departments:
+          - code: OPD
+            name: Outpatients
+            schedules:
+              - days: [mon, tue, wed, thu, fri]
+                start: "08:00"
+                end: "12:00"
+                slot_minutes: 30
+                places: 4
+"""
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def ors(tmp_path: Path) -> Run:
+    """Run `ors ARGS...` on a config whose SQLite database lives in tmp_path."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f'app:\n  public_base_url: "http://127.0.0.1:5000"\n  data_dir: {tmp_path / "var"}\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORS_")}
+    env["ORS_CONFIG"] = str(config)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(ORS), *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run
+
+
+def test_the_demo_catalogue_fits_every_screen(ors: Run) -> None:
+    assert ors("migrate").returncode == 0
+    assert ors("catalog", "load", "--demo").returncode == 0
+
+    checked = ors("menus", "check")
+
+    assert checked.returncode == 0, checked.stderr
+    assert "all screens fit in 2 languages" in checked.stdout
+    assert "Jaramogi Oginga Odinga Teaching and Referral Hospital" in checked.stdout
+    assert checked.stderr == ""
+
+
+def test_an_over_long_hospital_name_fails_naming_the_screens(ors: Run, tmp_path: Path) -> None:
+    assert len(OVER_LONG) == 80
+    catalog = tmp_path / "long.yaml"
+    catalog.write_text(OVER_LONG_CATALOG, encoding="utf-8")
+    assert ors("migrate").returncode == 0
+    assert ors("catalog", "load", "--demo").returncode == 0
+    loaded = ors("catalog", "load", str(catalog))
+    assert loaded.returncode == 0, loaded.stderr
+
+    checked = ors("menus", "check")
+
+    assert checked.returncode != 0
+    reported = checked.stderr.splitlines()
+    for line in ("en confirm page 1:", "sw confirm page 1:", "en booked page 1:"):
+        assert any(r.startswith(line) and r.endswith("characters") for r in reported), line
+    assert "exceed the USSD limits" in checked.stderr
+
+
+def test_an_empty_catalogue_is_an_error_not_a_pass(ors: Run) -> None:
+    assert ors("migrate").returncode == 0
+
+    checked = ors("menus", "check")
+
+    assert checked.returncode != 0
+    assert "ors catalog load" in checked.stderr
