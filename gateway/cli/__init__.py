@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.booking.catalog import CatalogError
 from gateway.booking.errors import BookingError
-from gateway.cli import keys, kiosk, serve, setup
+from gateway.cli import ivr, keys, kiosk, menus_check, outbox, serve, setup, simulate, staff
 from gateway.settings import ConfigError
 
 
@@ -17,7 +19,7 @@ def ors() -> None:
     pass
 
 
-for module in (setup, serve, keys, kiosk):
+for module in (setup, serve, keys, kiosk, outbox, simulate, menus_check, staff, ivr):
     module.register(ors)
 
 
@@ -32,3 +34,25 @@ def main() -> None:
     except (ConfigError, CatalogError, BookingError, FileExistsError, OSError) as exc:
         click.echo(f"ors: {exc}", err=True)
         sys.exit(2)
+    except SQLAlchemyError as exc:
+        if os.environ.get("ORS_DEBUG"):
+            raise
+        click.echo(f"ors: database: {_database_problem(exc)}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # a bug or an outage: one line, the traceback only on request
+        if os.environ.get("ORS_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(
+            f"ors: unexpected {type(exc).__name__}: {first} (ORS_DEBUG=1 for details)", err=True
+        )
+        sys.exit(1)
+
+
+def _database_problem(exc: SQLAlchemyError) -> str:
+    """The first line of the driver's message, with the likely next step."""
+    cause = getattr(exc, "orig", None) or exc
+    line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if "no such table" in line or ("relation" in line and "does not exist" in line):
+        return f"{line} (run `ors migrate` first?)"
+    return line

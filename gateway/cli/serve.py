@@ -100,15 +100,20 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     Gunicorn().run()
 
 
-@click.command(help="Run an RQ worker (with its scheduler) on the configured Redis.")
-@click.option("--queue", "queues", multiple=True, default=["default"], show_default=True)
-def worker(queues: tuple[str, ...]) -> None:
-    from rq import Queue, Worker
+@click.command(
+    help="Run an RQ worker (with its scheduler) and the periodic sweeps: outbox relay, "
+    "re-enqueue of lost message jobs, expiry of holds."
+)
+@click.option(
+    "--queue", "queues", multiple=True, default=["messages", "default"], show_default=True
+)
+@click.option("--sweep-seconds", type=click.FloatRange(0.1, 60), default=2.0, show_default=True)
+def worker(queues: tuple[str, ...], sweep_seconds: float) -> None:
+    from gateway.messaging.worker import run_worker
 
     settings = context.settings()
     if not settings.redis_url:
         raise click.ClickException("ORS_REDIS_URL: the worker needs Redis (redis://host:6379/0)")
     rt = context.runtime(settings)
-    Worker([Queue(q, connection=rt.redis) for q in queues], connection=rt.redis).work(
-        with_scheduler=True
-    )
+    rt.messaging.router.check()  # a missing provider secret stops start-up, naming it
+    run_worker(rt, queues, sweep_seconds)

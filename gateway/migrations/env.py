@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from gateway.booking.models import Base
+from gateway.messaging import models as messaging_models  # noqa: F401  (its tables)
 
 config = context.config
 target_metadata = Base.metadata

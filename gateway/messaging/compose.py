@@ -1,0 +1,118 @@
+"""Render an SMS from a template: fill it, then fit it into its segment budget.
+
+Only names give way: the staff's reason first, then the department name, each cut at a word
+boundary and tidied ("Obstetrics and Gynaecology" → "Obstetrics"); when nothing of a name is
+left the hospital code stands alone. The T-code, the reply code and the link are never cut.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.gsm7 import to_gsm7
+from gateway.messaging.segments import capacity, count_segments
+from gateway.messaging.texts import Template, Texts
+from tcode.codes import group
+
+SHRINK_ORDER = ("reason", "department")
+TRAILING = " ,;:-/&("
+MIN_NAME = 3  # a name cut shorter than this says nothing: drop it
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """What an SMS may say about a booking (no medical detail beyond the department)."""
+
+    hospital_code: str
+    department: str
+    sensitive: bool
+    starts_at: datetime  # hospital-local
+    tcode: str
+
+
+def when(texts: Texts, moment: datetime) -> str:
+    """Return "Tue 24 Nov 09:30" in the language of `texts`, at the hospital's local time."""
+    return texts.when.format(
+        weekday=texts.weekdays[moment.weekday()],
+        day=moment.day,
+        month=texts.months[moment.month - 1],
+        time=f"{moment:%H:%M}",
+    )
+
+
+def render(
+    texts: Texts,
+    name: str,
+    appointment: Appointment,
+    *,
+    link: str = "",
+    shortcode: str = "",
+    reason: str = "",
+) -> str:
+    """Return the SMS text of template `name`, shortened to fit its segment budget."""
+    template = texts.template(name)
+    values = {
+        "hospital": appointment.hospital_code,
+        "department": "" if appointment.sensitive else to_gsm7(appointment.department),
+        "when": when(texts, appointment.starts_at),
+        "tcode": group(appointment.tcode),
+        "code": appointment.tcode,
+        "link": link,
+        "shortcode": shortcode,
+        # The template ends the reason with its own full stop.
+        "reason": to_gsm7(reason).rstrip(" .!;,"),
+    }
+    budget = capacity(template.segments)
+    for field in SHRINK_ORDER:
+        body = fill(template, values, appointment.sensitive)
+        excess = len(body) - budget
+        if excess <= 0:
+            return body
+        values[field] = shorten(values[field], len(values[field]) - excess, texts.dangling)
+    body = fill(template, values, appointment.sensitive)
+    if count_segments(body) > template.segments:
+        log.warning(
+            "SMS %s/%s is %d characters, over its budget of %d segment(s)",
+            texts.language,
+            name,
+            len(body),
+            template.segments,
+        )
+    return body
+
+
+def fill(template: Template, values: dict[str, str], sensitive: bool) -> str:
+    place = (template.place_hidden if sensitive else template.place).format(**values)
+    reason = template.reason.format(**values) if values["reason"] and template.reason else ""
+    body = template.text.format(**{**values, "place": place, "reason": reason})
+    # An emptied name leaves a double space ("KNH  Tue"): close it up.
+    return re.sub(r" {2,}", " ", body).strip()
+
+
+def shorten(name: str, limit: int, dangling: frozenset[str]) -> str:
+    """Cut `name` to at most `limit` characters at a word boundary, tidily, or to ""."""
+    if len(name) <= limit:
+        return name
+    words = name.split()
+    while words and len(" ".join(words)) > limit:
+        words.pop()
+    return _tidy(" ".join(words), dangling)
+
+
+def _tidy(text: str, dangling: frozenset[str]) -> str:
+    """Drop what a cut leaves hanging: an open "(…", trailing punctuation, "and"/"of"/"na"."""
+    while True:
+        before = text
+        if text.count("(") > text.count(")"):
+            text = text[: text.rindex("(")]
+        text = text.rstrip(TRAILING)
+        head, _, last = text.rpartition(" ")
+        if last.lower() in dangling:
+            text = head
+        if text == before:
+            break
+    return text if len(text) >= MIN_NAME else ""

@@ -1,0 +1,108 @@
+"""The embedded mode's job queue: the same send job, run by a background thread of the process.
+
+Jobs wait in a time-ordered heap; one thread runs each when it is due. Nothing here survives
+the process, and nothing needs to: the messages table is the record, and the periodic
+requeue_stale enqueues again whatever a restart dropped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class ThreadDispatcher:
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, int]] = []
+        self._waiting: Counter[int] = Counter()  # message id -> jobs waiting in the heap
+        self._order = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._busy = False
+
+    # --- the JobQueue protocol ----------------------------------------------------------------
+
+    def enqueue(self, message_id: int) -> bool:
+        with self._cond:
+            if not self._waiting[message_id]:  # else a job for it is already waiting
+                self._push(message_id, 0.0)
+        return True
+
+    def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:
+        with self._cond:
+            self._push(message_id, seconds)
+        return True
+
+    # --- running ------------------------------------------------------------------------------
+
+    def start(self, handler: Callable[[int], object], stop: threading.Event | None = None) -> None:
+        """Run `handler(message_id)` for each job as it falls due, in a daemon thread."""
+        if stop is not None:
+            self._stop = stop
+        self._thread = threading.Thread(
+            target=self._loop, args=(handler,), name="ors-sms-dispatcher", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._heap) + int(self._busy)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no job is due now or running (jobs scheduled later do not count)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._busy or (self._heap and self._heap[0][0] <= time.monotonic()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.05))
+        return True
+
+    def _push(self, message_id: int, seconds: float) -> None:
+        """Add a job (the caller holds the lock)."""
+        due = time.monotonic() + max(0.0, seconds)
+        self._waiting[message_id] += 1
+        heapq.heappush(self._heap, (due, next(self._order), message_id))
+        self._cond.notify_all()
+
+    def _next(self) -> int | None:
+        with self._cond:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                if self._heap and self._heap[0][0] <= now:
+                    _, _, message_id = heapq.heappop(self._heap)
+                    self._waiting[message_id] -= 1
+                    if self._waiting[message_id] <= 0:
+                        del self._waiting[message_id]
+                    self._busy = True
+                    return message_id
+                wait = self._heap[0][0] - now if self._heap else 0.5
+                self._cond.wait(min(wait, 0.5))
+        return None
+
+    def _loop(self, handler: Callable[[int], object]) -> None:
+        while (message_id := self._next()) is not None:
+            try:
+                handler(message_id)
+            except Exception:  # keep the thread alive; the sweep re-enqueues the message
+                log.exception("sending message %s failed", message_id)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()

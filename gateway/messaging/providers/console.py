@@ -1,0 +1,33 @@
+"""The demo's provider: keeps what it "sends" in memory and writes it to the log."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsoleMessage:
+    id: str
+    to: str
+    body: str
+
+
+class ConsoleProvider:
+    name = "console"
+
+    def __init__(self, keep: int = 1000):
+        self.sent: deque[ConsoleMessage] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def send(self, to: str, body: str) -> str:
+        message = ConsoleMessage(id=f"console-{uuid.uuid4().hex}", to=to, body=body)
+        with self._lock:
+            self.sent.append(message)
+        log.info("SMS to %s: %s", to, body)
+        return message.id

@@ -1,0 +1,62 @@
+"""Processes that send: `ors worker` (RQ + sweeps) and the embedded mode's threads.
+
+The RQ worker is a SimpleWorker: jobs run in the worker process itself, so the database
+engine and Redis client built for this process are the ones jobs use (DESIGN §9: never shared
+across a fork), and a job costs no process start — the throughput the voucher SMS needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rq import Queue, SimpleWorker
+
+from gateway.logs import configure_logging
+from gateway.messaging import jobs
+from gateway.messaging.dispatcher import ThreadDispatcher
+from gateway.messaging.queues import QUEUE_NAME
+from gateway.messaging.sweeper import Sweeper, messaging_rounds, worker_rounds
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+DEFAULT_QUEUES = (QUEUE_NAME, "default")
+log = logging.getLogger(__name__)
+
+
+def run_worker(
+    runtime: Runtime,
+    queues: Sequence[str] = DEFAULT_QUEUES,
+    sweep_seconds: float = 2.0,
+    burst: bool = False,
+) -> None:
+    """Work the queues (with RQ's scheduler, for retries) and sweep in a thread until stopped."""
+    if runtime.redis is None:
+        raise RuntimeError("the RQ worker needs Redis")
+    configure_logging(runtime.settings.log_level)  # phone numbers masked in every line
+    jobs.bind(runtime)
+    # RQ forks its scheduler: the child must not touch (or close) this process's connections.
+    os.register_at_fork(after_in_child=lambda: runtime.engine.dispose(close=False))
+    sweeper = Sweeper(worker_rounds(runtime), every=sweep_seconds)
+    sweeper.start()
+    try:
+        worker = SimpleWorker(
+            [Queue(name, connection=runtime.redis) for name in queues], connection=runtime.redis
+        )
+        worker.work(with_scheduler=True, burst=burst)
+    finally:
+        sweeper.stop.set()
+
+
+def start_embedded(runtime: Runtime, stop: threading.Event, sweep_seconds: float = 1.0) -> None:
+    """Embedded mode: the same send job in a thread, and the messaging sweeps in another."""
+    dispatcher = runtime.messaging.jobs
+    if isinstance(dispatcher, ThreadDispatcher):
+        dispatcher.start(lambda message_id: jobs.deliver(runtime, message_id), stop)
+    else:
+        log.warning("messages are sent by `ors worker` (jobs go to Redis)")
+    Sweeper(messaging_rounds(runtime), every=sweep_seconds, stop=stop).start()

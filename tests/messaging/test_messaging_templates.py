@@ -1,0 +1,181 @@
+"""Every template × language is GSM-7 basic and within its segment budget, with the demo
+catalogue's longest names; the voucher keeps its T-code and link whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from gateway.booking.catalog import DEMO_CATALOG
+from gateway.gsm7 import is_gsm7_basic, to_gsm7
+from gateway.messaging.compose import Appointment, render, shorten
+from gateway.messaging.segments import count_segments
+from gateway.messaging.texts import TextsError, load_texts
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+TEXTS = load_texts()
+TCODE, REF = "4829135575", "Ab3dE9xQk2M"
+# The longest weekday in either language, a two-digit day, the longest public URL we expect.
+WHEN = datetime(2026, 11, 25, 16, 30, tzinfo=NAIROBI)  # Wednesday: "Jumatano"
+BASE_URLS = ("https://ors.example", "http://127.0.0.1:5000", "https://ors.health.go.ke")
+STAFF_REASON = (
+    "The consultant is away at a national conference this week and every clinic of the "
+    "department moves; please book another day or ask at the reception desk. Sorry!"
+)
+
+
+def demo_departments() -> list[tuple[str, str, bool]]:
+    """(hospital code, department name as loaded, sensitive) for every demo department."""
+    catalog = yaml.safe_load(Path(DEMO_CATALOG).read_text(encoding="utf-8"))
+    return [
+        (h["code"], to_gsm7(d["name"]), bool(d.get("sensitive", False)))
+        for city in catalog["cities"]
+        for h in city["hospitals"]
+        for d in h["departments"]
+    ]
+
+
+DEPARTMENTS = demo_departments()
+LONGEST = sorted(DEPARTMENTS, key=lambda d: -len(d[0]) - len(d[1]))[:8]
+SENSITIVE = [d for d in DEPARTMENTS if d[2]]
+
+
+def appointment(hospital: str, department: str, sensitive: bool) -> Appointment:
+    return Appointment(hospital, department, sensitive, WHEN, TCODE)
+
+
+def body_of(language: str, name: str, appt: Appointment, base: str) -> str:
+    return render(
+        TEXTS[language],
+        name,
+        appt,
+        link=f"{base}/v/{REF}",
+        shortcode="*384*123#",
+        reason=STAFF_REASON,
+    )
+
+
+def test_the_english_voucher_reads_as_designed() -> None:
+    appt = Appointment(
+        "KNH", "Cardiology", False, datetime(2026, 11, 24, 9, 30, tzinfo=NAIROBI), TCODE
+    )
+    body = render(TEXTS["en"], "voucher", appt, link=f"https://ors.example/v/{REF}")
+    assert body == (
+        "KNH Cardiology Tue 24 Nov 09:30. T-code 482 913 5575. Show at kiosk: "
+        "https://ors.example/v/Ab3dE9xQk2M. Reply CANCEL 4829135575 to cancel"
+    )
+
+
+@pytest.mark.parametrize("base", BASE_URLS)
+@pytest.mark.parametrize("language", sorted(TEXTS))
+@pytest.mark.parametrize("name", sorted(TEXTS["en"].templates))
+@pytest.mark.parametrize("department", DEPARTMENTS, ids=lambda d: f"{d[0]}-{d[1][:12]}")
+def test_every_text_is_gsm7_and_within_its_budget(
+    name: str, language: str, base: str, department: tuple[str, str, bool]
+) -> None:
+    body = body_of(language, name, appointment(*department), base)
+    assert is_gsm7_basic(body), body
+    assert count_segments(body) <= TEXTS[language].template(name).segments, (len(body), body)
+    assert "482 913 5575" in body
+    assert "{" not in body and "  " not in body
+
+
+@pytest.mark.parametrize("base", BASE_URLS)
+@pytest.mark.parametrize("department", LONGEST, ids=lambda d: f"{d[0]}-{d[1][:12]}")
+def test_the_english_voucher_is_one_segment_and_keeps_code_link_and_hospital(
+    base: str, department: tuple[str, str, bool]
+) -> None:
+    body = body_of("en", "voucher", appointment(*department), base)
+    assert len(body) <= 160
+    assert f"{base}/v/{REF}" in body and f"CANCEL {TCODE}" in body
+    assert body.startswith(department[0] + " ")
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+@pytest.mark.parametrize("name", sorted(TEXTS["en"].templates))
+@pytest.mark.parametrize("department", SENSITIVE, ids=lambda d: d[1])
+def test_a_sensitive_department_is_never_named(
+    name: str, language: str, department: tuple[str, str, bool]
+) -> None:
+    hospital, dept, _ = department
+    body = body_of(language, name, appointment(hospital, dept, True), BASE_URLS[0])
+    for word in ("HIV", "Comprehensive", "Care", dept):
+        assert word not in body
+    assert hospital in body
+
+
+SHORTENED = [
+    # (name, room, expected): cut at a word boundary, then tidied
+    ("Cardiology", 20, "Cardiology"),
+    ("Obstetrics and Gynaecology", 20, "Obstetrics"),
+    ("Ophthalmology (Eye Clinic)", 22, "Ophthalmology"),
+    ("Ear, Nose and Throat (ENT) Clinic", 16, "Ear, Nose"),
+    ("Ear, Nose and Throat (ENT) Clinic", 26, "Ear, Nose and Throat (ENT)"),
+    ("Chest Clinic (Respiratory Medicine)", 30, "Chest Clinic"),
+    ("Paediatrics - Neonatal Unit", 14, "Paediatrics"),
+    ("Nutrition and Dietetics", 13, "Nutrition"),
+    ("Cardiology", 9, ""),  # no word fits: the hospital code stands alone
+    ("Plastic and Reconstructive Surgery", 2, ""),
+]
+
+
+@pytest.mark.parametrize(("name", "room", "expected"), SHORTENED)
+def test_names_are_shortened_at_word_boundaries(name: str, room: int, expected: str) -> None:
+    assert shorten(name, room, TEXTS["en"].dangling) == expected
+
+
+def test_when_nothing_of_the_department_fits_the_hospital_code_stands_alone() -> None:
+    long_base = "https://hospital-bookings.health.go.ke.example"
+    appt = appointment("JOOTRH", "Medical Outpatient Clinic", False)
+    body = render(TEXTS["en"], "voucher", appt, link=f"{long_base}/v/{REF}")
+    assert body.startswith("JOOTRH Wed 25 Nov 16:30. T-code 482 913 5575.")
+    assert len(body) <= 160
+
+
+def test_the_code_and_the_link_are_never_cut_even_past_the_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    long_base = "https://appointments.ministry-of-health.example.go.ke"
+    appt = appointment("JOOTRH", "Medical Outpatient Clinic", False)
+    body = render(TEXTS["en"], "voucher", appt, link=f"{long_base}/v/{REF}")
+    assert f"{long_base}/v/{REF}" in body and "482 913 5575" in body
+    assert count_segments(body) == 2
+    assert "over its budget" in caplog.text
+
+
+def test_the_staff_reason_gives_way_before_the_department() -> None:
+    appt = appointment("KNH", "Cardiology", False)
+    body = body_of("en", "cancelled_by_staff", appt, BASE_URLS[0])
+    assert "your Cardiology appointment" in body and "Reason: The consultant" in body
+    assert count_segments(body) <= 2
+    assert not body.endswith("..")
+
+
+def test_a_cancellation_without_a_reason_says_none() -> None:
+    appt = appointment("KNH", "Cardiology", False)
+    body = render(TEXTS["en"], "cancelled_by_staff", appt, shortcode="*384*123#")
+    assert "Reason" not in body
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('text: "Say “hi” {place}"', "outside GSM-7"),
+        ('text: "{place} {when} {tcode} {oops}"', "placeholders"),
+    ],
+)
+def test_a_bad_template_file_is_refused_naming_it(tmp_path: Path, text: str, error: str) -> None:
+    source = (Path(__file__).parents[2] / "gateway/messaging/templates/en.yaml").read_text()
+    (tmp_path / "en.yaml").write_text(source)
+    bad = source.replace(
+        'text: "{place} {when}. T-code {tcode}. Show at kiosk: {link}. Reply CANCEL {code} to cancel"',
+        text,
+    )
+    assert bad != source
+    (tmp_path / "xx.yaml").write_text(bad)
+    with pytest.raises(TextsError, match=error):
+        load_texts(tmp_path)
