@@ -10,6 +10,19 @@ from gateway.metrics import exposition
 bp = Blueprint("health", __name__)
 
 
+@bp.get("/")
+def index() -> Response:
+    """A plain landing page for whoever opens the printed gateway URL in a browser."""
+    return Response(
+        "<!doctype html><title>ORS Gateway</title><h1>ORS Gateway</h1>"
+        "<p>Hospital appointments by USSD, voice and SMS.</p>"
+        '<ul><li><a href="/kiosk/">Kiosk check-in page</a></li>'
+        '<li><a href="/healthz">Health</a> · <a href="/readyz">Readiness</a> · '
+        '<a href="/metrics">Metrics</a></li></ul>',
+        mimetype="text/html",
+    )
+
+
 @bp.get("/healthz")
 def healthz() -> Response:
     return jsonify(status="ok")
