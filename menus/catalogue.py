@@ -63,24 +63,30 @@ class Catalogue:
 
 def load_catalogues(directory: Path = CATALOGUE_DIR) -> dict[str, Catalogue]:
     """Load every `<code>.yaml` of `directory`, English first; raise CatalogueError if any is bad."""
+    return {code: _build(code, texts) for code, texts in read_checked(directory).items()}
+
+
+def read_checked(directory: Path, label: str = "") -> dict[str, dict[str, Any]]:
+    """Read every `<code>.yaml` of `directory` as flat texts, English first, each checked
+    against English (same keys, same placeholders, GSM-7 basic); `label` prefixes messages."""
     files = {path.stem: path for path in sorted(directory.glob("*.yaml"))}
     if REFERENCE not in files:
         raise CatalogueError(f"{directory}: no {REFERENCE}.yaml to check the others against")
-    raw = {code: _flatten(_read(path)) for code, path in files.items()}
-    problems = [p for code in raw for p in _problems(code, raw[code], raw[REFERENCE])]
+    raw = {code: _flatten(_read(path, label)) for code, path in files.items()}
+    problems = [p for code in raw for p in _problems(f"{label}{code}", raw[code], raw[REFERENCE])]
     if problems:
         raise CatalogueError("; ".join(problems))
     ordered = [REFERENCE, *(code for code in raw if code != REFERENCE)]
-    return {code: _build(code, raw[code]) for code in ordered}
+    return {code: raw[code] for code in ordered}
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, label: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise CatalogueError(f"{path.name}: {exc}") from exc
+        raise CatalogueError(f"{label}{path.name}: {exc}") from exc
     if not isinstance(data, dict):
-        raise CatalogueError(f"{path.name}: expected a mapping of keys to texts")
+        raise CatalogueError(f"{label}{path.name}: expected a mapping of keys to texts")
     return data
 
 
@@ -119,7 +125,7 @@ def _value_problems(key: str, value: Any, reference: Any) -> list[str]:
     problems = []
     try:
         if _placeholders(value) != _placeholders(reference):
-            problems.append(f"placeholders {_placeholders(value)} differ from English")
+            problems.append(f"placeholders differ from English: {_placeholders(value)}")
         if bad := bad_chars(_literal(value)):
             problems.append(f"characters outside GSM-7 basic: {bad!r}")
     except ValueError as exc:

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from menus.catalogue import REFERENCE, CatalogueError
+from menus.catalogue import read_checked
 
 VOICE_DIR = Path(__file__).with_name("catalogues") / "voice"
 
@@ -36,53 +34,10 @@ class VoiceCatalogue:
 
 def load_voice_catalogues(directory: Path = VOICE_DIR) -> dict[str, VoiceCatalogue]:
     """Load every `<code>.yaml` of `directory`, English first; raise CatalogueError if any is bad."""
-    files = {path.stem: path for path in sorted(directory.glob("*.yaml"))}
-    if REFERENCE not in files:
-        raise CatalogueError(f"{directory}: no {REFERENCE}.yaml to check the others against")
-    raw = {code: _flatten(_read(path)) for code, path in files.items()}
-    problems = [p for code in raw for p in _problems(code, raw[code], raw[REFERENCE])]
-    if problems:
-        raise CatalogueError("; ".join(problems))
-    ordered = [REFERENCE, *(code for code in raw if code != REFERENCE)]
-    return {code: VoiceCatalogue(code, raw[code]) for code in ordered}
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise CatalogueError(f"voice/{path.name}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise CatalogueError(f"voice/{path.name}: expected a mapping of keys to texts")
-    return data
-
-
-def _flatten(data: Mapping[Any, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, path + "."))
-        else:
-            flat[path] = value
-    return flat
-
-
-def _problems(code: str, texts: dict[str, Any], reference: dict[str, Any]) -> list[str]:
-    where = f"voice/{code}.yaml"
-    problems = [f"{where}: {k}: missing" for k in reference if k not in texts]
-    problems += [f"{where}: {k}: not in {REFERENCE}.yaml" for k in texts if k not in reference]
-    for key in reference.keys() & texts.keys():
-        value = texts[key]
-        if not isinstance(value, str):
-            problems.append(f"{where}: {key}: expected text, found {type(value).__name__}")
-            continue
-        try:
-            if _placeholders(value) != _placeholders(reference[key]):
-                problems.append(f"{where}: {key}: placeholders differ from English")
-        except ValueError as exc:
-            problems.append(f"{where}: {key}: malformed placeholder: {exc}")
-    return sorted(problems)
+    return {
+        code: VoiceCatalogue(code, texts)
+        for code, texts in read_checked(directory, "voice/").items()
+    }
 
 
 def _placeholders(text: str) -> list[str]:
