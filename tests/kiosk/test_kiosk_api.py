@@ -176,3 +176,16 @@ def test_failed_codes_are_rate_limited_per_kiosk(kiosk: KioskClient) -> None:
     assert statuses[:30] == [400] * 30
     body = check(kiosk.post("lookup", "0000000001"), "rate_limited", 429)
     assert "wait" in body["message"]
+
+
+def test_voucher_replaced_by_a_real_rebook_and_its_successor_checks_in(kiosk: KioskClient) -> None:
+    from tests.booking.conftest import slot_id
+
+    booked = kiosk.book()
+    moved = kiosk.rt.booking.rebook(
+        booked.ref, slot_id(kiosk.rt, "CARD", datetime(2026, 11, 23, 9, 0)), by="staff"
+    )
+    kiosk.at(2026, 11, 23, 8, 0)
+    check(kiosk.post("checkin", booked.tcode), "replaced", 410)
+    body = check(kiosk.post("checkin", moved.tcode), "checked_in", 200)
+    assert body["ticket"]["starts_at"] == "2026-11-23T09:00:00+03:00"

@@ -80,3 +80,18 @@ def test_unknown_refs_are_404_and_reveal_nothing(client: FlaskClient, ref: str) 
         response = client.get(url)
         assert response.status_code == 404
         assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_rebooked_voucher_says_replaced_and_the_new_one_is_live(
+    client: FlaskClient, catalog: Runtime
+) -> None:
+    ref, old_vref = book(catalog)
+    moved = catalog.booking.rebook(
+        ref, slot_id(catalog, "CARD", datetime(2026, 11, 24, 9, 0)), by="citizen", phone=PHONE
+    )
+    assert moved.ref == ref and moved.voucher_ref != old_vref
+    old = client.get(f"/v/{old_vref}").get_data(as_text=True)
+    assert "replaced" in old and ".png" not in old
+    assert client.get(f"/v/{old_vref}.png").status_code == 404
+    new = client.get(f"/v/{moved.voucher_ref}").get_data(as_text=True)
+    assert "Tue 24 Nov 2026, 09:00" in new and f"/v/{moved.voucher_ref}.png" in new
