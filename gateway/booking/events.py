@@ -48,6 +48,10 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     # Notices the channel adapters write through the same outbox (they never send directly).
     "ussd_dropped": frozenset({"ussd.dropped"}),
     "ivr_gave_up": frozenset({"ivr.gave_up"}),
+    # The SMS command handler's answer to an inbound SMS (sent through the outbox, with retries).
+    "sms_reply": frozenset({"sms.reply"}),
+    # The reminder round (gateway.messaging.reminders): one event per reminder it decides to send.
+    "remind": frozenset({"booking.reminder"}),
 }
 EVENT_TYPES = frozenset().union(*EVENTS_BY_OPERATION.values())
 

@@ -38,6 +38,7 @@ class UpcomingBooking:
     sensitive: bool
     starts_at: datetime  # hospital-local
     status: str
+    hospital_code: str = ""
 
 
 def cities(session: Session) -> list[Item]:
@@ -161,4 +162,5 @@ def _upcoming(b: Booking) -> UpcomingBooking:
         sensitive=dept.sensitive,
         starts_at=b.slot.starts_at.astimezone(ZoneInfo(dept.hospital.timezone)),
         status=b.status,
+        hospital_code=dept.hospital.code,
     )

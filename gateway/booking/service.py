@@ -412,6 +412,13 @@ class BookingService:
             lock_citizen(uow.session, phone, now).language = language
             uow.commit()
 
+    def set_reminders(self, phone: str, enabled: bool) -> None:
+        """Switch the phone holder's reminders and notices on or off (SMS START / STOP)."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            lock_citizen(uow.session, phone, now).reminders_opt_out = not enabled
+            uow.commit()
+
     def notice_dropped_session(self, phone: str, session_key: str) -> bool:
         """Write one `ussd.dropped` for a dropped session that holds a live slot; once per hold."""
         phone, now = self.phone(phone), self.clock.now()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import secrets
 import shutil
 import subprocess
+import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
+from xml.etree import ElementTree
 
 import click
 import requests
@@ -13,6 +16,8 @@ from rich.console import Console
 from rich.panel import Panel
 
 from gateway.cli import context, voice_phone
+from gateway.messaging.outbox import OutboxEntry, recent
+from gateway.settings import Settings
 
 NETWORK_CODE = "63902"  # Safaricom, as AT sends it
 
@@ -119,6 +124,127 @@ def simulate_ivr(
         step = call.silence()
     call.hang_up()
     console.print("(call ended)")
+
+
+@simulate.command("sms", help="Send one inbound SMS (e.g. STATUS, CANCEL 4829135575, HELP).")
+@click.option("--phone", required=True, help="The sender, e.g. +254700000001.")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--provider", type=click.Choice(["at", "twilio"]), default="at", show_default=True)
+@click.option("--url", default=None, help="The SMS hook (default: the local demo's).")
+@click.option("--wait", default=5.0, show_default=True, help="Seconds to wait for an AT reply.")
+def simulate_sms(
+    phone: str, text: tuple[str, ...], provider: str, url: str | None, wait: float
+) -> None:
+    settings = context.settings()
+    console = Console(highlight=False)
+    body = " ".join(text)
+    if provider == "twilio":
+        hook = url or "http://127.0.0.1:5000/hooks/twilio/sms"
+        form, headers = twilio_sms_form(settings, hook, phone, body)
+        reply = _post_sms(hook, form, headers)
+        click.echo(reply)  # the TwiML as Twilio gets it
+        said = _twiml_message(reply)
+        console.print(Panel(said or "(no reply)", title=f"SMS reply to {phone}", width=72))
+        return
+    hook = with_token(
+        url or "http://127.0.0.1:5000/hooks/at/sms", settings.secrets.at_webhook_token
+    )
+    rt = context.runtime(settings)
+    try:
+        before = _latest(rt.reader, phone)
+        _post_sms(hook, at_sms_form(settings, phone, body), {})
+        console.print("reply queued")
+        entry = _wait_for_reply(rt.reader, phone, before, wait)
+    finally:
+        rt.close()
+    if entry is None:
+        console.print(f"(no new outbox message for {phone} within {wait:g} s)")
+        return
+    console.print(
+        Panel(
+            entry.body, title=f"outbox #{entry.id} to {entry.to}", subtitle=entry.status, width=72
+        )
+    )
+
+
+def at_sms_form(settings: Settings, phone: str, text: str) -> dict[str, str]:
+    """An incoming SMS exactly as Africa's Talking posts it (channels.md §3.3)."""
+    return {
+        "from": phone,
+        "to": settings.at_sender_id or "20880",
+        "text": text,
+        "id": secrets.token_hex(16),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "linkId": secrets.token_hex(16),
+        "networkCode": NETWORK_CODE,
+    }
+
+
+def twilio_sms_form(
+    settings: Settings, hook: str, phone: str, text: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """An inbound SMS exactly as Twilio posts it (channels.md §5.1), signed like Twilio signs it."""
+    from twilio.request_validator import RequestValidator
+
+    token = settings.secrets.twilio_auth_token
+    if not token:
+        raise click.ClickException(
+            "ORS_TWILIO_AUTH_TOKEN is not set: the Twilio hooks refuse unsigned requests"
+        )
+    sid = "SM" + secrets.token_hex(16)
+    form = {
+        "ToCountry": "KE",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": text,
+        "To": settings.secrets.twilio_from or settings.ivr_number,
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": settings.secrets.twilio_account_sid or "AC" + "0" * 32,
+        "From": phone,
+        "ApiVersion": "2010-04-01",
+    }
+    public = voice_phone.rebase(hook, settings.public_base_url)
+    signature = RequestValidator(token).compute_signature(public, form)
+    return form, {"X-Twilio-Signature": signature}
+
+
+def _twiml_message(body: str) -> str:
+    try:
+        found = ElementTree.fromstring(body).find("Message")
+    except ElementTree.ParseError:
+        raise click.ClickException(f"malformed TwiML answer: {body[:60]!r}") from None
+    return (found.text or "") if found is not None else ""
+
+
+def _post_sms(url: str, form: dict[str, str], headers: dict[str, str]) -> str:
+    try:
+        response = requests.post(url, data=form, headers=headers, timeout=15)
+    except requests.RequestException as exc:
+        raise click.ClickException(
+            f"cannot reach {url.split('?')[0]}: {type(exc).__name__}"
+        ) from None
+    if response.status_code != 200:
+        raise click.ClickException(f"the gateway answered HTTP {response.status_code}")
+    return response.text
+
+
+def _latest(reader, phone: str) -> int:  # type: ignore[no-untyped-def]
+    found = recent(reader, phone, limit=1)
+    return found[0].id if found else 0
+
+
+def _wait_for_reply(reader, phone: str, after: int, wait: float) -> OutboxEntry | None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + wait
+    while True:
+        found = recent(reader, phone, limit=1)
+        if found and found[0].id > after:
+            return found[0]
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.2)
 
 
 def _hear(console: Console, said: list[str], speaker: str | None, voice: str, title: str) -> None:

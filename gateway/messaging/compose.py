@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from gateway.gsm7 import to_gsm7
 from gateway.messaging.segments import capacity, count_segments
@@ -31,7 +31,7 @@ class Appointment:
     department: str
     sensitive: bool
     starts_at: datetime  # hospital-local
-    tcode: str
+    tcode: str = ""  # empty for a place that has no voucher yet (a held slot)
 
 
 def when(texts: Texts, moment: datetime) -> str:
@@ -44,36 +44,44 @@ def when(texts: Texts, moment: datetime) -> str:
     )
 
 
+def day_of(texts: Texts, day: date) -> str:
+    """Return "Tue 24 Nov" in the language of `texts` (a day without a time)."""
+    return f"{texts.weekdays[day.weekday()]} {day.day} {texts.months[day.month - 1]}"
+
+
 def render(
     texts: Texts,
     name: str,
-    appointment: Appointment,
+    appointment: Appointment | None = None,
     *,
     link: str = "",
     shortcode: str = "",
     reason: str = "",
+    **extra: object,
 ) -> str:
-    """Return the SMS text of template `name`, shortened to fit its segment budget."""
+    """Return the SMS text of template `name`, shortened to fit its segment budget.
+
+    `extra` fills the template's other placeholders (a phone number, minutes, a list…); they
+    are never shortened.
+    """
     template = texts.template(name)
     values = {
-        "hospital": appointment.hospital_code,
-        "department": "" if appointment.sensitive else to_gsm7(appointment.department),
-        "when": when(texts, appointment.starts_at),
-        "tcode": group(appointment.tcode),
-        "code": appointment.tcode,
+        **_appointment_values(texts, appointment),
         "link": link,
         "shortcode": shortcode,
         # The template ends the reason with its own full stop.
         "reason": to_gsm7(reason).rstrip(" .!;,"),
+        **{key: to_gsm7(str(value)) for key, value in extra.items()},
     }
+    sensitive = appointment.sensitive if appointment else False
     budget = capacity(template.segments)
     for field in SHRINK_ORDER:
-        body = fill(template, values, appointment.sensitive)
+        body = fill(template, values, sensitive)
         excess = len(body) - budget
         if excess <= 0:
             return body
         values[field] = shorten(values[field], len(values[field]) - excess, texts.dangling)
-    body = fill(template, values, appointment.sensitive)
+    body = fill(template, values, sensitive)
     if count_segments(body) > template.segments:
         log.warning(
             "SMS %s/%s is %d characters, over its budget of %d segment(s)",
@@ -83,6 +91,18 @@ def render(
             template.segments,
         )
     return body
+
+
+def _appointment_values(texts: Texts, appointment: Appointment | None) -> dict[str, str]:
+    if appointment is None:
+        return dict.fromkeys(("hospital", "department", "when", "tcode", "code"), "")
+    return {
+        "hospital": appointment.hospital_code,
+        "department": "" if appointment.sensitive else to_gsm7(appointment.department),
+        "when": when(texts, appointment.starts_at),
+        "tcode": group(appointment.tcode) if appointment.tcode else "",
+        "code": appointment.tcode,
+    }
 
 
 def fill(template: Template, values: dict[str, str], sensitive: bool) -> str:

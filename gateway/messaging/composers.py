@@ -7,15 +7,19 @@ A composer returns None when there is nothing to send (the booking has vanished)
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from gateway.booking.models import Booking, Department, Event, Slot, Voucher
-from gateway.messaging.compose import Appointment, render
+from gateway.booking.citizens import find_citizen
+from gateway.booking.models import Booking, Department, Event, Invitation, Slot, Voucher
+from gateway.booking.vouchers import live_voucher
+from gateway.messaging.compose import Appointment, day_of, render, when
 from gateway.messaging.texts import Texts
 from gateway.settings import Settings
 
@@ -45,25 +49,31 @@ class Context:
 
 
 def voucher(session: Session, event: Event, ctx: Context) -> Draft | None:
-    """The confirmation: date, T-code, link to the QR page, how to cancel."""
+    """The confirmation: date, T-code, link to the QR page, how to cancel.
+
+    A booking that replaces one at another hospital (a rebook) says so ("is moved to").
+    """
     booking = _booking(session, event.payload.get("booking_id"))
-    voucher_id = event.payload.get("voucher_id")
-    found = session.get(Voucher, voucher_id) if isinstance(voucher_id, int) else None
+    found = _voucher(session, event.payload.get("voucher_id"))
     if booking is None or found is None:
         return None
-    language = ctx.language(booking.citizen.language)
-    body = render(
-        ctx.texts[language], "voucher", _appointment(booking, found), link=ctx.link(found.ref)
-    )
-    return Draft("voucher", language, booking.citizen.phone, body)
+    name = "rebooked" if event.payload.get("rebooked_from") else "voucher"
+    return _about_booking(name, booking, found, ctx)
 
 
 def cancellation(session: Session, event: Event, ctx: Context) -> Draft | None:
-    """The notice of a cancellation, by the citizen or by staff (then with the reason)."""
+    """The notice of a cancellation, by the citizen or by staff (then with the reason).
+
+    A cancellation that is half of a rebook to another hospital says nothing: the new
+    booking's message tells the citizen. A staff cancellation is a notice, which STOP ends;
+    the citizen's own is the confirmation they asked for.
+    """
     booking = _booking(session, event.payload.get("booking_id"))
-    if booking is None or not booking.vouchers:
+    if booking is None or not booking.vouchers or event.payload.get("rebooked_to"):
         return None
     by_staff = event.payload.get("by") == "staff"
+    if by_staff and booking.citizen.reminders_opt_out:
+        return None
     name = "cancelled_by_staff" if by_staff else "cancelled"
     language = ctx.language(booking.citizen.language)
     body = render(
@@ -76,8 +86,178 @@ def cancellation(session: Session, event: Event, ctx: Context) -> Draft | None:
     return Draft(name, language, booking.citizen.phone, body)
 
 
+def rebooked(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """A booking moved in the same hospital: the new time, T-code and link."""
+    booking = _booking(session, event.payload.get("booking_id"))
+    found = _voucher(session, event.payload.get("voucher_id"))
+    if booking is None or found is None:
+        return None
+    if event.payload.get("by") == "staff" and booking.citizen.reminders_opt_out:
+        return None
+    return _about_booking("rebooked", booking, found, ctx)
+
+
+def reminder(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """The reminder the reminder round decided on, if the booking is still as it was."""
+    booking = _booking(session, event.payload.get("booking_id"))
+    if booking is None or booking.status != "confirmed" or booking.citizen.reminders_opt_out:
+        return None
+    found = live_voucher(booking)
+    if found is None or booking.slot_id != event.payload.get("slot_id"):
+        return None  # moved since: the new time has reminders of its own
+    return _about_booking("reminder", booking, found, ctx)
+
+
+def invitation(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """Staff's invitation: a booked slot (with its voucher), or a window of days to book in."""
+    booking = _booking(session, event.payload.get("booking_id"))
+    found = _voucher(session, event.payload.get("voucher_id"))
+    if booking is not None and found is not None:
+        if booking.citizen.reminders_opt_out:
+            return None
+        return _about_booking("invited", booking, found, ctx)
+    invited = _invitation(session, event.payload.get("invitation_id"))
+    if invited is None or invited.citizen.reminders_opt_out or invited.window_from is None:
+        return None
+    texts, language = _texts_of(ctx, invited.citizen.language)
+    tz = ZoneInfo(invited.department.hospital.timezone)
+    body = render(
+        texts,
+        "invitation_open",
+        _department_only(invited.department, invited.expires_at.astimezone(tz)),
+        shortcode=ctx.settings.ussd_service_code,
+        number=ctx.settings.ivr_number,
+        first=day_of(texts, invited.window_from),
+        last=day_of(texts, invited.window_to or invited.window_from),
+        expires=when(texts, invited.expires_at.astimezone(tz)),
+    )
+    return Draft("invitation_open", language, invited.citizen.phone, body)
+
+
+def invitation_expired(session: Session, event: Event, ctx: Context) -> Draft | None:
+    invited = _invitation(session, event.payload.get("invitation_id"))
+    if invited is None or invited.citizen.reminders_opt_out:
+        return None
+    texts, language = _texts_of(ctx, invited.citizen.language)
+    tz = ZoneInfo(invited.department.hospital.timezone)
+    body = render(
+        texts,
+        "invitation_expired",
+        _department_only(invited.department, invited.expires_at.astimezone(tz)),
+        shortcode=ctx.settings.ussd_service_code,
+    )
+    return Draft("invitation_expired", language, invited.citizen.phone, body)
+
+
+def dial_back(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """One SMS for a dropped USSD session that holds a slot: dial again before the hold ends."""
+    phone, slot_id = str(event.payload.get("phone") or ""), event.payload.get("slot_id")
+    slot = session.get(Slot, slot_id) if isinstance(slot_id, int) else None
+    expires_at = _instant(event.payload.get("expires_at"))
+    citizen = find_citizen(session, phone) if phone else None
+    if slot is None or expires_at is None or (citizen and citizen.reminders_opt_out):
+        return None
+    minutes = math.ceil((expires_at - event.created_at).total_seconds() / 60)
+    if minutes <= 0:
+        return None
+    texts, language = _texts_of(ctx, citizen.language if citizen else None)
+    tz = ZoneInfo(slot.department.hospital.timezone)
+    body = render(
+        texts,
+        "dial_back",
+        _department_only(slot.department, slot.starts_at.astimezone(tz)),
+        shortcode=ctx.settings.ussd_service_code,
+        minutes=minutes,
+    )
+    return Draft("dial_back", language, phone, body)
+
+
+def ivr_retry(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """After a call the IVR ended for silence or wrong keys: how to try again."""
+    phone = str(event.payload.get("phone") or "")
+    citizen = find_citizen(session, phone) if phone else None
+    if not phone or (citizen and citizen.reminders_opt_out):
+        return None
+    preferred = event.payload.get("language") or (citizen.language if citizen else None)
+    texts, language = _texts_of(ctx, str(preferred) if preferred else None)
+    body = render(
+        texts,
+        "ivr_retry",
+        shortcode=ctx.settings.ussd_service_code,
+        number=ctx.settings.ivr_number,
+    )
+    return Draft("ivr_retry", language, phone, body)
+
+
+def reply(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """The answer to an inbound SMS command, rendered when the command ran."""
+    payload = event.payload
+    if not payload.get("phone") or not payload.get("body"):
+        return None
+    return Draft(
+        str(payload.get("template") or "reply"),
+        str(payload.get("language") or ctx.settings.default_language),
+        str(payload["phone"]),
+        str(payload["body"]),
+    )
+
+
 Composer = Callable[[Session, Event, Context], "Draft | None"]
-COMPOSERS: dict[str, Composer] = {"voucher": voucher, "cancellation": cancellation}
+COMPOSERS: dict[str, Composer] = {
+    "voucher": voucher,
+    "cancellation": cancellation,
+    "rebooked": rebooked,
+    "reminder": reminder,
+    "invitation": invitation,
+    "invitation_expired": invitation_expired,
+    "dial_back": dial_back,
+    "ivr_retry": ivr_retry,
+    "reply": reply,
+}
+
+
+def _about_booking(name: str, booking: Booking, found: Voucher, ctx: Context) -> Draft:
+    language = ctx.language(booking.citizen.language)
+    body = render(ctx.texts[language], name, _appointment(booking, found), link=ctx.link(found.ref))
+    return Draft(name, language, booking.citizen.phone, body)
+
+
+def _texts_of(ctx: Context, preferred: str | None) -> tuple[Texts, str]:
+    language = ctx.language(preferred)
+    return ctx.texts[language], language
+
+
+def _voucher(session: Session, voucher_id: object) -> Voucher | None:
+    return session.get(Voucher, voucher_id) if isinstance(voucher_id, int) else None
+
+
+def _invitation(session: Session, invitation_id: object) -> Invitation | None:
+    if not isinstance(invitation_id, int):
+        return None
+    return session.scalars(
+        select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .options(
+            joinedload(Invitation.department).joinedload(Department.hospital),
+            joinedload(Invitation.citizen),
+        )
+    ).one_or_none()
+
+
+def _instant(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _department_only(department: Department, local: datetime) -> Appointment:
+    return Appointment(
+        hospital_code=department.hospital.code,
+        department=department.name_gsm,
+        sensitive=department.sensitive,
+        starts_at=local,
+    )
 
 
 def _booking(session: Session, booking_id: object) -> Booking | None:

@@ -1,4 +1,5 @@
-"""Tables of outbound messaging: one Message per (event, template) and early delivery reports.
+"""Tables of outbound messaging: one Message per (event, template), early delivery reports,
+and the ledger of reminders already decided.
 
 They share the booking core's `Base` (one metadata, one Alembic history) but live here, so
 the booking core never knows that messages exist.
@@ -59,3 +60,23 @@ class PendingReport(Base):
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ReminderSent(Base):
+    """One reminder of one booking at one slot, decided once (sent or superseded).
+
+    The unique key is what makes the reminder round safe on several workers at once: only the
+    round whose insert wins writes the reminder's event. The slot is part of the key, so a
+    booking moved to another time gets reminders for its new time.
+    """
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("booking_id", "slot_id", "offset_minutes"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    # sent: its event was written; superseded: a later reminder was due too, only that one went.
+    outcome: Mapped[str] = mapped_column(String(16))
+    send_at: Mapped[datetime]
+    created_at: Mapped[datetime]

@@ -25,9 +25,19 @@ if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 # event type -> the messages it sends (composer names). Later issues add rows here.
+# `session.closed` needs no row: it cancels each booking with a `booking.cancelled` by staff,
+# whose notice carries the reason.
 TEMPLATES_BY_EVENT: dict[str, tuple[str, ...]] = {
     "booking.confirmed": ("voucher",),
     "booking.cancelled": ("cancellation",),
+    "booking.rebooked": ("rebooked",),
+    "booking.reminder": ("reminder",),
+    "invitation.issued": ("invitation",),
+    "invitation.booked": ("voucher",),
+    "invitation.expired": ("invitation_expired",),
+    "ussd.dropped": ("dial_back",),
+    "ivr.gave_up": ("ivr_retry",),
+    "sms.reply": ("reply",),
 }
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """Build this process's messaging: providers, the job queue, texts and the sending policy.
 
 Called by build_runtime (the one composition root); tests pass fakes or local providers
-through its overrides: `sms_providers={name: provider}`, `messaging_policy`, `jobs`, `rng`.
+through its overrides: `sms_providers={name: provider}`, `messaging_policy`, `jobs`, `rng`,
+`inbound_gate`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from redis import Redis
 
 from gateway.messaging import models  # noqa: F401  (puts its tables on the shared metadata)
 from gateway.messaging.dispatcher import ThreadDispatcher
+from gateway.messaging.inbound import InboundGate, build_gate
 from gateway.messaging.policy import SendingPolicy
 from gateway.messaging.providers import SmsProvider
 from gateway.messaging.providers.router import ProviderRouter
@@ -32,6 +34,7 @@ class Messaging:
     texts: dict[str, Texts]
     policy: SendingPolicy
     rng: random.Random
+    inbound: InboundGate  # rate limit and duplicate check of inbound SMS
 
 
 def build_messaging(
@@ -51,6 +54,7 @@ def build_messaging(
         texts=load_texts(),
         policy=policy,
         rng=overrides.pop("rng", None) or random.Random(),
+        inbound=overrides.pop("inbound_gate", None) or build_gate(redis),
     )
 
 

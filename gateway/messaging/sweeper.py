@@ -1,4 +1,4 @@
-"""The periodic sweeps, in a thread: relay the outbox, requeue lost jobs, expire holds.
+"""The periodic sweeps, in a thread: relay the outbox, requeue lost jobs, reminders, expire holds.
 
 Every round is independent and guarded: a failing round (database restarting) is logged and
 tried again next time, and never stops the others.
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gateway.messaging.relay import relay_all
+from gateway.messaging.reminders import send_due_reminders
 from gateway.messaging.reports import purge_pending
 from gateway.messaging.requeue import requeue_stale
 
@@ -28,6 +29,8 @@ def messaging_rounds(runtime: Runtime) -> list[Round]:
         ("relay", 0, lambda: relay_all(runtime)),
         ("requeue", 0, lambda: requeue_stale(runtime)),
         ("purge reports", 3600, lambda: purge_pending(runtime)),
+        # Reminders are decided to the minute; the ledger makes a doubled round harmless.
+        ("reminders", 30, lambda: send_due_reminders(runtime)),
     ]
 
 

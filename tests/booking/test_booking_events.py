@@ -12,6 +12,7 @@ import pytest
 from gateway.booking.errors import BookingError
 from gateway.booking.events import EVENT_TYPES, EVENTS_BY_OPERATION, record
 from gateway.booking.invitations import Offer
+from gateway.messaging.reminders import send_due_reminders
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
 from tests.booking.conftest import (
@@ -54,6 +55,7 @@ def test_every_operation_writes_only_its_declared_events(catalog: Runtime) -> No
     run("ussd_dropped", lambda: bk.notice_dropped_session(B, "s4"))
     run("ussd_dropped", lambda: bk.notice_dropped_session(B, "s4"))  # once per hold
     run("ivr_gave_up", lambda: bk.notice("ivr.gave_up", "call-1", phone=B))
+    run("sms_reply", lambda: bk.notice("sms.reply", "at:1", phone=B, body="Reply"))
     catalog.clock.advance(minutes=6)
     run("release_expired_holds", bk.release_expired_holds)
     confirmation = bk.book(B, derm, "ivr")
@@ -123,6 +125,8 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     bk.hold(Q, "q1", card(24, 10))
     rt.clock.advance(minutes=95)  # 09:05: expired, no-show, and 10:00 goes back to walk-in
     run("sweep", bk.sweep)
+    rt.clock.advance(minutes=60)  # 10:05: the 24 h reminder of C's Tuesday 10:00 is due
+    run("remind", lambda: send_due_reminders(rt))
 
 
 def test_each_state_change_writes_exactly_one_event(catalog: Runtime) -> None:

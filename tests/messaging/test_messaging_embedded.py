@@ -109,6 +109,7 @@ def test_the_worker_sweeps_relay_requeue_holds_and_the_booking_sweep(
         "relay",
         "requeue",
         "purge reports",
+        "reminders",
         "expire holds",
         "booking sweep",
     ]

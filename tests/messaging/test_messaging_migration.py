@@ -1,4 +1,4 @@
-"""Migration 0002 creates exactly the messaging tables the models describe, and goes back."""
+"""Migrations 0002 and 0004 create exactly the messaging tables the models describe, and go back."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from sqlalchemy import Engine, inspect
 
 from gateway import migrate
 from gateway.booking.models import Base
-from gateway.messaging.models import Message, PendingReport
+from gateway.messaging.models import Message, PendingReport, ReminderSent
 
-TABLES = {Message.__tablename__, PendingReport.__tablename__}
+TABLES = {Message.__tablename__, PendingReport.__tablename__, ReminderSent.__tablename__}
 
 
 def _touches_ours(diff: object) -> bool:

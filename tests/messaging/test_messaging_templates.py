@@ -48,6 +48,20 @@ def appointment(hospital: str, department: str, sensitive: bool) -> Appointment:
     return Appointment(hospital, department, sensitive, WHEN, TCODE)
 
 
+# The longest values the other placeholders take: a status list of two long bookings, a
+# typed code with extra digits, a deadline and window days in the longest words.
+EXTRA = {
+    "number": "+254711082000",
+    "minutes": 5,
+    "first": "Jumatano 25 Nov",
+    "last": "Jumamosi 28 Nov",
+    "expires": "Jumamosi 28 Nov 23:59",
+    "deadline": "Jumatano 25 Nov 14:30",
+    "typed": "4829135575123456",
+    "items": "; ".join(["JOOTRH Medical Outpatient Jumatano 25 Nov 16:30 T-code 482 913 5575"] * 2),
+}
+
+
 def body_of(language: str, name: str, appt: Appointment, base: str) -> str:
     return render(
         TEXTS[language],
@@ -56,6 +70,15 @@ def body_of(language: str, name: str, appt: Appointment, base: str) -> str:
         link=f"{base}/v/{REF}",
         shortcode="*384*123#",
         reason=STAFF_REASON,
+        **EXTRA,
+    )
+
+
+def uses(name: str, field: str) -> bool:
+    """True when template `name` shows `field` (in its text or its place)."""
+    template = TEXTS["en"].template(name)
+    return any(
+        "{" + field + "}" in part for part in (template.text, template.place, template.place_hidden)
     )
 
 
@@ -80,7 +103,7 @@ def test_every_text_is_gsm7_and_within_its_budget(
     body = body_of(language, name, appointment(*department), base)
     assert is_gsm7_basic(body), body
     assert count_segments(body) <= TEXTS[language].template(name).segments, (len(body), body)
-    assert "482 913 5575" in body
+    assert "482 913 5575" in body or not uses(name, "tcode")
     assert "{" not in body and "  " not in body
 
 
@@ -105,7 +128,7 @@ def test_a_sensitive_department_is_never_named(
     body = body_of(language, name, appointment(hospital, dept, True), BASE_URLS[0])
     for word in ("HIV", "Comprehensive", "Care", dept):
         assert word not in body
-    assert hospital in body
+    assert hospital in body or not uses(name, "hospital")
 
 
 SHORTENED = [

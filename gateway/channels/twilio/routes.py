@@ -1,3 +1,3 @@
 """Attach every Twilio route module to the blueprint (imported for side effects)."""
 
-from gateway.channels.twilio import status, voice  # noqa: F401
+from gateway.channels.twilio import sms, status, voice  # noqa: F401

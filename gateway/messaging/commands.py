@@ -1,0 +1,279 @@
+"""SMS commands, channel-neutral: STATUS, CANCEL <T-code>, STOP, START, HELP (and Swahili).
+
+`parse` reads what people type — any case, extra spaces, punctuation, the code in groups or
+with a T in front — and `handle` runs the command through the booking core and returns the
+answer's text. The adapters only move it: Twilio in its TwiML reply, Africa's Talking through
+the outbox (`queue_reply`), so it is sent with retries like every other message.
+
+A T-code is checked (Damm) before any lookup: a mistyped code gets "that code has a typo",
+never "not found". A CANCEL that works has no answer here: the cancellation writes
+`booking.cancelled`, whose SMS is the confirmation (one, not two).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from gateway.booking.errors import DeadlinePassed, NotActive, NotFound, NotOwner
+from gateway.booking.models import Booking, Voucher
+from gateway.messaging.compose import Appointment, render, when
+from gateway.messaging.segments import count_segments
+from gateway.messaging.texts import Texts
+from tcode.codes import group, is_valid, normalize
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+# keyword -> (command, language of the keyword). Opt-out words Twilio and carriers know
+# (STOPALL, UNSUBSCRIBE, END, QUIT…) mean STOP here too, whatever the provider.
+KEYWORDS: dict[str, tuple[str, str | None]] = {
+    "STATUS": ("status", "en"),
+    "HALI": ("status", "sw"),
+    "CANCEL": ("cancel", "en"),
+    "FUTA": ("cancel", "sw"),
+    "STOP": ("stop", "en"),
+    "STOPALL": ("stop", "en"),
+    "UNSUBSCRIBE": ("stop", "en"),
+    "END": ("stop", "en"),
+    "QUIT": ("stop", "en"),
+    "OPTOUT": ("stop", "en"),
+    "SIMAMA": ("stop", "sw"),
+    "START": ("start", "en"),
+    "UNSTOP": ("start", "en"),
+    "ANZA": ("start", "sw"),
+    "HELP": ("help", "en"),
+    "INFO": ("help", "en"),
+    "MSAADA": ("help", "sw"),
+}
+FILLER = frozenset({"T", "CODE", "TCODE", "NO", "NUMBER", "NAMBA"})  # "CANCEL T-code 482…"
+MAX_TEXT = 480  # three segments; anything longer is not a command
+MAX_STATUS_SEGMENTS = 2
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # status | cancel | stop | start | help | unknown
+    language: str | None  # the keyword's language; None when there was no keyword
+    argument: str = ""  # what followed the keyword, normalised
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One inbound SMS as any provider delivers it."""
+
+    provider: str
+    phone: str
+    text: str
+    message_id: str
+    # "stop" / "start" when the provider has already acted on an opt-out keyword itself.
+    provider_keyword: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    template: str
+    language: str
+    body: str  # "" when nothing is to be sent back
+
+
+SILENT = Answer("", "", "")
+
+
+def normalize_text(text: str) -> str:
+    """Upper case, punctuation to spaces, spaces collapsed: "Cancel: 482-913." → "CANCEL 482 913"."""
+    return " ".join(re.sub(r"[^0-9A-Za-z]+", " ", text).upper().split())
+
+
+def parse(text: str) -> Command:
+    """Read one inbound SMS as a command (anything unknown is `unknown`)."""
+    clean = normalize_text(text[:MAX_TEXT])
+    match = re.match(r"([A-Z]+)\s*(.*)", clean)
+    if not match:  # nothing but digits or symbols: unknown; nothing at all: help
+        return Command("unknown" if text.strip() else "help", None)
+    word, rest = match[1], match[2]
+    if word not in KEYWORDS:
+        return Command("unknown", None)
+    name, language = KEYWORDS[word]
+    return Command(name, language, rest)
+
+
+def code_of(argument: str) -> str:
+    """The digits of a T-code as typed after CANCEL ("T 482 913 5575" → "4829135575")."""
+    words = [w for w in argument.split() if w not in FILLER]
+    return normalize("".join(words))
+
+
+def receive(runtime: Runtime, inbound: Inbound) -> tuple[str, Answer] | None:
+    """Gate, then handle: (the sender in E.164, the answer), or None for a message dropped as
+    a duplicate delivery or over the phone's rate limit."""
+    gate = runtime.messaging.inbound
+    if inbound.message_id and not gate.first_time(inbound.provider, inbound.message_id):
+        log.info("inbound SMS %s from %s seen before: dropped", inbound.message_id, inbound.phone)
+        return None
+    phone = runtime.booking.phone(inbound.phone)
+    if not gate.admit(phone):
+        log.warning("inbound SMS from %s over the rate limit: dropped", phone)
+        return None
+    return phone, handle(runtime, inbound)
+
+
+def handle(runtime: Runtime, inbound: Inbound) -> Answer:
+    """Run the command in `inbound` and return the answer to send (or SILENT)."""
+    phone = runtime.booking.phone(inbound.phone)
+    command = parse(inbound.text)
+    if inbound.provider_keyword == "stop":
+        # The provider has opted the phone out and answered itself; ours would be refused.
+        runtime.booking.set_reminders(phone, False)
+        return SILENT
+    if inbound.provider_keyword == "start":
+        command = Command("start", command.language or "en")
+    texts = _texts(runtime, phone, command.language)
+    return _RUN[command.name](runtime, phone, command, texts)
+
+
+def queue_reply(runtime: Runtime, inbound: Inbound, phone: str, answer: Answer) -> None:
+    """Send the answer through the outbox (a `sms.reply` event; the relay makes the message)."""
+    runtime.booking.notice(
+        "sms.reply",
+        f"{inbound.provider}:{inbound.message_id}"[:64],
+        phone=phone,
+        template=answer.template,
+        language=answer.language,
+        body=answer.body,
+    )
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def _status(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    upcoming = [b for b in runtime.booking.upcoming(phone) if b.tcode]
+    if not upcoming:
+        return _answer(runtime, texts, "status_none")
+    items = [
+        render(
+            texts,
+            "status_item",
+            Appointment(b.hospital_code, b.department, b.sensitive, b.starts_at, b.tcode or ""),
+        )
+        for b in upcoming
+    ]
+    for shown in range(len(items), 0, -1):
+        more = f" (+{len(items) - shown})" if shown < len(items) else ""
+        answer = _answer(runtime, texts, "status", items="; ".join(items[:shown]) + more)
+        if count_segments(answer.body) <= MAX_STATUS_SEGMENTS:
+            return answer
+    return answer
+
+
+def _cancel(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    code = code_of(command.argument)
+    if not code:
+        return _answer(runtime, texts, "cancel_how")
+    if not is_valid(code):
+        typed = group(code) if len(code) == 10 and code.isdigit() else code[:16]
+        return _answer(runtime, texts, "cancel_typo", typed=typed)
+    ref, state = _booking_of(runtime, code)
+    if ref is None:
+        return _answer(runtime, texts, "cancel_unknown", typed=group(code))
+    if state != "issued":
+        return _answer(runtime, texts, "cancel_inactive", typed=group(code))
+    try:
+        runtime.booking.cancel(ref, by="citizen", reason="sms", phone=phone)
+    except (NotOwner, NotFound):
+        # The same answer as an unknown code: a stranger learns nothing about the booking.
+        return _answer(runtime, texts, "cancel_unknown", typed=group(code))
+    except NotActive:
+        return _answer(runtime, texts, "cancel_inactive", typed=group(code))
+    except DeadlinePassed as refused:
+        return _too_late(runtime, texts, ref, refused)
+    return SILENT  # the cancellation's own SMS confirms it
+
+
+def _too_late(runtime: Runtime, texts: Texts, ref: str, refused: DeadlinePassed) -> Answer:
+    booking = runtime.booking.booking(ref)
+    appointment = Appointment(
+        booking.hospital_code,
+        booking.department,
+        booking.sensitive,
+        booking.starts_at,
+        booking.tcode,
+    )
+    deadline = refused.facts["deadline"].astimezone(booking.starts_at.tzinfo)
+    return _answer(runtime, texts, "cancel_too_late", appointment, deadline=when(texts, deadline))
+
+
+def _stop(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    runtime.booking.set_reminders(phone, False)
+    return _answer(runtime, texts, "stop_ack")
+
+
+def _start(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    runtime.booking.set_reminders(phone, True)
+    return _answer(runtime, texts, "start_ack")
+
+
+def _help(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    return _answer(runtime, texts, "help")
+
+
+def _unknown(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    return _answer(runtime, texts, "not_understood")
+
+
+_RUN = {
+    "status": _status,
+    "cancel": _cancel,
+    "stop": _stop,
+    "start": _start,
+    "help": _help,
+    "unknown": _unknown,
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _texts(runtime: Runtime, phone: str, keyword_language: str | None) -> Texts:
+    """The keyword's language, else the citizen's, else the default."""
+    texts = runtime.messaging.texts
+    for language in (keyword_language, runtime.booking.language(phone)):
+        if language in texts:
+            return texts[language]
+    return texts[runtime.settings.default_language]
+
+
+def _answer(
+    runtime: Runtime,
+    texts: Texts,
+    name: str,
+    appointment: Appointment | None = None,
+    **values: object,
+) -> Answer:
+    settings = runtime.settings
+    body = render(
+        texts,
+        name,
+        appointment,
+        shortcode=settings.ussd_service_code,
+        number=settings.ivr_number or settings.ussd_service_code,
+        **values,
+    )
+    return Answer(name, texts.language, body)
+
+
+def _booking_of(runtime: Runtime, code: str) -> tuple[str | None, str | None]:
+    """(booking ref, voucher state) of a T-code, or (None, None)."""
+    with runtime.reader() as session:
+        row = session.execute(
+            select(Booking.ref, Voucher.state)
+            .join(Booking, Booking.id == Voucher.booking_id)
+            .where(Voucher.tcode == code)
+        ).first()
+    return (row[0], row[1]) if row else (None, None)
