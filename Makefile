@@ -36,8 +36,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks (bench/harness.py): the production stack on loopback (PostgreSQL database
+# ors_bench, Redis db 13, gunicorn, RQ workers), one table; numbers go to bench/results.md.
+# BENCH_ARGS passes options, e.g. BENCH_ARGS="--quick" or "--workers 2 --threads 4".
 bench: install
-	$(BIN)/python bench/qr_render.py
+	$(BIN)/python -m bench.harness --write-results $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
