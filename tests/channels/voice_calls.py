@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -70,7 +71,7 @@ def spoken_tcode(text: str) -> str:
 
 
 @dataclass
-class VoiceCall:
+class VoiceCall(ABC):
     """What both phones share: the last answer, and playing transcript rows."""
 
     client: FlaskClient
@@ -97,14 +98,17 @@ class VoiceCall:
         """The options read out on the last answer: label -> key."""
         return {label: key for label, key in re.findall(r"For (.+?), press (\d)\.", self.heard)}
 
+    @abstractmethod
     def dial(self) -> str:
-        raise NotImplementedError
+        """Each provider's phone posts what that provider posts."""
 
+    @abstractmethod
     def press(self, key: str) -> str:
-        raise NotImplementedError
+        """Each provider's phone posts what that provider posts."""
 
+    @abstractmethod
     def silence(self) -> str:
-        raise NotImplementedError
+        """Each provider's phone posts what that provider posts."""
 
 
 @dataclass
