@@ -127,9 +127,9 @@ def test_load_signing_key_refuses_empty_values(value: str) -> None:
 
 
 def test_load_signing_key_never_echoes_multiline_values() -> None:
-    secretish = "MC4CAQAwBQYDK2VwBCIEI\nMC4CAQAwBQYDK2VwBCIEI"
+    fake_key_text = "MC4CAQAwBQYDK2VwBCIEI\nMC4CAQAwBQYDK2VwBCIEI"
     with pytest.raises(ValueError) as error:
-        load_signing_key(secretish)
+        load_signing_key(fake_key_text)
     assert "MC4C" not in str(error.value)
 
 
