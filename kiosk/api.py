@@ -55,6 +55,9 @@ def create_api(failed_code_limit: str, storage_uri: str) -> tuple[Blueprint, Lim
         strategy="moving-window",
         headers_enabled=False,
     )
+    # Only this blueprint has a limit: every other request (each USSD hop) skips the limiter
+    # before it resolves anything.
+    limiter.request_filter(lambda: request.blueprint != bp.name)
     failed = limiter.limit(
         failed_code_limit,
         key_func=_limit_key,
