@@ -2,24 +2,36 @@
 
 Engines are created per process, after gunicorn or RQ has forked, and never shared between
 processes (DESIGN §9): callers build them through the runtime, not at import time.
+
+On this hardware a database round trip costs more CPU than the SQL it carries (bench/results.md),
+so the hot paths count them: no ping on every pool checkout, and reads on PostgreSQL in
+autocommit (no BEGIN/ROLLBACK around a single SELECT).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A pooled connection older than this is replaced: outlives no server-side idle timeout.
+POOL_RECYCLE_SECONDS = 1800
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for a database URL with the pragmas and pool this app needs."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it is a round trip on every checkout. A connection the server dropped fails
+    # its request once (a polite END on USSD); SQLAlchemy then invalidates the whole pool, so
+    # the next request connects afresh.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
@@ -55,12 +67,29 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def read_only(engine: Engine) -> Engine:
+    """The engine for reads: autocommit on PostgreSQL, a deferred transaction on SQLite.
+
+    A read in autocommit sees committed data statement by statement; the menus' reads are one
+    statement each, and nothing written is decided on them (writes re-check under locks).
+    """
+    if is_sqlite(engine):
+        return engine.execution_options(sqlite_begin="DEFERRED")
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
-    """Return (writer, reader) session factories; on SQLite readers do not take the write lock."""
+    """Return (writer, reader) session factories; readers take no write lock and no BEGIN."""
     writer = sessionmaker(engine, expire_on_commit=False)
-    reader_engine = engine.execution_options(sqlite_begin="DEFERRED")
-    reader = sessionmaker(reader_engine, expire_on_commit=False)
+    reader = sessionmaker(read_only(engine), expire_on_commit=False)
     return writer, reader
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A Core connection of the read engine: for the hot reads, without an ORM session."""
+    with engine.connect() as conn:
+        yield conn
 
 
 def is_sqlite(engine: Engine) -> bool:

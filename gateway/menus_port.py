@@ -13,7 +13,15 @@ from typing import TypeVar
 
 from gateway.booking.errors import BookingError
 from gateway.booking.service import BookingService, Confirmation, HoldInfo
-from menus.ports import REFUSAL_CODES, BookingView, Choice, HoldView, Refused, SlotChoice
+from menus.ports import (
+    REFUSAL_CODES,
+    BookingView,
+    Caller,
+    Choice,
+    HoldView,
+    Refused,
+    SlotChoice,
+)
 
 T = TypeVar("T")
 
@@ -92,8 +100,9 @@ class BookingMenusPort:
             )
         )
 
-    def language(self, phone: str) -> str | None:
-        return self._call(lambda: self.booking.language(phone))
+    def caller(self, phone: str) -> Caller:
+        language, held = self._call(lambda: self.booking.caller(phone))
+        return Caller(language, _hold(held) if held else None)
 
     def set_language(self, phone: str, lang: str) -> None:
         self._call(lambda: self.booking.set_language(phone, lang))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.booking.service import BookingService
 from gateway.clock import Clock, SystemClock
 from gateway.conversations import IvrStack, UssdStack, build_ivr, build_ussd
-from gateway.db import make_engine, session_factories
+from gateway.db import make_engine
 from gateway.messaging.setup import Messaging, build_messaging
 from gateway.settings import Settings
 from gateway.voucher_keys import VoucherKeys, load_voucher_keys
@@ -46,13 +46,13 @@ class Runtime:
 def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     """Create engines, clients and services for this process (call it after any fork)."""
     engine = overrides.pop("engine", None) or make_engine(settings.effective_database_url)
-    writer, reader = session_factories(engine)
     clock = overrides.pop("clock", None) or SystemClock()
     redis = overrides.pop("redis", None)
     if redis is None and settings.redis_url:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     keys = overrides.pop("keys", None) or load_voucher_keys(settings)
-    booking = BookingService(writer, reader, settings, clock, keys.signing)
+    booking = BookingService(engine, settings, clock, keys.signing)
+    writer, reader = booking.writer, booking.reader
     ussd = overrides.pop("ussd", None) or build_ussd(settings, booking, redis)
     ivr = overrides.pop("ivr", None) or build_ivr(settings, booking, redis)
     messaging = build_messaging(settings, redis, overrides)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from menus.catalogue import Catalogue
-from menus.ports import BookingPort
+from menus.ports import BookingPort, HoldView
 from menus.session import Session
 
 
@@ -23,6 +23,9 @@ class Context:
     session: Session
     catalogues: Mapping[str, Catalogue]
     config: EngineConfig
+    # The caller's hold as this hop last learnt it (placed, released, or read once): a screen
+    # shown right after never asks the core again within the same hop.
+    _held: dict[str, HoldView | None] = field(default_factory=dict)
 
     @property
     def phone(self) -> str:
@@ -38,3 +41,11 @@ class Context:
 
     def chosen(self, name: str) -> str:
         return self.session.chosen[name]
+
+    def current_hold(self) -> HoldView | None:
+        if "hold" not in self._held:
+            self._held["hold"] = self.port.current_hold(self.phone)
+        return self._held["hold"]
+
+    def learnt_hold(self, hold: HoldView | None) -> None:
+        self._held["hold"] = hold

@@ -73,7 +73,9 @@ class Engine:
     def _start(self, ctx: Context) -> Reply:
         session = ctx.session
         try:
-            language = self.port.language(session.phone)
+            caller = self.port.caller(session.phone)
+            language = caller.language
+            ctx.learnt_hold(caller.hold)
         except Refused:
             language = None
         session.language = language if language in self.catalogues else self.config.default_language

@@ -63,6 +63,14 @@ class HoldView:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """What a new session needs to know of the caller: one question to the core."""
+
+    language: str | None  # the language they chose before, if any
+    hold: HoldView | None  # their live hold, which the first screen offers to continue
+
+
+@dataclass(frozen=True)
 class BookingView:
     ref: str
     tcode: str
@@ -93,5 +101,5 @@ class BookingPort(Protocol):
     def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView: ...
     def upcoming(self, phone: str) -> list[BookingView]: ...
     def cancel(self, phone: str, ref: str) -> BookingView: ...
-    def language(self, phone: str) -> str | None: ...
+    def caller(self, phone: str) -> Caller: ...
     def set_language(self, phone: str, lang: str) -> None: ...

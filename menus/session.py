@@ -27,10 +27,19 @@ class Session:
     shown: Reply | None = None
     inputs: int = 0  # inputs consumed, so an adapter can spot a provider's repeated hop
     misses: int = 0  # silences and meaningless keys in a row (a voice call ends after three)
+    # The adapter's last (raw input, answer) pair: a provider that retries a hop gets the very
+    # same answer, kept in the session itself so a hop costs one read and one write.
+    answered: tuple[str, str] | None = None
 
     @classmethod
     def new(cls, key: str, phone: str) -> Session:
         return cls(key=key, phone=phone)
+
+    def replay(self, raw_input: str) -> str | None:
+        """The answer already given to this very input, if the provider is repeating a hop."""
+        if self.answered is not None and self.answered[0] == raw_input:
+            return self.answered[1]
+        return None
 
     def to_json(self) -> str:
         data = {
@@ -45,6 +54,7 @@ class Session:
             "shown": None if self.shown is None else self.shown.to_dict(),
             "inputs": self.inputs,
             "misses": self.misses,
+            "answered": None if self.answered is None else list(self.answered),
         }
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
@@ -67,6 +77,14 @@ class Session:
                 shown=None if shown is None else Reply.from_dict(shown),
                 inputs=int(data["inputs"]),
                 misses=int(data.get("misses", 0)),  # absent in sessions saved before it
+                answered=_answered(data.get("answered")),
             )
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc
+
+
+def _answered(raw: Any) -> tuple[str, str] | None:
+    if raw is None:
+        return None
+    text, body = raw  # a malformed pair raises ValueError or TypeError, as a bad session should
+    return str(text), str(body)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from menus.catalogue import Catalogue
-from menus.ports import BookingView, Choice, HoldView, Refused, SlotChoice
+from menus.ports import BookingView, Caller, Choice, HoldView, Refused, SlotChoice
 
 SPECIMEN_TCODE = "4829135575"
 _LIST_SIZE = 3  # more than one, so no level is skipped
@@ -101,8 +101,8 @@ class SpecimenPort:
         self._maybe_refuse("cancel")
         return self._booking(ref)
 
-    def language(self, phone: str) -> str | None:
-        return self.language_code
+    def caller(self, phone: str) -> Caller:
+        return Caller(self.language_code, self.current_hold(phone))
 
     def set_language(self, phone: str, lang: str) -> None:
         self.language_code = lang

@@ -1,26 +1,40 @@
-"""Book and cancel: one unit of work each, citizen row locked before the slot."""
+"""Book and cancel: one unit of work each, citizen row locked before the slot.
+
+`book` is the hot path (every USSD and IVR booking): Core statements on a Connection, the
+catalogue from the process's cache. Cancel, rebook and invitations work on ORM objects.
+"""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from gateway.booking import blocks, capacity, holds
-from gateway.booking.citizens import check_not_blocked, check_person_limits, lock_citizen
+from gateway.booking import admission, blocks, capacity, holds, vouchers
+from gateway.booking.catalog_cache import CatalogueCache, DepartmentInfo
+from gateway.booking.citizens import (
+    check_not_blocked,
+    check_person_limits,
+    lock_citizen,
+    lock_row,
+)
+from gateway.booking.driver import DriverStatement
 from gateway.booking.errors import NotActive, NotFound, NotOwner, SlotFull
 from gateway.booking.events import record
+from gateway.booking.executor import Executor
 from gateway.booking.models import Booking, Citizen, Department, Slot, Voucher
 from gateway.booking.readside import next_free_times
 from gateway.booking.registration import check_registered
 from gateway.booking.rules import check_bookable, check_cancellable
-from gateway.booking.vouchers import issue_voucher, live_voucher
+from gateway.booking.vouchers import IssuedVoucher, issue_voucher, live_voucher
 from gateway.settings import BookingRules, BookingSettings
 from tcode.keys import SigningKey
 
+BOOKINGS, SLOTS, VOUCHERS = Booking.__table__, Slot.__table__, Voucher.__table__
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a desk
 
 
@@ -47,17 +61,34 @@ def admit(
     now: datetime,
     exclude_booking: int | None = None,
 ) -> None:
-    """Raise the first rule that keeps `citizen` from booking `slot` at `now`."""
-    check_not_blocked(citizen, now, ZoneInfo(slot.department.hospital.timezone))
+    """Raise the first rule that keeps `citizen` from booking `slot` at `now` (ORM use cases)."""
+    tz = ZoneInfo(slot.department.hospital.timezone)
+    check_not_blocked(citizen, now, tz)
     check_registered(citizen, rules, slot.department.hospital.code)
-    check_bookable(
-        slot.starts_at, slot.day, ZoneInfo(slot.department.hospital.timezone), rules, now
-    )
+    check_bookable(slot.starts_at, slot.day, tz, rules, now)
     check_person_limits(session, citizen, slot.day, slot.department_id, rules, exclude_booking)
 
 
+@dataclass(frozen=True)
+class Booked:
+    """A booking as `book` made (or found) it: what the confirmation needs, no ORM object."""
+
+    id: int
+    ref: str
+    created: bool
+    slot_id: int
+    starts_at: datetime
+    status: str
+    voucher: IssuedVoucher
+    dept: DepartmentInfo
+
+
+_INSERT_BOOKING = DriverStatement(insert(BOOKINGS).returning(BOOKINGS.c.id))
+
+
 def book(
-    session: Session,
+    db: Executor,
+    catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     phone: str,
     slot_id: int,
@@ -65,28 +96,84 @@ def book(
     idempotency_key: str | None,
     key: SigningKey,
     now: datetime,
-) -> tuple[Booking, bool]:
-    """Book a place for the phone's holder; returns (booking, created).
+) -> Booked:
+    """Book a place for the phone's holder, in about six statements.
 
     The phone's live hold on this slot becomes the booking's place; without one a place is
-    claimed here. A retried request with the same idempotency key returns the first booking.
+    claimed here. A retried request with the same idempotency key returns the first booking:
+    the key is looked up after the citizen's lock, so a parallel retry waits and finds it.
     """
-    citizen = lock_citizen(session, phone, now)
-    if idempotency_key:  # looked up after the lock, so a parallel retry waits and finds it
-        earlier = session.scalars(
-            select(Booking).where(Booking.idempotency_key == idempotency_key)
-        ).one_or_none()
-        if earlier is not None:
-            return earlier, False
-    slot = load_slot(session, slot_id)
-    rules = booking_settings.rules_for(slot.department.hospital.code)
-    admit(session, citizen, slot, rules, now)
-    take_place(session, phone, slot, now)
-    booking, voucher = new_booking(
-        session, citizen, slot, channel, "booking", key, now, idempotency_key
+    citizen = lock_row(db, phone, now)
+    slot = admission.read(db, citizen.id, phone, slot_id, now, idempotency_key)
+    if slot.earlier is not None:
+        return _earlier(db, catalogue, slot.earlier)
+    dept = catalogue.department(slot.department_id)
+    admission.admit(citizen, slot, dept, booking_settings.rules_for(dept.hospital_code), now)
+    place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)
+    ref = new_booking_ref()
+    booking_id = _INSERT_BOOKING.run(
+        db,
+        {
+            "ref": ref,
+            "citizen_id": citizen.id,
+            "slot_id": slot.slot_id,
+            "department_id": slot.department_id,
+            "day": slot.day,
+            "status": "confirmed",
+            "channel": channel,
+            "kind": "booking",
+            "remote": True,
+            "idempotency_key": idempotency_key,
+            "created_at": now,
+            "confirmed_at": now,
+        },
+    ).scalar_one()
+    voucher = vouchers.issue(db, booking_id, dept.hospital_code, slot.day, key, now)
+    record(
+        db,
+        "booking.confirmed",
+        ref,
+        now,
+        booking_id=booking_id,
+        slot_id=slot.slot_id,
+        citizen_id=citizen.id,
+        phone=phone,
+        channel=channel,
+        voucher_id=voucher.id,
     )
-    announce_confirmed(session, booking, voucher, now)
-    return booking, True
+    return Booked(booking_id, ref, True, slot.slot_id, slot.starts_at, "confirmed", voucher, dept)
+
+
+_EARLIER = DriverStatement(
+    select(
+        BOOKINGS.c.id,
+        BOOKINGS.c.ref,
+        BOOKINGS.c.slot_id,
+        BOOKINGS.c.status,
+        SLOTS.c.starts_at,
+        SLOTS.c.department_id,
+        VOUCHERS.c.id,
+        VOUCHERS.c.tcode,
+        VOUCHERS.c.ref,
+    )
+    .join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
+    .join(VOUCHERS, VOUCHERS.c.booking_id == BOOKINGS.c.id)
+    .where(BOOKINGS.c.id == bindparam("booking_id"))
+    # the live voucher if there is one, else the latest
+    .order_by(
+        or_(VOUCHERS.c.state == "issued", VOUCHERS.c.state == "used").desc(),
+        VOUCHERS.c.id.desc(),
+    )
+    .limit(1)
+)
+
+
+def _earlier(db: Executor, catalogue: CatalogueCache, booking_id: int) -> Booked:
+    """The booking a retried request already made, as it stands now."""
+    row = _EARLIER.run(db, {"booking_id": booking_id}).one()
+    voucher = IssuedVoucher(row[6], row[7], row[8])
+    dept = catalogue.department(row[5])
+    return Booked(row[0], row[1], False, row[2], row[4], row[3], voucher, dept)
 
 
 def new_booking(
@@ -141,14 +228,43 @@ def announce_confirmed(
 def take_place(session: Session, phone: str, slot: Slot, now: datetime) -> None:
     """Give the phone's live hold on `slot` to a booking, or claim a place; raise SlotFull."""
     hold = holds.find_hold(session, phone, lock=True)
-    if hold is not None and hold.slot_id == slot.id:
-        if hold.expires_at > now:
-            session.delete(hold)  # the held place becomes the booking's: the counter stays
-            return
+    place_held_or_free(session, hold, phone, slot.id, department_info(slot), now)
+
+
+def place_held_or_free(
+    db: Executor,
+    hold: holds.HoldRow | None,
+    phone: str,
+    slot_id: int,
+    dept: DepartmentInfo,
+    now: datetime,
+) -> None:
+    """Take the place of a booking of `slot_id`: the phone's live hold on it, or a free one."""
+    if hold is not None and hold.slot_id == slot_id:
+        if hold.live(now) and holds.take_over(db, hold):
+            return  # the held place becomes the booking's: the counter stays
         # Expired: its place goes back and is claimed afresh, if nobody else has it by now.
-        holds.drop_hold(session, hold, now, "hold.expired")
-    if not holds.claim_or_reclaim(session, slot.id, now):
-        raise SlotFull(next_times=next_free_times(session, slot, now))
+        holds.drop_hold(db, hold, now, "hold.expired")
+    if not holds.claim_or_reclaim(db, slot_id, now):
+        raise SlotFull(next_times=next_free_times(db, slot_id, dept, now))
+
+
+def department_info(slot: Slot) -> DepartmentInfo:
+    """A loaded Slot's department, as the catalogue cache describes it."""
+    d, h = slot.department, slot.department.hospital
+    return DepartmentInfo(
+        id=d.id,
+        code=d.code,
+        name=d.name,
+        name_gsm=d.name_gsm,
+        room=d.room,
+        sensitive=d.sensitive,
+        hospital_id=h.id,
+        hospital_code=h.code,
+        hospital_name=h.name,
+        hospital_name_gsm=h.name_gsm,
+        timezone=ZoneInfo(h.timezone),
+    )
 
 
 def find_locked(session: Session, ref: str, now: datetime) -> Booking:

@@ -2,6 +2,9 @@
 
 Kiosk and desk share one counter per department and day, so queue numbers follow arrival
 order whichever way a citizen checks in.
+
+A kiosk scan is the hot path: one read decides it (a refusal or a rescan writes nothing), then
+one short transaction of conditional updates checks it in.
 """
 
 from __future__ import annotations
@@ -10,16 +13,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.catalog_cache import DepartmentInfo
+from gateway.booking.driver import DriverStatement
 from gateway.booking.errors import NotFound
 from gateway.booking.events import record
-from gateway.booking.models import Booking, Department, QueueCounter, Slot, Voucher
+from gateway.booking.executor import Executor, dialect_name
+from gateway.booking.models import Booking, Department, Doctor, QueueCounter, Slot, Voucher
 from gateway.booking.rules import checkin_window
 from gateway.booking.vouchers import live_voucher
-from gateway.settings import BookingSettings
+from gateway.settings import BookingRules, BookingSettings
+
+VOUCHERS, BOOKINGS, SLOTS = Voucher.__table__, Booking.__table__, Slot.__table__
+DOCTORS, COUNTERS = Doctor.__table__, QueueCounter.__table__
 
 
 @dataclass(frozen=True)
@@ -44,38 +53,146 @@ class CheckInRefused(Exception):
 REFUSED_STATES = {"cancelled": "cancelled", "replaced": "replaced", "expired": "expired"}
 
 
-def check_in(
-    session: Session,
+@dataclass(frozen=True)
+class Scan:
+    """One statement's read of a voucher, its booking and slot: all a kiosk scan decides on."""
+
+    voucher_id: int
+    voucher_state: str
+    booking_id: int
+    ref: str
+    status: str
+    slot_id: int
+    queue_number: int | None
+    checked_in_at: datetime | None
+    department_id: int
+    day: date
+    starts_at: datetime
+    doctor: str | None
+
+
+_SCAN = DriverStatement(
+    select(
+        VOUCHERS.c.id,
+        VOUCHERS.c.state,
+        BOOKINGS.c.id,
+        BOOKINGS.c.ref,
+        BOOKINGS.c.status,
+        BOOKINGS.c.slot_id,
+        BOOKINGS.c.queue_number,
+        BOOKINGS.c.checked_in_at,
+        SLOTS.c.department_id,
+        SLOTS.c.day,
+        SLOTS.c.starts_at,
+        DOCTORS.c.name,
+    )
+    .join(BOOKINGS, BOOKINGS.c.id == VOUCHERS.c.booking_id)
+    .join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
+    .outerjoin(DOCTORS, DOCTORS.c.id == SLOTS.c.doctor_id)
+    .where(VOUCHERS.c.tcode == bindparam("tcode"))
+)
+# Conditional: a cancel, rebook or second kiosk that got there first makes them match nothing,
+# and the scan is decided again on what is there now.
+_MARK_BOOKING = DriverStatement(
+    update(BOOKINGS)
+    .where(
+        BOOKINGS.c.id == bindparam("booking_id"),
+        BOOKINGS.c.status == "confirmed",
+        BOOKINGS.c.slot_id == bindparam("seen_slot_id"),
+    )
+    .values(
+        status="checked_in",
+        checked_in_at=bindparam("now"),
+        queue_number=bindparam("number"),
+    )
+)
+_MARK_VOUCHER = DriverStatement(
+    update(VOUCHERS)
+    .where(VOUCHERS.c.id == bindparam("voucher_id"), VOUCHERS.c.state == "issued")
+    .values(state="used", changed_at=bindparam("now"))
+)
+
+
+class Changed(Exception):
+    """The voucher or booking changed between the scan's read and its write: read again."""
+
+
+def scan(db: Executor, tcode: str) -> Scan:
+    row = _SCAN.run(db, {"tcode": tcode}).first()
+    if row is None:
+        raise CheckInRefused("unknown_code")
+    return Scan(*row)
+
+
+def validate(
+    seen: Scan,
+    dept: DepartmentInfo,
     booking_rules: BookingSettings,
-    tcode: str,
     hospital_code: str,
     now: datetime,
-    dry_run: bool = False,
 ) -> Ticket:
-    """Check the voucher in (or, with dry_run, only validate it) and return the ticket."""
-    voucher = _voucher(session, tcode, lock=not dry_run)
-    booking = voucher.booking
-    slot = booking.slot
-    hospital = slot.department.hospital
-    if voucher.state in REFUSED_STATES:
-        raise CheckInRefused(REFUSED_STATES[voucher.state])
-    if hospital.code != hospital_code:
+    """Raise the refusal a kiosk answers for this voucher now; else the ticket it would get."""
+    tz = dept.timezone
+    if seen.voucher_state in REFUSED_STATES:
+        raise CheckInRefused(REFUSED_STATES[seen.voucher_state])
+    if dept.hospital_code != hospital_code:
         raise CheckInRefused(
-            "wrong_hospital",
-            hospital=hospital.name,
-            starts_at=slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
+            "wrong_hospital", hospital=dept.hospital_name, starts_at=seen.starts_at.astimezone(tz)
         )
-    if booking.status == "checked_in" or voucher.state == "used":
-        ticket = ticket_of(booking)
+    ticket = _ticket(seen, dept, seen.queue_number, seen.checked_in_at)
+    if seen.status == "checked_in" or seen.voucher_state == "used":
         raise CheckInRefused(
             "already_checked_in", ticket=ticket, checked_in_at=ticket.checked_in_at
         )
-    if booking.status != "confirmed":
-        raise CheckInRefused("cancelled" if booking.status == "cancelled" else "expired")
-    _check_time(slot, booking_rules, hospital.code, ZoneInfo(hospital.timezone), now)
-    if dry_run:
-        return ticket_of(booking)
-    return _admit(session, booking, voucher, now, "kiosk")
+    if seen.status != "confirmed":
+        raise CheckInRefused("cancelled" if seen.status == "cancelled" else "expired")
+    rules = booking_rules.rules_for(hospital_code)
+    _check_time(seen.starts_at, seen.day, rules, tz, now)
+    return ticket
+
+
+def admit_scanned(db: Executor, seen: Scan, dept: DepartmentInfo, now: datetime) -> Ticket:
+    """Check a validated scan in: queue number, booking and voucher marked, one event.
+
+    Raises Changed (the caller rolls back and scans again) if either row moved since the read.
+    """
+    number = next_queue_number(db, seen.department_id, seen.day)
+    params = {
+        "booking_id": seen.booking_id,
+        "seen_slot_id": seen.slot_id,
+        "voucher_id": seen.voucher_id,
+        "now": now,
+        "number": number,
+    }
+    if not _MARK_BOOKING.run(db, params).rowcount:
+        raise Changed()
+    if not _MARK_VOUCHER.run(db, params).rowcount:
+        raise Changed()
+    record(
+        db,
+        "booking.checked_in",
+        seen.ref,
+        now,
+        booking_id=seen.booking_id,
+        queue_number=number,
+        at="kiosk",
+    )
+    return _ticket(seen, dept, number, now)
+
+
+def _ticket(
+    seen: Scan, dept: DepartmentInfo, number: int | None, checked_in_at: datetime | None
+) -> Ticket:
+    tz = dept.timezone
+    return Ticket(
+        queue_number=number,
+        hospital=dept.hospital_name,
+        department=dept.name,
+        room=dept.room,
+        doctor=seen.doctor,
+        starts_at=seen.starts_at.astimezone(tz),
+        checked_in_at=checked_in_at.astimezone(tz) if checked_in_at else None,
+    )
 
 
 def desk_check_in(session: Session, ref: str, now: datetime) -> Ticket:
@@ -114,7 +231,7 @@ def _admit(
 ) -> Ticket:
     """Give the next queue number of the department's day and mark the booking checked in."""
     slot = booking.slot
-    booking.queue_number = _next_queue_number(session, slot.department_id, slot.day)
+    booking.queue_number = next_queue_number(session, slot.department_id, slot.day)
     booking.status, booking.checked_in_at = "checked_in", now
     if voucher is not None:
         voucher.state, voucher.changed_at = "used", now
@@ -130,56 +247,38 @@ def _admit(
     return ticket_of(booking)
 
 
-def _voucher(session: Session, tcode: str, lock: bool) -> Voucher:
-    query = (
-        select(Voucher)
-        .where(Voucher.tcode == tcode)
-        .options(
-            joinedload(Voucher.booking)
-            .joinedload(Booking.slot)
-            .joinedload(Slot.department)
-            .joinedload(Department.hospital)
-        )
-    )
-    voucher = session.scalars(query).unique().one_or_none()
-    if voucher is None:
-        raise CheckInRefused("unknown_code")
-    if lock:  # lock only the booking row: the joined rows are read-only here
-        session.execute(
-            select(Booking.id).where(Booking.id == voucher.booking_id).with_for_update()
-        )
-        session.refresh(voucher.booking)
-        session.refresh(voucher)
-    return voucher
-
-
 def _check_time(
-    slot: Slot, booking_rules: BookingSettings, hospital_code: str, tz: ZoneInfo, now: datetime
+    starts_at: datetime, day: date, rules: BookingRules, tz: ZoneInfo, now: datetime
 ) -> None:
-    opens, closes = checkin_window(slot.starts_at, booking_rules.rules_for(hospital_code))
-    starts_at = slot.starts_at.astimezone(tz)  # facts are hospital-local, ready to show
-    if now.astimezone(tz).date() != slot.day:
-        raise CheckInRefused("wrong_day", day=slot.day, starts_at=starts_at)
+    opens, closes = checkin_window(starts_at, rules)
+    local_start = starts_at.astimezone(tz)  # facts are hospital-local, ready to show
+    if now.astimezone(tz).date() != day:
+        raise CheckInRefused("wrong_day", day=day, starts_at=local_start)
     if now < opens:
-        raise CheckInRefused("too_early", opens_at=opens.astimezone(tz), starts_at=starts_at)
+        raise CheckInRefused("too_early", opens_at=opens.astimezone(tz), starts_at=local_start)
     if now > closes:
-        raise CheckInRefused("too_late", starts_at=starts_at)
+        raise CheckInRefused("too_late", starts_at=local_start)
 
 
-def _next_queue_number(session: Session, department_id: int, day: date) -> int:
-    """Bump the department's counter for the day atomically and return the new number."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(QueueCounter)
-        .values(department_id=department_id, day=day, last_number=0)
-        .on_conflict_do_nothing()
+def _bump(dialect: str):  # type: ignore[no-untyped-def]
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(COUNTERS)
+    return (
+        insert.values(department_id=bindparam("department_id"), day=bindparam("day"), last_number=1)
+        .on_conflict_do_update(
+            index_elements=[COUNTERS.c.department_id, COUNTERS.c.day],
+            set_={"last_number": COUNTERS.c.last_number + 1},
+        )
+        .returning(COUNTERS.c.last_number)
     )
-    return session.execute(
-        update(QueueCounter)
-        .where(QueueCounter.department_id == department_id, QueueCounter.day == day)
-        .values(last_number=QueueCounter.last_number + 1)
-        .returning(QueueCounter.last_number)
-    ).scalar_one()
+
+
+_BUMPS = {name: DriverStatement(_bump(name)) for name in ("postgresql", "sqlite")}
+
+
+def next_queue_number(db: Executor, department_id: int, day: date) -> int:
+    """Bump the department's counter for the day atomically and return the new number."""
+    params = {"department_id": department_id, "day": day}
+    return int(_BUMPS[dialect_name(db)].run(db, params).scalar_one())
 
 
 def ticket_of(booking: Booking) -> Ticket:

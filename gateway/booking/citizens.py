@@ -2,36 +2,91 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gateway.booking.driver import DriverStatement
 from gateway.booking.errors import Blocked, DepartmentSameDay, LimitPerDay
+from gateway.booking.executor import Executor, dialect_name
 from gateway.booking.models import Booking, Citizen
 from gateway.settings import BookingRules
 
 ACTIVE = ("confirmed", "checked_in")
+CITIZENS = Citizen.__table__
+
+
+class Person(Protocol):
+    """What the booking rules read of a citizen: an ORM Citizen or a CitizenRow."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def national_id_hash(self) -> str | None: ...
+    @property
+    def blocked_until(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class CitizenRow:
+    id: int
+    phone: str
+    name: str | None
+    national_id_hash: str | None
+    blocked_until: datetime | None
+
+
+def _upsert(dialect: str):  # type: ignore[no-untyped-def]
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING: create, lock and read in one statement.
+
+    The no-op update is what takes the row lock on an existing citizen (PostgreSQL); SQLite
+    writers hold the database lock from BEGIN IMMEDIATE anyway.
+    """
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(CITIZENS)
+    return (
+        insert.values(
+            phone=bindparam("phone"), created_at=bindparam("now"), reminders_opt_out=False
+        )
+        .on_conflict_do_update(
+            index_elements=[CITIZENS.c.phone],
+            index_where=CITIZENS.c.guardian_id.is_(None),
+            set_={"phone": insert.excluded.phone},
+        )
+        .returning(
+            CITIZENS.c.id,
+            CITIZENS.c.phone,
+            CITIZENS.c.name,
+            CITIZENS.c.national_id_hash,
+            CITIZENS.c.blocked_until,
+        )
+    )
+
+
+_UPSERTS = {name: DriverStatement(_upsert(name)) for name in ("postgresql", "sqlite")}
+
+
+def lock_row(db: Executor, phone: str, now: datetime) -> CitizenRow:
+    """The phone's holder, created on first contact, with the row locked until the commit.
+
+    The citizen row is always locked before any slot, so two requests of one person serialise
+    here and the per-person rules see each other's bookings.
+    """
+    row = _UPSERTS[dialect_name(db)].run(db, {"phone": phone, "now": now}).one()
+    return CitizenRow(*row)
 
 
 def lock_citizen(session: Session, phone: str, now: datetime) -> Citizen:
-    """Return the phone's holder, creating them on first contact, with the row locked.
-
-    The citizen row is always locked before any slot, so two requests of one person serialise
-    here and the per-person rules below see each other's bookings.
-    """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(Citizen)
-        .values(phone=phone, created_at=now, reminders_opt_out=False)
-        .on_conflict_do_nothing(index_elements=["phone"], index_where=Citizen.guardian_id.is_(None))
-    )
-    return session.scalars(
-        select(Citizen)
-        .where(Citizen.phone == phone, Citizen.guardian_id.is_(None))
-        .with_for_update()
-    ).one()
+    """`lock_row` for the use cases that work on ORM objects."""
+    row = lock_row(session, phone, now)
+    return session.get_one(Citizen, row.id, populate_existing=True)
 
 
 def find_citizen(session: Session, phone: str) -> Citizen | None:
@@ -40,30 +95,55 @@ def find_citizen(session: Session, phone: str) -> Citizen | None:
     ).one_or_none()
 
 
-def check_not_blocked(citizen: Citizen, now: datetime, tz: tzinfo = UTC) -> None:
+def check_not_blocked(citizen: Person, now: datetime, tz: tzinfo = UTC) -> None:
     """Refuse a blocked citizen, naming the block's last day in the hospital's own calendar."""
     if citizen.blocked_until is not None and citizen.blocked_until > now:
         raise Blocked(until=citizen.blocked_until.astimezone(tz).date())
 
 
+def _active_on(
+    citizen_id: int | BindParameter[int],
+    day: date | ColumnElement[date],
+    exclude_booking: int | None = None,
+) -> list[ColumnElement[bool]]:
+    """The citizen's active bookings on `day`: what the per-person limits count."""
+    # OR of equalities rather than IN: runs on the driver (gateway.booking.driver)
+    active = or_(*(Booking.status == status for status in ACTIVE))
+    where = [Booking.citizen_id == citizen_id, Booking.day == day, active]
+    if exclude_booking is not None:
+        where.append(Booking.id != exclude_booking)
+    return where
+
+
+def booked_that_day(
+    citizen_id: BindParameter[int], day: ColumnElement[date], department_id: ColumnElement[int]
+) -> tuple[ScalarSelect[int], ScalarSelect[int]]:
+    """Counts for a statement over `slots`: the citizen's bookings on the slot's day, and in
+    its department that day (scalar subqueries correlated with the slot row)."""
+    on_day = select(func.count()).select_from(Booking).where(*_active_on(citizen_id, day))
+    in_department = on_day.where(Booking.department_id == department_id)
+    return on_day.scalar_subquery(), in_department.scalar_subquery()
+
+
+def check_counts(on_day: int, in_department: int, rules: BookingRules) -> None:
+    """Raise when one more booking would pass the per-day or per-department limit."""
+    if on_day >= rules.max_per_day:
+        raise LimitPerDay(limit=rules.max_per_day)
+    if in_department >= rules.max_per_department_day:
+        raise DepartmentSameDay()
+
+
 def check_person_limits(
-    session: Session,
-    citizen: Citizen,
+    db: Executor,
+    citizen: Person,
     day: date,
     department_id: int,
     rules: BookingRules,
     exclude_booking: int | None = None,
 ) -> None:
     """Raise when one more booking on `day` would pass the per-day or per-department limit."""
-    base = (
-        select(func.count())
-        .select_from(Booking)
-        .where(Booking.citizen_id == citizen.id, Booking.day == day, Booking.status.in_(ACTIVE))
-    )
-    if exclude_booking is not None:
-        base = base.where(Booking.id != exclude_booking)
-    if session.scalar(base) >= rules.max_per_day:
-        raise LimitPerDay(limit=rules.max_per_day)
-    same_department = base.where(Booking.department_id == department_id)
-    if session.scalar(same_department) >= rules.max_per_department_day:
-        raise DepartmentSameDay()
+    counts = select(
+        func.count(), func.count().filter(Booking.department_id == department_id)
+    ).where(*_active_on(citizen.id, day, exclude_booking))
+    on_day, in_department = db.execute(counts).one()
+    check_counts(on_day, in_department, rules)

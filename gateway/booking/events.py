@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import insert
 
+from gateway.booking.driver import DriverStatement
+from gateway.booking.executor import Executor
 from gateway.booking.models import Event
 
 # operation -> the event types it may write (one per state change it makes). A booking made
@@ -56,12 +58,14 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
 EVENT_TYPES = frozenset().union(*EVENTS_BY_OPERATION.values())
 
 
-def record(
-    session: Session, type_: str, subject_id: object, now: datetime, **payload: Any
-) -> Event:
-    """Add one outbox row to the caller's transaction."""
+_INSERT = DriverStatement(insert(Event.__table__))
+
+
+def record(db: Executor, type_: str, subject_id: object, now: datetime, **payload: Any) -> None:
+    """Write one outbox row in the caller's transaction (a Core insert: no ORM flush to pay)."""
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type_!r}: add it to EVENTS_BY_OPERATION")
-    event = Event(type=type_, subject_id=str(subject_id), payload=payload, created_at=now)
-    session.add(event)
-    return event
+    _INSERT.run(
+        db,
+        {"type": type_, "subject_id": str(subject_id), "payload": payload, "created_at": now},
+    )

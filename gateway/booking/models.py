@@ -97,6 +97,15 @@ class Department(Base):
     hospital: Mapped[Hospital] = relationship(back_populates="departments")
 
 
+class CatalogueRevision(Base):
+    """One row counting catalogue loads, so every process can tell its cached copy is old."""
+
+    __tablename__ = "catalogue_revision"
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    revision: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime]
+
+
 class Doctor(Base):
     __tablename__ = "doctors"
     __table_args__ = (UniqueConstraint("hospital_id", "code"),)

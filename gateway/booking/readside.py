@@ -1,4 +1,7 @@
-"""Queries the menus run on every hop: one or two indexed queries each, no writes."""
+"""Queries the menus run on their hops: one indexed statement each, no writes.
+
+Cities, hospitals and departments come from the process's catalogue cache (catalog_cache).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload
 
-from gateway.booking.models import Booking, Citizen, City, Department, Hospital, Slot
+from gateway.booking import holds
+from gateway.booking.catalog_cache import DepartmentInfo
+from gateway.booking.driver import DriverStatement
+from gateway.booking.errors import NotFound
+from gateway.booking.executor import Executor
+from gateway.booking.models import Booking, Citizen, Department, Slot
 from gateway.booking.rules import last_open_day
 from gateway.settings import BookingSettings
-
-
-@dataclass(frozen=True)
-class Item:
-    id: int
-    code: str
-    name: str  # GSM-7 transliterated, ready for a USSD screen or an SMS
 
 
 @dataclass(frozen=True)
@@ -41,93 +42,127 @@ class UpcomingBooking:
     hospital_code: str = ""
 
 
-def cities(session: Session) -> list[Item]:
-    rows = session.execute(
-        select(City.id, City.code, City.name_gsm)
-        .where(City.hospitals.any())
-        .order_by(City.name_gsm)
-    )
-    return [Item(*row) for row in rows]
-
-
-def hospitals(session: Session, city_id: int) -> list[Item]:
-    rows = session.execute(
-        select(Hospital.id, Hospital.code, Hospital.name_gsm)
-        .where(Hospital.city_id == city_id)
-        .order_by(Hospital.name_gsm)
-    )
-    return [Item(*row) for row in rows]
-
-
-def departments(session: Session, hospital_id: int) -> list[Item]:
-    rows = session.execute(
-        select(Department.id, Department.code, Department.name_gsm)
-        .where(Department.hospital_id == hospital_id)
-        .order_by(Department.name_gsm)
-    )
-    return [Item(*row) for row in rows]
-
-
-def _free(department_id: int, after: datetime):  # type: ignore[no-untyped-def]
-    return select(Slot).where(
-        Slot.department_id == department_id,
-        Slot.starts_at > after,
-        Slot.remote_taken < Slot.remote_capacity,
-    )
-
-
-def _hospital_of(session: Session, department_id: int) -> Hospital:
-    return session.scalars(
-        select(Hospital).join(Department).where(Department.id == department_id)
-    ).one()
+SLOTS = Slot.__table__
+_FREE = (
+    SLOTS.c.department_id == bindparam("department_id"),
+    SLOTS.c.starts_at > bindparam("after"),
+    SLOTS.c.remote_taken < SLOTS.c.remote_capacity,
+)
+_OPEN_DAYS = DriverStatement(
+    select(SLOTS.c.day)
+    .where(*_FREE, SLOTS.c.day <= bindparam("last"))
+    .distinct()
+    .order_by(SLOTS.c.day)
+)
+_FREE_SLOTS = DriverStatement(
+    select(SLOTS.c.id, SLOTS.c.starts_at, SLOTS.c.remote_capacity - SLOTS.c.remote_taken)
+    .where(*_FREE, SLOTS.c.day == bindparam("day"))
+    .order_by(SLOTS.c.starts_at)
+)
+_NEXT_FREE = DriverStatement(
+    select(SLOTS.c.starts_at)
+    .where(*_FREE, SLOTS.c.id != bindparam("slot_id"))
+    .order_by(SLOTS.c.starts_at)
+    .limit(bindparam("limit"))
+)
 
 
 def open_days(
-    session: Session, booking: BookingSettings, department_id: int, now: datetime
+    db: Executor, booking: BookingSettings, dept: DepartmentInfo, now: datetime
 ) -> list[date]:
     """Released days with at least one free remote place, soonest first."""
-    hospital = _hospital_of(session, department_id)
-    rules = booking.rules_for(hospital.code)
-    last = last_open_day(now, ZoneInfo(hospital.timezone), rules)
-    after = now + timedelta(minutes=rules.min_lead_minutes)
-    query = (
-        _free(department_id, after)
-        .with_only_columns(Slot.day)
-        .distinct()
-        .where(Slot.day <= last)
-        .order_by(Slot.day)
-    )
-    return list(session.scalars(query))
+    rules = booking.rules_for(dept.hospital_code)
+    params = {
+        "department_id": dept.id,
+        "after": now + timedelta(minutes=rules.min_lead_minutes),
+        "last": last_open_day(now, dept.timezone, rules),
+    }
+    return _OPEN_DAYS.run(db, params).scalars()
 
 
 def free_slots(
-    session: Session, booking: BookingSettings, department_id: int, day: date, now: datetime
+    db: Executor, booking: BookingSettings, dept: DepartmentInfo, day: date, now: datetime
 ) -> list[FreeSlot]:
-    hospital = _hospital_of(session, department_id)
-    rules = booking.rules_for(hospital.code)
-    tz = ZoneInfo(hospital.timezone)
+    rules = booking.rules_for(dept.hospital_code)
+    tz = dept.timezone
     if day > last_open_day(now, tz, rules):
         return []
-    after = now + timedelta(minutes=rules.min_lead_minutes)
-    slots = session.scalars(
-        _free(department_id, after).where(Slot.day == day).order_by(Slot.starts_at)
-    )
+    params = {
+        "department_id": dept.id,
+        "after": now + timedelta(minutes=rules.min_lead_minutes),
+        "day": day,
+    }
     return [
-        FreeSlot(s.id, s.starts_at.astimezone(tz), s.remote_capacity - s.remote_taken)
-        for s in slots
+        FreeSlot(slot_id, starts_at.astimezone(tz), left)
+        for slot_id, starts_at, left in _FREE_SLOTS.run(db, params)
     ]
 
 
-def next_free_times(session: Session, slot: Slot, now: datetime, limit: int = 3) -> list[datetime]:
+def next_free_times(
+    db: Executor, slot_id: int, dept: DepartmentInfo, now: datetime, limit: int = 3
+) -> list[datetime]:
     """The next free starts in the slot's department (hospital-local), for a `slot_full` answer."""
-    tz = ZoneInfo(slot.department.hospital.timezone)
-    query = (
-        _free(slot.department_id, now)
-        .where(Slot.id != slot.id)
-        .order_by(Slot.starts_at)
-        .limit(limit)
+    params = {"department_id": dept.id, "after": now, "slot_id": slot_id, "limit": limit}
+    return [t.astimezone(dept.timezone) for t in _NEXT_FREE.run(db, params).scalars()]
+
+
+_OTHERS = holds.HOLDS.alias("others")
+_MINE = holds.HOLDS.alias("mine")
+# A full slot refuses a hold before any lock or write: most of a flash crowd ends here. Not
+# when it has expired holds to reclaim, nor when the caller's own hold is one of its places.
+_SURELY_FULL = DriverStatement(
+    select(
+        SLOTS.c.department_id,
+        and_(
+            SLOTS.c.remote_taken >= SLOTS.c.remote_capacity,
+            ~exists().where(
+                _OTHERS.c.slot_id == SLOTS.c.id, _OTHERS.c.expires_at <= bindparam("now")
+            ),
+            ~exists().where(_MINE.c.slot_id == SLOTS.c.id, _MINE.c.phone == bindparam("phone")),
+        ),
+    ).where(SLOTS.c.id == bindparam("slot_id"))
+)
+_HELD = DriverStatement(
+    select(*holds.COLUMNS, SLOTS.c.starts_at, SLOTS.c.department_id)
+    .join(SLOTS, SLOTS.c.id == holds.HOLDS.c.slot_id)
+    .where(holds.HOLDS.c.phone == bindparam("phone"))
+)
+CITIZENS = Citizen.__table__
+# A hold implies its citizen row (it is placed under the citizen's lock), so starting from the
+# citizen loses nothing; no row at all means a phone never seen.
+_CALLER = DriverStatement(
+    select(CITIZENS.c.language, *holds.COLUMNS, SLOTS.c.starts_at, SLOTS.c.department_id)
+    .select_from(
+        CITIZENS.outerjoin(holds.HOLDS, holds.HOLDS.c.phone == CITIZENS.c.phone).outerjoin(
+            SLOTS, SLOTS.c.id == holds.HOLDS.c.slot_id
+        )
     )
-    return [s.starts_at.astimezone(tz) for s in session.scalars(query)]
+    .where(CITIZENS.c.phone == bindparam("phone"), CITIZENS.c.guardian_id.is_(None))
+)
+Held = tuple[holds.HoldRow, datetime, int]  # the hold, its slot's start and department
+
+
+def surely_full(db: Executor, slot_id: int, phone: str, now: datetime) -> tuple[int, bool]:
+    """(department id, whether a hold of the slot would surely be refused as full now)."""
+    row = _SURELY_FULL.run(db, {"slot_id": slot_id, "phone": phone, "now": now}).first()
+    if row is None:
+        raise NotFound(what="slot")
+    return row[0], bool(row[1])
+
+
+def held(db: Executor, phone: str) -> Held | None:
+    """The phone's hold (live or not), its slot's start and department."""
+    row = _HELD.run(db, {"phone": phone}).first()
+    return (holds.HoldRow(*row[:6]), row[6], row[7]) if row else None
+
+
+def caller(db: Executor, phone: str) -> tuple[str | None, Held | None]:
+    """The language the phone's holder chose, and their hold: one statement."""
+    row = _CALLER.run(db, {"phone": phone}).first()
+    if row is None:
+        return None, None
+    hold = (holds.HoldRow(*row[1:7]), row[7], row[8]) if row[1] is not None else None
+    return row[0], hold
 
 
 def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBooking]:

@@ -6,17 +6,20 @@ returns plain frozen values, so nothing leaks a database session to the caller.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy import Engine, exists, select
+from sqlalchemy.orm import joinedload
 
 from gateway.booking import (
+    admission,
     blocks,
     bookings,
+    capacity,
     checkin,
     desk,
     holds,
@@ -28,18 +31,22 @@ from gateway.booking import rebook as rebooking
 from gateway.booking import sessions as staff_sessions
 from gateway.booking.audit import record_staff_action
 from gateway.booking.catalog import LoadReport, load_catalog, read_catalog
-from gateway.booking.citizens import check_not_blocked, find_citizen, lock_citizen
+from gateway.booking.catalog_cache import CatalogueCache, DepartmentInfo, Item, bump_revision
+from gateway.booking.citizens import check_not_blocked, lock_citizen, lock_row
 from gateway.booking.errors import NotFound, SlotFull
 from gateway.booking.events import record
-from gateway.booking.models import Booking, Department, Event, Hold, Slot
+from gateway.booking.models import Booking, Department, Event, Slot
 from gateway.booking.phones import to_e164
 from gateway.booking.slots import GenerateReport, generate_slots
 from gateway.booking.sweep import SweepReport, sweep
 from gateway.booking.uow import UnitOfWork
 from gateway.booking.vouchers import live_voucher
 from gateway.clock import Clock
+from gateway.db import read_only, session_factories
 from gateway.settings import Settings
 from tcode.keys import SigningKey
+
+CHECK_IN_ATTEMPTS = 3  # a second attempt sees the change that beat the first
 
 
 @dataclass(frozen=True)
@@ -68,15 +75,11 @@ class Confirmation:
 
 
 class BookingService:
-    def __init__(
-        self,
-        writer: sessionmaker[Session],
-        reader: sessionmaker[Session],
-        settings: Settings,
-        clock: Clock,
-        signing_key: SigningKey,
-    ):
-        self.writer, self.reader = writer, reader
+    def __init__(self, engine: Engine, settings: Settings, clock: Clock, signing_key: SigningKey):
+        self.engine = engine
+        self.writer, self.reader = session_factories(engine)
+        self.read_engine = read_only(engine)
+        self.catalogue = CatalogueCache(self.read_engine)
         self.settings, self.clock, self.signing_key = settings, clock, signing_key
         self.rules = settings.booking
 
@@ -89,7 +92,9 @@ class BookingService:
         cities = read_catalog(path)  # validated whole before anything is written
         with UnitOfWork(self.writer) as uow:
             report = load_catalog(uow.session, cities)
+            bump_revision(uow.session, self.clock.now())
             uow.commit()
+        self.catalogue.invalidate()
         return report
 
     def generate_slots(self, days: int) -> GenerateReport:
@@ -100,25 +105,24 @@ class BookingService:
 
     # --- read side ----------------------------------------------------------------------------
 
-    def cities(self) -> list[readside.Item]:
-        with self.reader() as s:
-            return readside.cities(s)
+    def cities(self) -> Sequence[Item]:
+        return self.catalogue.get().cities
 
-    def hospitals(self, city_id: int) -> list[readside.Item]:
-        with self.reader() as s:
-            return readside.hospitals(s, city_id)
+    def hospitals(self, city_id: int) -> Sequence[Item]:
+        return self.catalogue.get().hospitals.get(city_id, ())
 
-    def departments(self, hospital_id: int) -> list[readside.Item]:
-        with self.reader() as s:
-            return readside.departments(s, hospital_id)
+    def departments(self, hospital_id: int) -> Sequence[Item]:
+        return self.catalogue.get().departments.get(hospital_id, ())
 
     def open_days(self, department_id: int) -> list[date]:
-        with self.reader() as s:
-            return readside.open_days(s, self.rules, department_id, self.clock.now())
+        dept = self.catalogue.department(department_id)
+        with self.read_engine.connect() as conn:
+            return readside.open_days(conn, self.rules, dept, self.clock.now())
 
     def free_slots(self, department_id: int, day: date) -> list[readside.FreeSlot]:
-        with self.reader() as s:
-            return readside.free_slots(s, self.rules, department_id, day, self.clock.now())
+        dept = self.catalogue.department(department_id)
+        with self.read_engine.connect() as conn:
+            return readside.free_slots(conn, self.rules, dept, day, self.clock.now())
 
     def upcoming(self, phone: str) -> list[readside.UpcomingBooking]:
         with self.reader() as s:
@@ -129,59 +133,60 @@ class BookingService:
     def hold(self, phone: str, session_key: str, slot_id: int) -> HoldInfo:
         """Claim one remote place of the slot for the hold length, replacing the phone's old hold."""
         phone, now = self.phone(phone), self.clock.now()
-        with UnitOfWork(self.writer) as uow:
-            s = uow.session
-            citizen = lock_citizen(s, phone, now)
-            slot = bookings.load_slot(s, slot_id)
-            rules = self.rules.rules_for(slot.department.hospital.code)
-            bookings.admit(s, citizen, slot, rules, now)
-            old = holds.find_hold(s, phone, lock=True)
-            if old is not None and old.slot_id == slot_id and old.expires_at > now:
-                old.session_key = session_key  # same slot again (a retried hop): keep the place
-                info = _hold_info(old, slot)
-                uow.commit()
-                return info
+        with self.read_engine.connect() as conn:
+            department_id, full = readside.surely_full(conn, slot_id, phone, now)
+            if full:  # no lock, no write: most of a flash crowd ends here
+                dept = self.catalogue.department(department_id)
+                raise SlotFull(next_times=readside.next_free_times(conn, slot_id, dept, now))
+        with self.engine.begin() as conn:
+            citizen = lock_row(conn, phone, now)
+            slot = admission.read(conn, citizen.id, phone, slot_id, now)
+            dept = self.catalogue.department(slot.department_id)
+            rules = self.rules.rules_for(dept.hospital_code)
+            admission.admit(citizen, slot, dept, rules, now)
+            old = slot.hold
+            if old is not None and old.slot_id == slot_id and old.live(now):
+                holds.renew(conn, old, session_key)  # same slot again (a retried hop)
+                return _hold_info(old, slot.starts_at, dept)
+            if (old is None or old.slot_id != slot_id) and slot.surely_full:
+                raise SlotFull(next_times=readside.next_free_times(conn, slot_id, dept, now))
             if old is not None:
-                holds.drop_hold(
-                    s, old, now, "hold.expired" if old.expires_at <= now else "hold.released"
-                )
-                s.flush()
-            if not holds.claim_or_reclaim(s, slot_id, now):
-                raise SlotFull(next_times=readside.next_free_times(s, slot, now))
+                if old.slot_id != slot_id:  # two slots change: lock them in id order
+                    capacity.lock_in_order(conn, old.slot_id, slot_id)
+                event = "hold.released" if old.live(now) else "hold.expired"
+                holds.drop_hold(conn, old, now, event)
+            if not holds.claim_or_reclaim(conn, slot_id, now):
+                raise SlotFull(next_times=readside.next_free_times(conn, slot_id, dept, now))
             hold = holds.place_hold(
-                s, citizen.id, phone, session_key, slot, rules.hold_minutes, now
+                conn, citizen.id, phone, session_key, slot_id, rules.hold_minutes, now
             )
-            info = _hold_info(hold, slot)
-            uow.commit()
-        return info
+        return _hold_info(hold, slot.starts_at, dept)
 
     def current_hold(self, phone: str) -> HoldInfo | None:
         """The phone's live hold, if any (expired ones count as gone)."""
         phone, now = self.phone(phone), self.clock.now()
-        with self.reader() as s:
-            hold = holds.find_hold(s, phone)
-            if hold is None or hold.expires_at <= now:
-                return None
-            return _hold_info(hold, bookings.load_slot(s, hold.slot_id))
+        with self.read_engine.connect() as conn:
+            found = readside.held(conn, phone)
+        if found is None or not found[0].live(now):
+            return None
+        hold, starts_at, department_id = found
+        return _hold_info(hold, starts_at, self.catalogue.department(department_id))
 
     def release_hold(self, phone: str) -> bool:
         phone, now = self.phone(phone), self.clock.now()
-        with UnitOfWork(self.writer) as uow:
-            hold = holds.find_hold(uow.session, phone, lock=True)
-            if hold is None:
-                return False
-            holds.drop_hold(uow.session, hold, now, "hold.released")
-            uow.commit()
-        return True
+        with self.engine.begin() as conn:
+            hold = holds.find_hold(conn, phone)
+            return hold is not None and holds.drop_hold(conn, hold, now, "hold.released")
 
     def book(
         self, phone: str, slot_id: int, channel: str, idempotency_key: str | None = None
     ) -> Confirmation:
         """Book the slot (through the phone's hold when it has one) and issue the voucher."""
         phone, now = self.phone(phone), self.clock.now()
-        with UnitOfWork(self.writer) as uow:
-            booking, created = bookings.book(
-                uow.session,
+        with self.engine.begin() as conn:
+            booked = bookings.book(
+                conn,
+                self.catalogue,
                 self.rules,
                 phone,
                 slot_id,
@@ -190,9 +195,19 @@ class BookingService:
                 self.signing_key,
                 now,
             )
-            confirmation = _confirmation(booking, created)
-            uow.commit()
-        return confirmation
+        dept = booked.dept
+        return Confirmation(
+            ref=booked.ref,
+            created=booked.created,
+            tcode=booked.voucher.tcode,
+            voucher_ref=booked.voucher.ref,
+            hospital_code=dept.hospital_code,
+            hospital=dept.hospital_name_gsm,
+            department=dept.name_gsm,
+            sensitive=dept.sensitive,
+            starts_at=booked.starts_at.astimezone(dept.timezone),
+            status=booked.status,
+        )
 
     def cancel(
         self,
@@ -243,13 +258,20 @@ class BookingService:
 
     def check_in(self, tcode: str, hospital_code: str, dry_run: bool = False) -> checkin.Ticket:
         """Check in (or only validate) a T-code at a hospital; raises CheckInRefused."""
-        with UnitOfWork(self.writer) as uow:
-            ticket = checkin.check_in(
-                uow.session, self.rules, tcode, hospital_code, self.clock.now(), dry_run
-            )
-            if not dry_run:
-                uow.commit()
-        return ticket
+        now = self.clock.now()
+        for _ in range(CHECK_IN_ATTEMPTS):
+            with self.read_engine.connect() as conn:
+                seen = checkin.scan(conn, tcode)
+            dept = self.catalogue.department(seen.department_id)
+            ticket = checkin.validate(seen, dept, self.rules, hospital_code, now)
+            if dry_run:
+                return ticket
+            try:
+                with self.engine.begin() as conn:
+                    return checkin.admit_scanned(conn, seen, dept, now)
+            except checkin.Changed:
+                continue  # cancelled, rebooked or checked in meanwhile: decide on what is there now
+        raise RuntimeError(f"check-in kept racing after {CHECK_IN_ATTEMPTS} attempts")
 
     def desk_check_in(self, ref: str, actor: str | None = None) -> checkin.Ticket:
         """Check booking `ref` in at the hospital desk (staff); raises CheckInRefused."""
@@ -402,9 +424,17 @@ class BookingService:
     # --- citizens' preferences and channel notices ---------------------------------------------
 
     def language(self, phone: str) -> str | None:
-        with self.reader() as s:
-            citizen = find_citizen(s, self.phone(phone))
-            return citizen.language if citizen else None
+        return self.caller(phone)[0]
+
+    def caller(self, phone: str) -> tuple[str | None, HoldInfo | None]:
+        """The language the phone's holder chose and their live hold: a session's first hop."""
+        phone, now = self.phone(phone), self.clock.now()
+        with self.read_engine.connect() as conn:
+            language, found = readside.caller(conn, phone)
+        if found is None or not found[0].live(now):
+            return language, None
+        hold, starts_at, department_id = found
+        return language, _hold_info(hold, starts_at, self.catalogue.department(department_id))
 
     def set_language(self, phone: str, language: str) -> None:
         phone, now = self.phone(phone), self.clock.now()
@@ -425,7 +455,7 @@ class BookingService:
         with UnitOfWork(self.writer) as uow:
             s = uow.session
             hold = holds.find_hold(s, phone, lock=True)
-            if hold is None or hold.expires_at <= now:
+            if hold is None or not hold.live(now):
                 return False
             # Hold ids can be reused once deleted (SQLite), so the subject names its slot and start too.
             subject = f"{hold.id}:{hold.slot_id}@{hold.created_at.isoformat()}"
@@ -434,7 +464,8 @@ class BookingService:
             )
             if already:
                 return False
-            info = _hold_info(hold, bookings.load_slot(s, hold.slot_id))
+            slot = bookings.load_slot(s, hold.slot_id)
+            info = _hold_info(hold, slot.starts_at, bookings.department_info(slot))
             record(
                 s,
                 "ussd.dropped",
@@ -458,17 +489,15 @@ class BookingService:
             uow.commit()
 
 
-def _hold_info(hold: Hold, slot: Slot) -> HoldInfo:
-    dept = slot.department
-    tz = ZoneInfo(dept.hospital.timezone)
+def _hold_info(hold: holds.HoldRow, starts_at: datetime, dept: DepartmentInfo) -> HoldInfo:
     return HoldInfo(
         id=hold.id,
-        slot_id=slot.id,
-        department_id=slot.department_id,
-        hospital=dept.hospital.name_gsm,
+        slot_id=hold.slot_id,
+        department_id=dept.id,
+        hospital=dept.hospital_name_gsm,
         department=dept.name_gsm,
-        starts_at=slot.starts_at.astimezone(tz),
-        expires_at=hold.expires_at.astimezone(tz),
+        starts_at=starts_at.astimezone(dept.timezone),
+        expires_at=hold.expires_at.astimezone(dept.timezone),
     )
 
 

@@ -39,9 +39,15 @@ def close_session(
     session.execute(
         select(Citizen.id).where(Citizen.id.in_(citizen_ids)).order_by(Citizen.id).with_for_update()
     ).all()
-    held = session.scalars(
-        select(Hold).where(Hold.slot_id.in_(slot_ids)).order_by(Hold.id).with_for_update()
-    ).all()
+    held = [
+        holds.HoldRow(*row)
+        for row in session.execute(
+            select(*holds.COLUMNS)
+            .where(Hold.slot_id.in_(slot_ids))
+            .order_by(Hold.id)
+            .with_for_update()
+        )
+    ]
     slots = session.scalars(
         select(Slot).where(Slot.id.in_(slot_ids)).order_by(Slot.id).with_for_update()
     ).all()

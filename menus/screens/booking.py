@@ -72,13 +72,13 @@ def _show_slot(ctx: Context) -> View | Go:
 
 
 def _act_slot(ctx: Context, slot_id: str) -> Go:
-    ctx.port.hold(ctx.phone, ctx.session.key, slot_id)
+    ctx.learnt_hold(ctx.port.hold(ctx.phone, ctx.session.key, slot_id))
     ctx.session.chosen["slot"] = slot_id
     return Go("confirm")
 
 
 def _show_confirm(ctx: Context) -> View:
-    hold = ctx.port.current_hold(ctx.phone)
+    hold = ctx.current_hold()
     if hold is None or hold.slot_id != ctx.session.chosen.get("slot"):
         raise Refused("hold_expired")
     # Date, time and hold on one line: with the longest names every line counts.

@@ -26,7 +26,7 @@ def _act_main(ctx: Context, option_id: str) -> Go:
 
 
 def _show_resume(ctx: Context) -> View | Go:
-    hold = ctx.port.current_hold(ctx.phone)
+    hold = ctx.current_hold()
     if hold is None:
         return Go("main")
     label = ctx.t("resume.continue", when=ctx.cat.when(hold.starts_at), department=hold.department)
@@ -37,8 +37,9 @@ def _show_resume(ctx: Context) -> View | Go:
 def _act_resume(ctx: Context, option_id: str) -> Go:
     if option_id == "restart":
         ctx.port.release_hold(ctx.phone)
+        ctx.learnt_hold(None)
         return Go("main")
-    hold = ctx.port.current_hold(ctx.phone)
+    hold = ctx.current_hold()
     if hold is None:
         raise Refused("hold_expired")
     # What the booking screens would have chosen, so a lost place can offer that day's times.

@@ -7,12 +7,18 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
+import pytest
+
+from gateway.booking.checkin import CheckInRefused
 from gateway.booking.errors import BookingError
 from gateway.runtime import Runtime
 from tests.booking.conftest import (
     POSTGRES_ONLY,
+    at,
     count_bookings,
     count_holds,
+    events,
+    last_event_id,
     set_capacity,
     slot_id,
     slot_row,
@@ -91,3 +97,87 @@ def test_double_submitted_request_creates_one_booking(catalog: Runtime) -> None:
     )
     assert outcomes == Counter({"ok": 10}) and len(refs) == 1
     assert count_bookings(catalog, sid) == 1 == slot_row(catalog, sid).remote_taken
+
+
+# --- kiosk check-in: one read decides, conditional updates write -------------------------------
+
+
+def scan_race(n: int, attempt: Callable[[int], object]) -> Counter[str]:
+    """`race` for check-ins: outcomes are `checked_in` or the kiosk status of the refusal."""
+
+    def checked_in(i: int) -> None:
+        try:
+            attempt(i)
+        except CheckInRefused as refused:
+            raise _Refusal(refused.status) from None
+
+    return Counter({("checked_in" if k == "ok" else k): v for k, v in race(n, checked_in).items()})
+
+
+class _Refusal(BookingError):
+    def __init__(self, status: str):
+        super().__init__()
+        self.code = status
+
+
+MON_0800 = datetime(2026, 11, 23, 8, 0)
+
+
+@POSTGRES_ONLY
+def test_one_voucher_scanned_at_eight_kiosks_at_once_checks_in_once(catalog: Runtime) -> None:
+    tcode = catalog.booking.book("+254700000001", slot_id(catalog, "CARD", MON_0800), "ussd").tcode
+    at(catalog, 2026, 11, 23, 7, 0)
+    before = last_event_id(catalog)
+    outcomes = scan_race(8, lambda i: catalog.booking.check_in(tcode, "KNH"))
+    assert outcomes == Counter({"checked_in": 1, "already_checked_in": 7})
+    assert [e.type for e in events(catalog, before)] == ["booking.checked_in"]
+    with pytest.raises(CheckInRefused) as again:
+        catalog.booking.check_in(tcode, "KNH")
+    assert again.value.status == "already_checked_in"
+    assert again.value.facts["ticket"].queue_number == 1
+
+
+@POSTGRES_ONLY
+def test_forty_vouchers_at_once_get_queue_numbers_one_to_forty(catalog: Runtime) -> None:
+    sid = slot_id(catalog, "CARD", MON_0800)
+    set_capacity(catalog, sid, capacity=40, remote=40)
+    tcodes = [catalog.booking.book(f"+2547200{i:05d}", sid, "ussd").tcode for i in range(40)]
+    at(catalog, 2026, 11, 23, 7, 0)
+    numbers: list[int] = []
+    outcomes = scan_race(
+        40,
+        lambda i: numbers.append(catalog.booking.check_in(tcodes[i], "KNH").queue_number or 0),
+    )
+    assert outcomes == Counter({"checked_in": 40})
+    assert sorted(numbers) == list(range(1, 41))
+
+
+@POSTGRES_ONLY
+def test_check_in_racing_a_cancellation_never_does_both(catalog: Runtime) -> None:
+    sid = slot_id(catalog, "CARD", MON_0800)
+    set_capacity(catalog, sid, capacity=20, remote=20)
+    booked = [catalog.booking.book(f"+2547300{i:05d}", sid, "ussd") for i in range(10)]
+    at(catalog, 2026, 11, 23, 7, 0)
+    kiosk: Counter[str] = Counter()
+    desk: Counter[str] = Counter()
+
+    def attempt(i: int) -> None:
+        mine = booked[i // 2]
+        try:
+            if i % 2:
+                catalog.booking.cancel(mine.ref, by="staff", reason="race")
+                desk["cancelled"] += 1
+            else:
+                catalog.booking.check_in(mine.tcode, "KNH")
+                kiosk["checked_in"] += 1
+        except CheckInRefused as refused:
+            kiosk[refused.status] += 1
+        except BookingError as refused:
+            desk[refused.code] += 1
+
+    race(20, attempt)
+    # Each pair: the check-in won (the cancel finds it no longer active), or the cancel did
+    # (the kiosk says cancelled) — never both.
+    assert kiosk["checked_in"] == desk["not_active"] == count_bookings(catalog, sid, "checked_in")
+    assert kiosk["cancelled"] == desk["cancelled"] == count_bookings(catalog, sid, "cancelled")
+    assert kiosk.total() == desk.total() == 10 == kiosk["checked_in"] + kiosk["cancelled"]

@@ -26,7 +26,7 @@ from gateway.menus_port import refusals
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import BookingSettings, Secrets, Settings
 from gateway.voucher_keys import VoucherKeys
-from menus import load_catalogues
+from menus import Session, load_catalogues
 from menus.gsm7 import bad_chars
 from menus.ports import REFUSAL_CODES as MENU_REFUSAL_CODES
 from menus.ports import Refused
@@ -753,10 +753,16 @@ class TestWithTheRedisSessionStore:
 
         phone.run([("1", [*BOOKED, "T-code: "], True)])
 
-        assert redis_client.get(_session_key(phone)) is None  # an END closes it
+        # An END closes it: what stays (until the TTL) is the closed session with its answer.
+        stored = Session.from_json(redis_client.get(_session_key(phone)) or b"")
+        assert stored.shown is not None and stored.shown.end
+        assert stored.answered == ("*".join(phone.inputs), phone.body)
+        assert 0 < redis_client.ttl(_session_key(phone)) <= redis_runtime.settings.ussd_session_ttl
         [booking] = redis_runtime.booking.upcoming(CALLER)
         assert booking.tcode == tcode_on(phone.body)
-        assert phone.post() == phone.body  # AT retries the last hop: the same answer
+        final = phone.body
+        assert phone.post() == final  # AT retries the last hop: the same answer
+        assert phone.press("1") == final  # and nothing more happens in a closed session
         assert count_bookings(redis_runtime) == 1
 
     def test_a_redial_continues_from_redis(self, redis_runtime: Runtime) -> None:

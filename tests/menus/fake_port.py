@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
-from menus.ports import BookingView, Choice, HoldView, Refused, SlotChoice
+from menus.ports import BookingView, Caller, Choice, HoldView, Refused, SlotChoice
 
 EAT = timezone(timedelta(hours=3), "EAT")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=EAT)
@@ -177,9 +177,9 @@ class FakePort:
         self.bookings[ref] = (owner, cancelled)
         return cancelled
 
-    def language(self, phone: str) -> str | None:
-        self._enter("language", phone)
-        return self.languages.get(phone)
+    def caller(self, phone: str) -> Caller:
+        self._enter("caller", phone)
+        return Caller(self.languages.get(phone), self.holds.get(phone))
 
     def set_language(self, phone: str, lang: str) -> None:
         self._enter("set_language", phone, lang)

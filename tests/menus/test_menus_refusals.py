@@ -154,7 +154,7 @@ def test_core_unavailable_while_listing_goes_to_main_menu(phone: Phone, port: Fa
 
 
 def test_core_unavailable_on_first_hop_still_answers(phone: Phone, port: FakePort) -> None:
-    port.refuse("language", "unavailable")
+    port.refuse("caller", "unavailable")
     port.refuse("current_hold", "unavailable")
     phone.run([(DIAL, ["Sorry, the service is busy.", "Hospital appointments"], False)])
 

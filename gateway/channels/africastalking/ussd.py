@@ -40,13 +40,11 @@ def ussd() -> Response:
     try:
         if not session_id or not phone or len(text) > MAX_TEXT:
             raise ValueError("sessionId or phoneNumber missing, or text too long")
-        replay = stack.replays.get(session_id, text)
+        session = stack.sessions.get(session_id)
+        replay = session.replay(text) if session is not None else None
         if replay is not None:
             return _plain(replay)
-        session = stack.sessions.get(session_id)
-        body = _hop(stack, session_id, phone, text, session)
-        stack.replays.put(session_id, text, body)
-        return _plain(body)
+        return _plain(_hop(stack, session_id, phone, text, session))
     except Exception:
         ref = _failure_ref()
         log.exception("USSD hop failed (ref %s)", ref)
@@ -73,11 +71,12 @@ def _hop(stack: UssdStack, session_id: str, phone: str, text: str, session: Sess
     else:
         reply = stack.engine.step(session, segments[-1])  # the engine counts the input
     screen, end = stack.renderer.render(reply)
-    if end:
-        stack.sessions.delete(session_id)
-    else:
-        stack.sessions.put(session)
-    return ("END " if end else "CON ") + screen
+    body = ("END " if end else "CON ") + screen
+    # An ended session is kept too, closed: a retried last hop gets the same END, and a hop
+    # after it (AT never sends one) is told the session is over.
+    session.answered = (text, body)
+    stack.sessions.put(session)
+    return body
 
 
 @bp.post("/ussd/events")
