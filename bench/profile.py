@@ -26,7 +26,7 @@ LAYERS = (
     ("AT USSD adapter (gateway/channels)", ("gateway/channels/",)),
     ("messaging (gateway/messaging)", ("gateway/messaging/",)),
     ("kiosk + tcode", ("kiosk/", "tcode/", "gateway/kiosk")),
-    ("Flask/Werkzeug", ("flask/", "werkzeug/", "flask_limiter/", "limits/")),
+    ("Flask/Werkzeug", ("flask/", "werkzeug/", "limits/")),
     ("gunicorn", ("gunicorn/",)),
     ("logging", ("logging/", "gateway/logs.py")),
     ("prometheus_client", ("prometheus_client/",)),

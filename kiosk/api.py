@@ -1,16 +1,18 @@
 """Kiosk JSON API: `POST /kiosk/api/v1/checkin` and `/lookup` with DESIGN §8's statuses.
 
 A QR payload is verified (signature) and typed digits Damm-checked before anything touches
-the database; failed codes count against a per-kiosk rate limit.
+the database; codes that look like guesses count against a per-kiosk rate limit.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from limits import parse as parse_limit
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 from kiosk.messages import message
 from kiosk.ports import CheckInDesk, KioskInfo, Refusal, TicketInfo
@@ -41,28 +43,44 @@ def desk() -> CheckInDesk:
     return current_app.extensions[EXTENSION]
 
 
-def _limit_key() -> str:
-    kiosk = g.get("kiosk")
-    return f"kiosk:{kiosk.id}" if kiosk else f"ip:{get_remote_address()}"
+# What a guesser gets: these count toward the kiosk's failed-code limit. A citizen who came
+# too early or to the wrong hospital does not, or a busy morning would lock the kiosk.
+GUESSES = frozenset({"bad_code", "bad_signature", "unknown_code"})
+log = logging.getLogger(__name__)
 
 
-def create_api(failed_code_limit: str, storage_uri: str) -> tuple[Blueprint, Limiter]:
-    """The API blueprint and its limiter; the app must call `limiter.init_app(app)`."""
+class FailedCodeLimit:
+    """Failed codes per kiosk in a moving window (the `limits` library; Redis in production).
+
+    Checked inside the kiosk API only: no other route pays for it (flask-limiter's app-wide
+    hooks cost every USSD hop about a tenth of a millisecond). If its storage is down the
+    kiosk keeps working, unlimited, and says so in the log.
+    """
+
+    def __init__(self, limit: str, storage_uri: str):
+        self.item = parse_limit(limit)  # ValueError names a malformed limit at start-up
+        self.window = MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+    def reached(self, kiosk_id: int) -> bool:
+        try:
+            return not self.window.test(self.item, f"kiosk:{kiosk_id}")
+        except Exception:
+            log.warning(
+                "failed-code limit unavailable; kiosk %s unlimited", kiosk_id, exc_info=True
+            )
+            return False
+
+    def count(self, kiosk_id: int) -> None:
+        try:
+            self.window.hit(self.item, f"kiosk:{kiosk_id}")
+        except Exception:
+            log.warning("failed-code limit unavailable; not counted", exc_info=True)
+
+
+def create_api(failed_code_limit: str, storage_uri: str) -> Blueprint:
+    """The API blueprint, with its failed-code limit."""
     bp = Blueprint("kiosk_api", __name__, url_prefix="/kiosk/api/v1")
-    limiter = Limiter(
-        key_func=_limit_key,
-        storage_uri=storage_uri,
-        strategy="moving-window",
-        headers_enabled=False,
-    )
-    # Only this blueprint has a limit: every other request (each USSD hop) skips the limiter
-    # before it resolves anything.
-    limiter.request_filter(lambda: request.blueprint != bp.name)
-    failed = limiter.limit(
-        failed_code_limit,
-        key_func=_limit_key,
-        deduct_when=lambda response: response.status_code >= 400,
-    )
+    limit = FailedCodeLimit(failed_code_limit, storage_uri)
 
     @bp.before_request
     def authenticate() -> Response | None:
@@ -72,23 +90,25 @@ def create_api(failed_code_limit: str, storage_uri: str) -> tuple[Blueprint, Lim
         if kiosk is None:
             return answer("unauthorized", _language(None))
         g.kiosk = kiosk
+        if limit.reached(kiosk.id):
+            return answer("rate_limited", _language(kiosk))
         return None
 
-    @bp.errorhandler(429)
-    def too_many(_error: Exception) -> Response:
-        return answer("rate_limited", _language(g.get("kiosk")))
+    @bp.after_request
+    def count_guesses(response: Response) -> Response:
+        if g.get("status") in GUESSES:
+            limit.count(g.kiosk.id)
+        return response
 
     @bp.post("/checkin")
-    @failed
     def checkin() -> Response:
         return handle(dry_run=False)
 
     @bp.post("/lookup")
-    @failed
     def lookup() -> Response:
         return handle(dry_run=True)
 
-    return bp, limiter
+    return bp
 
 
 def handle(dry_run: bool) -> Response:
@@ -129,6 +149,7 @@ def answer(status: str, lang: str, ticket: TicketInfo | None = None, **facts: An
         "message": message(status, lang, **facts),
         "ticket": _ticket_json(ticket) if ticket is not None else None,
     }
+    g.status = status
     response = jsonify(body)
     response.status_code = HTTP_STATUS[status]
     response.headers["Cache-Control"] = "no-store"

@@ -7,7 +7,11 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select, update
 
+from gateway.app import create_app
 from gateway.booking.models import Event, Voucher
+from gateway.kiosks import add_kiosk
+from gateway.runtime import Runtime, build_runtime
+from gateway.settings import ConfigError
 from tcode.codes import check_digit
 from tcode.keys import SigningKey
 from tcode.payload import sign
@@ -176,6 +180,31 @@ def test_failed_codes_are_rate_limited_per_kiosk(kiosk: KioskClient) -> None:
     assert statuses[:30] == [400] * 30
     body = check(kiosk.post("lookup", "0000000001"), "rate_limited", 429)
     assert "wait" in body["message"]
+
+
+def test_citizens_who_came_too_early_never_lock_the_kiosk(kiosk: KioskClient) -> None:
+    # A busy morning: many real vouchers scanned before their window. Only guesses count.
+    booked = kiosk.book()
+    kiosk.at(2026, 11, 23, 5, 0)
+    for _ in range(40):
+        check(kiosk.post("lookup", booked.tcode), "too_early", 422)
+    kiosk.at(2026, 11, 23, 7, 15)
+    check(kiosk.post("checkin", booked.tcode), "checked_in", 200)
+
+
+def test_the_failed_code_limit_is_per_kiosk(kiosk: KioskClient) -> None:
+    other = add_kiosk(kiosk.rt.writer, "KNH", "Side door", kiosk.rt.clock.now())
+    for _ in range(30):
+        check(kiosk.post("lookup", "0000000001"), "bad_code", 400)
+    check(kiosk.post("lookup", "0000000001"), "rate_limited", 429)
+    check(kiosk.post("lookup", "0000000001", key=other), "bad_code", 400)
+
+
+def test_a_malformed_failed_code_limit_stops_start_up(catalog: Runtime) -> None:
+    broken = catalog.settings.with_overrides(kiosk_failed_code_limit="thirty a minute")
+    runtime = build_runtime(broken, engine=catalog.engine, clock=catalog.clock, keys=catalog.keys)
+    with pytest.raises(ConfigError, match=r"^kiosk\.failed_code_limit: "):
+        create_app(runtime=runtime)
 
 
 def test_voucher_replaced_by_a_real_rebook_and_its_successor_checks_in(kiosk: KioskClient) -> None:
