@@ -3,8 +3,9 @@
 Counts, not seconds, so they hold on a busy machine too. The real app (create_app, production
 settings on the bench database and Redis) is driven in-process through Flask's test client:
 one caller walks a whole booking hop by hop, then one kiosk check-in, a rescan and a lookup.
-The SQLAlchemy engine's events count statements, pool checkouts (each one also pings the
-server: pool_pre_ping) and commits; a wrapper on the Redis client counts its commands.
+The SQLAlchemy engine's events count statements, pool checkouts and commits, a wrapper on
+gateway.booking.driver counts the hot statements run on the driver, and a wrapper on the Redis
+client counts its commands.
 """
 
 from __future__ import annotations
@@ -36,20 +37,20 @@ class Tally:
         self.redis.clear()
 
 
+_MARKER = {"SELECT": "FROM", "DELETE": "FROM", "UPDATE": "UPDATE", "INSERT": "INTO"}
+
+
 def _kind(statement: str) -> str:
+    """`SELECT slots`, `INSERT holds`…: the verb and the table it names first."""
     words = statement.split()
     head = words[0].upper() if words else "?"
-    if head in ("SELECT", "UPDATE", "DELETE") or head.startswith("INSERT"):
-        table = ""
-        upper = [w.upper() for w in words]
-        for marker in ("FROM", "UPDATE", "INTO"):
-            if marker in upper[:40]:
-                i = upper.index(marker)
-                if i + 1 < len(words):
-                    table = words[i + 1].strip('"(')
-                    break
-        return f"{head} {table}".strip()
-    return head
+    marker = _MARKER.get(head)
+    if marker is None:
+        return head
+    upper = [w.upper() for w in words]
+    i = upper.index(marker) if marker in upper else -1
+    table = words[i + 1].strip('"(') if 0 <= i < len(words) - 1 else ""
+    return f"{head} {table}".strip()
 
 
 def instrument(app: Any) -> Tally:
@@ -72,24 +73,56 @@ def instrument(app: Any) -> Tally:
     def _rollback(conn: Any) -> None:
         tally.rollbacks += 1
 
-    clients = [rt.redis]
-    for limiter in app.extensions.get("limiter", ()):  # flask-limiter keeps its own client
-        storage = getattr(limiter, "storage", None) or getattr(limiter, "_storage", None)
-        if getattr(storage, "storage", None) is not None:
-            clients.append(storage.storage)
-    for client in clients:
-        _count_commands(client, tally)
+    _count_driver_statements(tally)
+    _count_commands(tally)
     return tally
 
 
-def _count_commands(client: Any, tally: Tally) -> None:
-    original = client.execute_command
+_driver_tally: list[Tally] = []
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        tally.redis[str(args[0]).split()[0].upper()] += 1
-        return original(*args, **kwargs)
 
-    client.execute_command = counted
+def _count_driver_statements(tally: Tally) -> None:
+    """Count the hot statements that run on the driver, which SQLAlchemy's events never see."""
+    from gateway.booking.driver import DriverStatement
+
+    _driver_tally[:] = [tally]
+    if getattr(DriverStatement, "_counted", False):
+        return
+    original = DriverStatement._on_driver
+
+    kinds: dict[int, str] = {}
+
+    def counted(self: Any, conn: Any, params: Any) -> Any:
+        kind = kinds.get(id(self))
+        if kind is None:
+            kind = kinds[id(self)] = _kind(str(self.statement.compile(dialect=conn.dialect)))
+        for current in _driver_tally:
+            current.statements.append(kind)
+        return original(self, conn, params)
+
+    DriverStatement._on_driver = counted  # type: ignore[method-assign]
+    DriverStatement._counted = True  # type: ignore[attr-defined]
+
+
+_redis_tally: list[Tally] = []
+
+
+def _count_commands(tally: Tally) -> None:
+    """Count the commands of every Redis client (sessions, queues, the kiosk's limit)."""
+    from redis import Redis
+
+    _redis_tally[:] = [tally]
+    if getattr(Redis, "_counted", False):
+        return
+    original = Redis.execute_command
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for current in _redis_tally:
+            current.redis[str(args[0]).split()[0].upper()] += 1
+        return original(self, *args, **kwargs)
+
+    Redis.execute_command = counted  # type: ignore[method-assign]
+    Redis._counted = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -244,7 +277,7 @@ def baseline(redis_url: str, repeat: int = 200) -> Line:
 
 def render(lines: list[Line]) -> str:
     out = [
-        "| request | SQL statements | pool checkouts (+1 ping each) | commits | Redis commands "
+        "| request | SQL statements | pool checkouts | commits | Redis commands "
         "| wall ms | CPU ms | what |",
         "|---|---|---|---|---|---|---|---|",
     ]

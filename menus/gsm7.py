@@ -21,6 +21,19 @@ def is_gsm7_basic(char: str) -> bool:
         return False
 
 
+# Most screens are plain ASCII: one C-speed set test answers for them (a USSD hop renders one).
+_ASCII_ALLOWED = frozenset(c for c in map(chr, range(128)) if is_gsm7_basic(c))
+
+
 def bad_chars(text: str) -> str:
     """Return the characters of `text` outside the allowed set, each once, in order."""
+    if _ASCII_ALLOWED.issuperset(text):
+        return ""
     return "".join(dict.fromkeys(c for c in text if not is_gsm7_basic(c)))
+
+
+def gsm7_only(text: str) -> str:
+    """`text` with every character outside the allowed set replaced by `?`."""
+    if _ASCII_ALLOWED.issuperset(text):
+        return text
+    return "".join(c if is_gsm7_basic(c) else "?" for c in text)

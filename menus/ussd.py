@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from menus.gsm7 import bad_chars, is_gsm7_basic
+from menus.gsm7 import bad_chars, gsm7_only
 from menus.keys import Entry, Invalid, Key, Nav, Pick
 from menus.paging import split_pages
 from menus.reply import Reply
@@ -86,8 +86,7 @@ class UssdRenderer:
         natural = "\n".join(str(line) for line in lines)
         _shorten_to_fit(lines, self.limit)
         text = "\n".join(str(line) for line in lines)[: self.limit]
-        safe = "".join(c if is_gsm7_basic(c) else "?" for c in text)
-        return UssdScreen(safe, reply.end, len(natural), bad_chars(natural))
+        return UssdScreen(gsm7_only(text), reply.end, len(natural), bad_chars(natural))
 
     def read(self, raw: str, reply: Reply) -> Key:
         typed = raw.strip()
