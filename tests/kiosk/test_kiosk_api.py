@@ -200,6 +200,17 @@ def test_the_failed_code_limit_is_per_kiosk(kiosk: KioskClient) -> None:
     check(kiosk.post("lookup", "0000000001", key=other), "bad_code", 400)
 
 
+def test_a_limited_kiosk_still_checks_in_signed_qr_codes_but_no_typed_ones(
+    kiosk: KioskClient,
+) -> None:
+    booked, typed = kiosk.book(), kiosk.book(phone="+254700000002", dept="DERM")
+    for _ in range(30):
+        check(kiosk.post("lookup", "0000000001"), "bad_code", 400)
+    kiosk.at(2026, 11, 23, 7, 15)
+    check(kiosk.post("checkin", typed.tcode), "rate_limited", 429)
+    check(kiosk.post("checkin", payload_of(kiosk, booked.tcode)), "checked_in", 200)
+
+
 def test_a_malformed_failed_code_limit_stops_start_up(catalog: Runtime) -> None:
     broken = catalog.settings.with_overrides(kiosk_failed_code_limit="thirty a minute")
     runtime = build_runtime(broken, engine=catalog.engine, clock=catalog.clock, keys=catalog.keys)
