@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 
 from gateway.booking import holds
 from gateway.booking.catalog_cache import DepartmentInfo
@@ -46,7 +47,7 @@ class Admission:
         return self.remote_taken >= self.remote_capacity and not self.expired_holds
 
 
-def _statement():  # type: ignore[no-untyped-def]
+def _statement() -> Select[Any]:
     on_day, in_department = booked_that_day(
         bindparam("citizen_id"), SLOTS.c.day, SLOTS.c.department_id
     )

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql import ClauseElement
 
 from gateway.booking.catalog_cache import DepartmentInfo
 from gateway.booking.driver import DriverStatement
@@ -260,7 +261,7 @@ def _check_time(
         raise CheckInRefused("too_late", starts_at=local_start)
 
 
-def _bump(dialect: str):  # type: ignore[no-untyped-def]
+def _bump(dialect: str) -> ClauseElement:
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(COUNTERS)
     return (
         insert.values(department_id=bindparam("department_id"), day=bindparam("day"), last_number=1)

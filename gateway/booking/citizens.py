@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
 
 from gateway.booking.driver import DriverStatement
 from gateway.booking.errors import Blocked, DepartmentSameDay, LimitPerDay
@@ -44,7 +45,7 @@ class CitizenRow:
     blocked_until: datetime | None
 
 
-def _upsert(dialect: str):  # type: ignore[no-untyped-def]
+def _upsert(dialect: str) -> ClauseElement:
     """INSERT … ON CONFLICT DO UPDATE … RETURNING: create, lock and read in one statement.
 
     The no-op update is what takes the row lock on an existing citizen (PostgreSQL); SQLite

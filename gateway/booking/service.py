@@ -1,7 +1,10 @@
 """The booking core's entry point: every channel calls these operations, never the tables.
 
-Each method is one unit of work on the writer (or a read-only session on the reader) and
-returns plain frozen values, so nothing leaks a database session to the caller.
+Each method is one unit of work (or one read) and returns plain frozen values, so nothing
+leaks a database session to the caller. The operations behind every USSD/IVR hop and kiosk
+scan — the menus' reads, hold, book, check-in — run lean Core statements on a connection
+(gateway.booking.driver) with the catalogue from the process's cache; staff and the rarer
+citizen operations (cancel, rebook, invitations) work on ORM objects.
 """
 
 from __future__ import annotations
