@@ -2,8 +2,8 @@
 
 `python -m bench.fake_at --port P` answers `POST /version1/messaging` with 201,
 `Content-Type: application/json` exactly (the SDK returns a str otherwise, channels.md §3.1)
-and the JSON reply of channels.md §3.2 with a fresh `messageId`. Raw asyncio, no framework:
-it must cost far less CPU than the workers it serves.
+and the JSON reply of channels.md §3.2 with a fresh `messageId`; `GET /` says how many it has
+served. Raw asyncio, no framework: it must cost far less CPU than the workers it serves.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             if method == "POST" and path.startswith("/version1/messaging"):
                 status, payload = "201 Created", _reply(body)
                 _served += 1
-            elif method == "GET":  # readiness probe of the harness
-                status, payload = "200 OK", b'{"status": "ok"}'
+            elif method == "GET":  # readiness probe, and the count the harness checks
+                status, payload = "200 OK", json.dumps({"served": _served}).encode()
             else:
                 status, payload = "404 Not Found", b'{"error": "not found"}'
             keep = headers.get("connection", "").lower() != "close"

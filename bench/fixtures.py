@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -29,7 +29,7 @@ PG_URL = DATABASE_URL.replace("+psycopg", "")
 class NoJobs:
     """A JobQueue that enqueues nothing (the messages stay `queued` in the table)."""
 
-    def enqueue(self, message_id: int) -> bool:
+    def enqueue(self, message_ids: Sequence[int]) -> bool:
         return True
 
     def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:
@@ -130,6 +130,29 @@ def db_checked_in(hospital: str) -> dict[str, int]:
 
 def db_messages() -> dict[str, int]:
     return dict(query("SELECT status, count(*) FROM messages GROUP BY status"))  # type: ignore[arg-type]
+
+
+def db_unrelayed_vouchers() -> int:
+    """Confirmed bookings whose voucher SMS is not a Message row yet."""
+    ((count,),) = query(
+        "SELECT count(*) FROM events WHERE relayed_at IS NULL AND type = 'booking.confirmed'"
+    )
+    return int(count)
+
+
+def db_sent_once(ids: list[int]) -> dict[str, int]:
+    """Of these messages: how many were attempted more than once, and how many distinct
+    provider ids they hold; of all messages, how many went to Africa's Talking."""
+    ((retried, distinct),) = query(
+        "SELECT count(*) FILTER (WHERE attempts <> 1), count(DISTINCT provider_message_id) "
+        "FROM messages WHERE id = ANY(%s)",
+        ids,
+    )
+    ((at_sent,),) = query(
+        "SELECT count(*) FROM messages WHERE provider = 'africastalking' "
+        "AND provider_message_id IS NOT NULL"
+    )
+    return {"retried": int(retried), "distinct_ids": int(distinct), "at_sent": int(at_sent)}
 
 
 def db_queued_ids() -> list[int]:

@@ -201,6 +201,10 @@ class Stack:
         wait_workers(proc, workers)
         return proc
 
+    def worker(self, name: str, extra_env: dict[str, str] | None = None) -> Proc:
+        """`ors worker` as deployed: RQ SimpleWorker with its scheduler, and the sweeps."""
+        return self.start(name, [str(VENV_BIN / "ors"), "worker"], extra_env)
+
     def stop(self, proc: Proc) -> None:
         proc.stop()
         if proc in self.procs:

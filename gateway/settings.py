@@ -96,6 +96,7 @@ class Settings:
     ivr_prompts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     at_username: str = "sandbox"
     at_sender_id: str = ""
+    at_base_url: str = ""  # the SMS API host; empty: the SDK's own (live or sandbox)
     sms_provider: str = "console"
     providers_by_prefix: Mapping[str, str] = field(default_factory=dict)
     reminders_hours: tuple[float, ...] = (24, 3)
@@ -170,6 +171,9 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         ivr_prompts=_ivr_prompts(r),
         at_username=env.get("ORS_AT_USERNAME") or r.str("channels.africastalking.username", ""),
         at_sender_id=r.str("channels.africastalking.sender_id", ""),
+        at_base_url=_url("ORS_AT_BASE_URL", env["ORS_AT_BASE_URL"])
+        if env.get("ORS_AT_BASE_URL")
+        else _optional_url(r, "channels.africastalking.base_url"),
         sms_provider=r.choice("messaging.provider", PROVIDERS, "console"),
         providers_by_prefix=_prefix_providers(r),
         reminders_hours=tuple(

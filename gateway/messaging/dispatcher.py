@@ -1,4 +1,4 @@
-"""The embedded mode's job queue: the same send job, run by a background thread of the process.
+"""The embedded mode's job queue: the send job, one message at a time, in a background thread.
 
 Jobs wait in a time-ordered heap; one thread runs each when it is due. Nothing here survives
 the process, and nothing needs to: the messages table is the record, and the periodic
@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +30,13 @@ class ThreadDispatcher:
 
     # --- the JobQueue protocol ----------------------------------------------------------------
 
-    def enqueue(self, message_id: int) -> bool:
+    def enqueue(self, message_ids: Sequence[int]) -> bool:
+        # One job per id: the embedded mode sends little, and a per-id job is what lets a
+        # message already waiting be recognised (batches buy throughput, which RQ needs).
         with self._cond:
-            if not self._waiting[message_id]:  # else a job for it is already waiting
-                self._push(message_id, 0.0)
+            for message_id in message_ids:
+                if not self._waiting[message_id]:  # else a job for it is already waiting
+                    self._push(message_id, 0.0)
         return True
 
     def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:

@@ -1,4 +1,4 @@
-"""How sending retries: attempts, backoff with jitter, the lease of a claimed message.
+"""How sending retries: attempts, backoff with jitter, the lease of a claimed batch.
 
 The backoff is ours (not RQ's Retry): the next attempt time is stored on the message, so it
 survives a lost job, a dead worker or Redis going away, and a sweep can always find it again.
@@ -22,6 +22,21 @@ class SendingPolicy:
     # A queued message due this long ago without being sent has lost its job: enqueue again.
     requeue_grace: float = 30.0
     pending_report_days: int = 7  # early delivery reports never matched are dropped after this
+    # Message ids per send job: one claim, one RQ job and one recording transaction per batch
+    # instead of per message.
+    batch_size: int = 50
+    # Results of a batch are written at least this often (seconds), so a worker killed
+    # mid-batch can send again only what the provider accepted within the last interval.
+    record_every: float = 1.0
+
+    @property
+    def send_window(self) -> float:
+        """Seconds after a batch's claim in which another send of it may still start.
+
+        A send started later could still be waiting for the provider when the lease ends and
+        another worker takes the message over: the rest of the batch is released instead.
+        """
+        return self.lease_seconds - 2 * self.provider_timeout
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based): half fixed, half jitter.

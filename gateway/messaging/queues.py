@@ -1,13 +1,17 @@
 """Where send jobs go: RQ in production (this module), a thread of the process when embedded.
 
-Jobs carry a message id only; the job re-reads and claims the message, so a duplicate job is
-harmless. Job ids still deduplicate: `msg-<id>` is the message's one pending job, and a retry
-scheduled after attempt n is `msg-<id>-a<n>`.
+Jobs carry message ids only; the job re-reads and claims its messages, so a duplicate job is
+harmless. Job ids still deduplicate: a batch of ids is the job `msgs-<first>-<last>` (a
+contiguous run of ids, as the relay makes them) or `msgs-<first>-<last>-<digest of the ids>`,
+so enqueueing the same batch twice makes one job; the retry scheduled after attempt n of one
+message is `msg-<id>-a<n>`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,19 +24,35 @@ from rq.job import Job, JobStatus
 from gateway.messaging.policy import SendingPolicy
 
 SEND_JOB = "gateway.messaging.jobs.send_message"
+SEND_BATCH_JOB = "gateway.messaging.jobs.send_messages"
 QUEUE_NAME = "messages"
 PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 log = logging.getLogger(__name__)
 
 
 class JobQueue(Protocol):
-    def enqueue(self, message_id: int) -> bool:
-        """Make sure a send job for the message is pending; False if that is not possible now."""
+    def enqueue(self, message_ids: Sequence[int]) -> bool:
+        """Make sure send jobs for these messages are pending; False if not all could be."""
         ...
 
     def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:
-        """Schedule the retry that follows failed attempt `attempt`."""
+        """Schedule the retry that follows failed attempt `attempt` of one message."""
         ...
+
+
+def batches(message_ids: Sequence[int], size: int) -> list[list[int]]:
+    """The ids, sorted and without repeats, in batches of at most `size`."""
+    ids = sorted(set(message_ids))
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def batch_job_id(batch: Sequence[int]) -> str:
+    """The job id of a sorted batch of ids: the same batch always gets the same id."""
+    first, last = batch[0], batch[-1]
+    if last - first + 1 == len(batch):
+        return f"msgs-{first}-{last}"
+    digest = hashlib.blake2b(",".join(map(str, batch)).encode(), digest_size=6).hexdigest()
+    return f"msgs-{first}-{last}-{digest}"
 
 
 class RQQueue:
@@ -40,13 +60,14 @@ class RQQueue:
         self.queue = Queue(name, connection=redis)
         self.policy = policy
 
-    def enqueue(self, message_id: int) -> bool:
-        try:
-            self._enqueue_once(f"msg-{message_id}", message_id)
-        except RedisError as exc:
-            # The message stays `queued`: requeue_stale enqueues it once Redis is back.
-            log.warning("could not enqueue message %s: %s", message_id, exc)
-            return False
+    def enqueue(self, message_ids: Sequence[int]) -> bool:
+        for batch in batches(message_ids, self.policy.batch_size):
+            try:
+                self._enqueue_once(batch_job_id(batch), batch)
+            except RedisError as exc:
+                # The messages stay `queued`: requeue_stale enqueues them once Redis is back.
+                log.warning("could not enqueue messages %s-%s: %s", batch[0], batch[-1], exc)
+                return False
         return True
 
     def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:
@@ -66,17 +87,17 @@ class RQQueue:
             return False
         return True
 
-    def _enqueue_once(self, job_id: str, message_id: int) -> None:
+    def _enqueue_once(self, job_id: str, batch: list[int]) -> None:
         for _ in range(2):
             try:
                 self.queue.enqueue(
-                    SEND_JOB, message_id, job_id=job_id, unique=True, **self._options()
+                    SEND_BATCH_JOB, batch, job_id=job_id, unique=True, **self._options()
                 )
                 return
             except DuplicateJobError:
                 if self._replace_if_dead(job_id):
                     continue
-                return  # a live job is already pending for this message
+                return  # a live job is already pending for this batch
 
     def _replace_if_dead(self, job_id: str) -> bool:
         """Delete a job that will never run again (done, failed, or its worker died); True if so."""
@@ -94,8 +115,8 @@ class RQQueue:
         return True
 
     def _abandoned(self, job: Job) -> bool:
-        # A job still "started" after a whole lease lost its worker (killed mid-send): the
-        # message's lease has expired too, so another worker may claim it.
+        # A job still "started" after a whole lease lost its worker (killed mid-send): its
+        # messages' lease has expired too, so another worker may claim them.
         started = job.started_at or job.enqueued_at
         if started is None:
             return True

@@ -1,4 +1,4 @@
-"""The outbox relay: un-relayed events become Message rows, then send jobs.
+"""The outbox relay: un-relayed events become Message rows, then send jobs (one per batch).
 
 Rows first, jobs after the commit (the transactional outbox): a crash between the two leaves
 messages `queued`, which requeue_stale finds again; a crash before the commit leaves the events
@@ -60,9 +60,9 @@ def relay_once(runtime: Runtime, limit: int = 200) -> int:
         session.flush()
         message_ids = [m.id for m in messages]
         uow.commit()
-    for message_id in message_ids:
-        if not runtime.messaging.jobs.enqueue(message_id):
-            break  # the queue is down: the rest stay queued for requeue_stale
+    if message_ids:
+        # In batches; if the queue is down, what it missed stays queued for requeue_stale.
+        runtime.messaging.jobs.enqueue(message_ids)
     return relayed
 
 

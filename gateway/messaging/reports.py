@@ -9,11 +9,12 @@ the report, exactly once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ARRAY, Text, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.booking.models import Citizen
@@ -68,6 +69,15 @@ def serialize(session: Session, provider: str, provider_message_id: str) -> None
         session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
+def serialize_many(session: Session, keys: Iterable[tuple[str, str]]) -> None:
+    """`serialize` for many (provider, provider id) pairs in one statement, in a fixed order
+    (so two transactions never wait for each other's locks in opposite orders)."""
+    names = sorted({f"{provider}:{provider_id}" for provider, provider_id in keys})
+    if names and session.get_bind().dialect.name == "postgresql":
+        key = func.unnest(bindparam("keys", names, type_=ARRAY(Text))).column_valued("key")
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
 def apply(session: Session, message: Message, report: Report, now: datetime) -> bool:
     """Move `message` to the report's status if that is forward; True if anything changed."""
     if report.opt_out:
@@ -108,6 +118,27 @@ def apply_pending(session: Session, provider: str, provider_message_id: str, now
         apply(session, message, _report(row), now)
         session.delete(row)
     return True
+
+
+def apply_pending_many(
+    session: Session, keys: Iterable[tuple[str, str]], now: datetime
+) -> list[tuple[str, str]]:
+    """`apply_pending` for many (provider, provider id) pairs; looks them up in one query.
+
+    Returns the pairs that had early reports. Called after `serialize_many` of the same ids.
+    """
+    wanted = {(provider, provider_id) for provider, provider_id in keys if provider_id}
+    if not wanted:
+        return []
+    early = session.execute(
+        select(PendingReport.provider, PendingReport.provider_message_id).where(
+            PendingReport.provider_message_id.in_(sorted({pid for _, pid in wanted}))
+        )
+    )
+    found = sorted(wanted & {(provider, provider_id) for provider, provider_id in early})
+    for provider, provider_id in found:
+        apply_pending(session, provider, provider_id, now)
+    return found
 
 
 def purge_pending(runtime: Runtime) -> int:

@@ -36,11 +36,8 @@ def requeue_stale(runtime: Runtime, limit: int = 500) -> int:
         ids = list(
             session.scalars(select(Message.id).where(stale).order_by(Message.id).limit(limit))
         )
-    done = 0
-    for message_id in ids:
-        if not runtime.messaging.jobs.enqueue(message_id):
-            break  # the queue is still down; the next sweep tries again
-        done += 1
+    # In batches, like the relay's; if the queue is still down, the next sweep tries again.
+    done = len(ids) if ids and runtime.messaging.jobs.enqueue(ids) else 0
     if done:
         log.info("re-enqueued %d message(s) that had lost their job", done)
     return done

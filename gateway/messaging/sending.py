@@ -1,170 +1,123 @@
-"""Send one message: claim it, hand it to its provider, record what happened.
+"""Send a batch of messages: claim the due ones at once, hand each to its provider, record all.
 
-The claim is one conditional UPDATE (queued and due, or sending with an expired lease), so two
-jobs for the same message never both send it. Between the claim and the record the message is
-`sending` under a lease: a worker killed there leaves it to be claimed again once the lease
-ends — a duplicate SMS is then possible only if the provider had already accepted it.
+The claim (claims.py) is one conditional UPDATE for the batch, and the record (recording.py)
+one transaction, so a batch of 50 costs two transactions instead of 150; a single message is
+a batch of one. Claimed messages are `sending` under a lease until recorded: a worker killed
+in between loses none of them, and a duplicate SMS is possible only for a message the provider
+had already accepted. Results are written at least every `record_every` seconds, which bounds
+those duplicates when the provider is slow. Sends start only within the policy's send window
+after the claim; the rest of the batch is released unattempted, so no send can still be
+running when the lease ends and another worker takes the message over.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-
-from gateway.booking.uow import UnitOfWork
-from gateway.messaging import reports, statuses
-from gateway.messaging.models import Message
+from gateway.messaging import statuses
+from gateway.messaging.claims import Claim, claim
 from gateway.messaging.providers import Permanent, Retryable, SendError
+from gateway.messaging.recording import Result, record
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: int
-    to_phone: str
-    body: str
-    provider: str
-    attempts: int
+RETRY, SKIPPED, RELEASED = "retry", "skipped", "released"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # sent | retry | failed | skipped
+    status: str  # sent | retry | failed | skipped | released
     attempts: int = 0
     retry_in: float | None = None
 
 
-SKIPPED = Outcome("skipped")
-
-
 def send(runtime: Runtime, message_id: int) -> Outcome:
-    """Claim the message if it is due, send it, record the result (never raises a SendError)."""
-    claim = _claim(runtime, message_id)
-    if claim is None:
-        return SKIPPED
+    """Send one message if it is due (never raises a SendError)."""
+    return send_batch(runtime, [message_id]).get(message_id, Outcome(SKIPPED))
+
+
+def send_batch(runtime: Runtime, message_ids: Sequence[int]) -> dict[int, Outcome]:
+    """Send the due messages among `message_ids`; the others are left out of the result."""
+    policy = runtime.messaging.policy
+    started = last_write = time.monotonic()
+    outcomes: dict[int, Outcome] = {}
+    results: list[Result] = []
+    for i, taken in enumerate(claim(runtime, message_ids)):
+        # The first send always starts, or a batch with a short lease would never move.
+        in_window = i == 0 or time.monotonic() - started < policy.send_window
+        results.append(_attempt(runtime, taken) if in_window else _released(taken))
+        if time.monotonic() - last_write >= policy.record_every:
+            outcomes |= _write(runtime, results)
+            results, last_write = [], time.monotonic()
+    return outcomes | _write(runtime, results)
+
+
+def _write(runtime: Runtime, results: list[Result]) -> dict[int, Outcome]:
+    held = record(runtime, results) if results else {}
+    for result in results:
+        _log(result, held[result.claim.id])
+    return {r.claim.id: _outcome(r) for r in results}
+
+
+def _attempt(runtime: Runtime, claim: Claim) -> Result:
     if claim.attempts > runtime.messaging.policy.max_attempts:
-        return _failed(runtime, claim, Permanent("gave_up", f"after {claim.attempts - 1} attempts"))
+        return _failed(claim, Permanent("gave_up", f"after {claim.attempts - 1} attempts"))
     try:
         provider_id = runtime.messaging.router.get(claim.provider).send(claim.to_phone, claim.body)
     except Permanent as exc:
-        return _failed(runtime, claim, exc)
+        return _failed(claim, exc)
     except Retryable as exc:
         return _retry(runtime, claim, exc)
     except Exception as exc:  # a bug or a missing setting: retry (bounded), never lose it
         log.exception("message %s: unexpected error from %s", claim.id, claim.provider)
         return _retry(runtime, claim, Retryable("internal_error", type(exc).__name__))
-    return _sent(runtime, claim, provider_id)
+    return Result(claim, statuses.SENT, provider_id=provider_id)
 
 
-def _claim(runtime: Runtime, message_id: int) -> Claim | None:
-    now = runtime.clock.now()
-    lease = timedelta(seconds=runtime.messaging.policy.lease_seconds)
-    due = or_(
-        and_(Message.status == statuses.QUEUED, Message.next_attempt_at <= now),
-        and_(Message.status == statuses.SENDING, Message.lease_until < now),
-    )
-    with UnitOfWork(runtime.writer) as uow:
-        row = uow.session.execute(
-            update(Message)
-            .where(Message.id == message_id, due)
-            .values(
-                status=statuses.SENDING,
-                attempts=Message.attempts + 1,
-                lease_until=now + lease,
-                updated_at=now,
-            )
-            .returning(
-                Message.id, Message.to_phone, Message.body, Message.provider, Message.attempts
-            )
-            .execution_options(synchronize_session=False)
-        ).one_or_none()
-        if row is None:
-            return None  # sent already, not due yet, or another worker holds it
-        uow.commit()
-    return Claim(*row)
-
-
-def _sent(runtime: Runtime, claim: Claim, provider_id: str) -> Outcome:
-    now = runtime.clock.now()
-    values = {"provider_message_id": provider_id, "sent_at": now, "last_error": None}
-    try:
-        recorded = _finish(runtime, claim, statuses.SENT, values, now)
-    except IntegrityError:  # the provider reused an id: keep the send, not the id
-        log.error("message %s: provider id %s already recorded", claim.id, provider_id)
-        values.update(provider_message_id=None, last_error=f"duplicate provider id {provider_id}")
-        recorded = _finish(runtime, claim, statuses.SENT, values, now)
-    if not recorded:
-        log.warning(
-            "message %s was sent after its lease ended; another attempt may also send it", claim.id
-        )
-    return Outcome(statuses.SENT, claim.attempts)
-
-
-def _retry(runtime: Runtime, claim: Claim, error: Retryable) -> Outcome:
+def _retry(runtime: Runtime, claim: Claim, error: Retryable) -> Result:
     policy = runtime.messaging.policy
     if claim.attempts >= policy.max_attempts:
         reason = f"{error} (gave up after {claim.attempts} attempts)"
-        return _failed(runtime, claim, Permanent(error.reason, reason))
-    now = runtime.clock.now()
+        return _failed(claim, Permanent(error.reason, reason))
     delay = policy.delay(claim.attempts, runtime.messaging.rng)
-    values = {"next_attempt_at": now + timedelta(seconds=delay), "last_error": str(error)[:300]}
-    _finish(runtime, claim, statuses.QUEUED, values, now)
-    log.info("message %s: %s; attempt %d in %.0f s", claim.id, error, claim.attempts + 1, delay)
-    return Outcome("retry", claim.attempts, retry_in=delay)
+    return Result(claim, statuses.QUEUED, error=str(error)[:300], retry_in=delay)
 
 
-def _failed(runtime: Runtime, claim: Claim, error: SendError) -> Outcome:
-    now = runtime.clock.now()
-    with UnitOfWork(runtime.writer) as uow:
-        if error.opt_out:
-            reports.mark_opted_out(uow.session, claim.to_phone)
-        _update(uow.session, claim, statuses.FAILED, {"last_error": str(error)[:300]}, now)
-        uow.commit()
-    log.warning("message %s failed: %s", claim.id, error)
-    return Outcome(statuses.FAILED, claim.attempts)
+def _failed(claim: Claim, error: SendError) -> Result:
+    return Result(claim, statuses.FAILED, error=str(error)[:300], opt_out=error.opt_out)
 
 
-def _finish(
-    runtime: Runtime,
-    claim: Claim,
-    status: str,
-    values: dict[str, object],
-    now: datetime,
-) -> bool:
-    """Record the attempt's outcome; with a provider id, apply the reports that beat it here."""
-    provider_id = str(values.get("provider_message_id") or "")
-    with UnitOfWork(runtime.writer) as uow:
-        if provider_id:
-            reports.serialize(uow.session, claim.provider, provider_id)
-        recorded = _update(uow.session, claim, status, values, now)
-        if recorded and provider_id:
-            reports.apply_pending(uow.session, claim.provider, provider_id, now)
-        uow.commit()
-    return recorded
+def _released(claim: Claim) -> Result:
+    return Result(claim, statuses.QUEUED, released=True)
 
 
-def _update(
-    session: Session, claim: Claim, status: str, values: dict[str, object], now: datetime
-) -> bool:
-    """Record the outcome, only if this attempt still holds the claim."""
-    result = session.execute(
-        update(Message)
-        .where(
-            Message.id == claim.id,
-            Message.status == statuses.SENDING,
-            Message.attempts == claim.attempts,
+def _outcome(result: Result) -> Outcome:
+    attempts = result.claim.attempts
+    if result.released:
+        return Outcome(RELEASED, attempts - 1)
+    if result.retry_in is not None:
+        return Outcome(RETRY, attempts, retry_in=result.retry_in)
+    return Outcome(result.status, attempts)
+
+
+def _log(result: Result, held: bool) -> None:
+    mid = result.claim.id
+    if result.status == statuses.SENT and not held:
+        log.warning(
+            "message %s was sent after its lease ended; another attempt may also send it", mid
         )
-        .values(status=status, lease_until=None, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    elif result.status == statuses.FAILED:
+        log.warning("message %s failed: %s", mid, result.error)
+    elif result.released:
+        log.info("message %s: the batch ran short of lease before its turn; released", mid)
+    elif result.retry_in is not None:
+        next_attempt = result.claim.attempts + 1
+        log.info(
+            "message %s: %s; attempt %d in %.0f s", mid, result.error, next_attempt, result.retry_in
+        )

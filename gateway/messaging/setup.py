@@ -75,6 +75,7 @@ def provider_factories(
             settings.at_username,
             settings.secrets.at_api_key,
             sender_id=settings.at_sender_id,
+            base_url=settings.at_base_url or None,
             timeout=(3.05, policy.provider_timeout),
         )
 

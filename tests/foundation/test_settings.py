@@ -107,6 +107,7 @@ ENV_CASES: list[tuple[str, str, Callable[[Settings], Any], Any]] = [
         "https://ors.example.org",
     ),
     ("ORS_AT_USERNAME", "ors-live", lambda s: s.at_username, "ors-live"),
+    ("ORS_AT_BASE_URL", "http://127.0.0.1:9000/", lambda s: s.at_base_url, "http://127.0.0.1:9000"),
     ("ORS_SECRET_KEY", "s-1", lambda s: s.secrets.secret_key, "s-1"),
     ("ORS_AT_API_KEY", "s-2", lambda s: s.secrets.at_api_key, "s-2"),
     ("ORS_AT_WEBHOOK_TOKEN", "s-3", lambda s: s.secrets.at_webhook_token, "s-3"),
@@ -138,6 +139,14 @@ def test_environment_wins_over_the_file() -> None:
     raw["redis"] = {"url": "redis://file:6379/0"}
     s = parse(raw, {"ORS_DATABASE_URL": PG_URL, "ORS_REDIS_URL": "redis://env:6379/1"})
     assert (s.database_url, s.redis_url) == (PG_URL, "redis://env:6379/1")
+
+
+def test_the_africas_talking_host_comes_from_the_file_or_the_environment() -> None:
+    assert parse(REPO_RAW).at_base_url == ""  # the SDK's own host
+    raw = raw_with("channels.africastalking.base_url", "https://at-proxy.example/")
+    assert parse(raw).at_base_url == "https://at-proxy.example"
+    env = {"ORS_AT_BASE_URL": "http://127.0.0.1:9000"}
+    assert parse(raw, env).at_base_url == "http://127.0.0.1:9000"
 
 
 def test_a_trailing_slash_on_the_public_base_url_is_dropped_from_file_and_env() -> None:
@@ -179,6 +188,7 @@ BAD_FILE_VALUES: list[tuple[str, Any, str]] = [
     ("messaging.reminders_hours", [24, -3], "messaging.reminders_hours[1]"),
     ("messaging.quiet_hours.start", "9pm", "messaging.quiet_hours.start"),
     ("app.public_base_url", "ftp://ors.example", "app.public_base_url"),
+    ("channels.africastalking.base_url", "127.0.0.1:9000", "channels.africastalking.base_url"),
     ("app.log_level", "LOUD", "app.log_level"),
     ("app.languages", "en", "app.languages"),
     ("app.default_language", "fr", "app.default_language"),
@@ -204,6 +214,7 @@ BAD_ENV_VALUES = [
     ("ORS_REDIS_URL", "http://cache:6379/0"),
     ("ORS_PUBLIC_BASE_URL", "ors.example.org"),
     ("ORS_PUBLIC_BASE_URL", "ftp://ors.example.org"),
+    ("ORS_AT_BASE_URL", "fake-at:9000"),
 ]
 
 

@@ -70,8 +70,8 @@ def test_the_dispatcher_runs_jobs_when_they_fall_due() -> None:
     ran: list[int] = []
     dispatcher = ThreadDispatcher()
     dispatcher.enqueue_in(2, 0.2, attempt=1)
-    dispatcher.enqueue(1)
-    dispatcher.enqueue(1)  # already waiting: not doubled
+    dispatcher.enqueue([1])
+    dispatcher.enqueue([1])  # already waiting: not doubled
     dispatcher.start(ran.append)
     try:
         assert eventually(lambda: ran == [1, 2], 5)

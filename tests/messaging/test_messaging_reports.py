@@ -364,8 +364,9 @@ def test_a_report_racing_the_recording_of_its_id_is_applied_once(
     make_runtime: MakeRuntime,
 ) -> None:
     """The DLR and our write of the provider id, started together, many times over."""
+    from gateway.messaging.claims import claim
+    from gateway.messaging.recording import Result, record
     from gateway.messaging.reports import Report, record_report
-    from gateway.messaging.sending import _claim, _sent
 
     rt = make_runtime()
     rounds = 10
@@ -373,8 +374,7 @@ def test_a_report_racing_the_recording_of_its_id_is_applied_once(
         book(rt, phone=f"+25470000030{i}", when=MONDAY_8 + timedelta(minutes=30 * (i // 2)))
     relay_once(rt)
     for mid in range(1, rounds + 1):
-        claim = _claim(rt, mid)
-        assert claim is not None
+        (taken,) = claim(rt, [mid])
         pid = f"ATXid_race{mid}"
         report = Report(AT, pid, statuses.DELIVERED, "Success")
         start = threading.Barrier(2)
@@ -386,7 +386,7 @@ def test_a_report_racing_the_recording_of_its_id_is_applied_once(
         thread = threading.Thread(target=deliver_report)
         thread.start()
         start.wait()
-        _sent(rt, claim, pid)
+        record(rt, [Result(taken, statuses.SENT, provider_id=pid)])
         thread.join()
         m = message(rt, mid)
         assert (m.status, m.provider_message_id) == (statuses.DELIVERED, pid), mid

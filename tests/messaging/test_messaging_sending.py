@@ -243,6 +243,20 @@ def test_the_sender_id_goes_as_from(make_runtime: MakeRuntime, fake: FakeProvide
     assert fake.requests(AT)[0].form["from"] == "HOSPITAL"
 
 
+def test_the_configured_africas_talking_host_is_the_one_sent_to(
+    rt: Runtime, fake: FakeProvider
+) -> None:
+    from gateway.messaging.setup import provider_factories
+
+    settings = rt.settings.with_overrides(
+        at_username="sandbox",
+        at_base_url=fake.base_url,
+        secrets=Secrets(at_api_key=AT_KEY),
+    )
+    provider = provider_factories(settings, POLICY)["africastalking"]()  # as `ors worker` does
+    assert provider.send("+254700000001", "hello") == fake.accepted()[0].message_id
+
+
 def test_twilio_gets_the_status_callback_on_the_public_address(
     make_runtime: MakeRuntime, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -324,10 +338,10 @@ def test_a_message_is_sent_once_however_many_jobs_run(
 def test_a_claim_whose_lease_expired_is_taken_over(
     make_runtime: MakeRuntime, fake: FakeProvider
 ) -> None:
-    from gateway.messaging.sending import _claim
+    from gateway.messaging.claims import claim
 
     rt, mid = queued_message(make_runtime, AT)
-    assert _claim(rt, mid) is not None  # a worker claimed it, then died
+    assert [c.id for c in claim(rt, [mid])] == [mid]  # a worker claimed it, then died
     assert send(rt, mid).status == "skipped"
     rt.clock.advance(seconds=POLICY.lease_seconds + 1)
     assert send(rt, mid).status == statuses.SENT

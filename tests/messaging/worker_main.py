@@ -2,7 +2,7 @@
 Redis, sending through the real Africa's Talking SDK to the test's fake provider.
 
 Usage: python worker_main.py '<json config>' (database_url, redis_url, base_url, data_dir,
-lease_seconds, provider_timeout).
+lease_seconds, provider_timeout, and optionally record_every).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def main(raw: str) -> None:
         provider_timeout=config["provider_timeout"],
         base_delay=1,
         requeue_grace=1,
+        record_every=config.get("record_every", SendingPolicy.record_every),
     )
     signing = SigningKey.generate()  # the worker signs nothing; booking needs a key to exist
     provider = AfricasTalkingProvider(

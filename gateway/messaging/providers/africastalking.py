@@ -5,6 +5,10 @@ two configurations (or a test's local server) never overwrite each other. SDK qu
 here (channels.md §3.1): a non-2xx reply raises `AfricasTalkingException` carrying only the
 body text, and a 2xx reply whose content type is not exactly `application/json` comes back as
 a str, which we parse as JSON when we can.
+
+Connections are not reused: the SDK posts through the module-level `requests.post`, which
+opens a new connection for every SMS, and it takes no `requests.Session` (only replacing its
+private request method or patching its module's `requests` global would give it one).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The client gets `environment={"_": …}` so TWILIO_REGION / TWILIO_EDGE in the process
 environment can never rewrite its host (an empty dict would fall back to os.environ), and an
-optional `base_url` replaces the API host for tests (channels.md §7).
+optional `base_url` replaces the API host for tests (channels.md §7). Its TwilioHttpClient keeps
+one `requests.Session` (`pool_connections=True`, the default), so sends reuse connections.
 """
 
 from __future__ import annotations
