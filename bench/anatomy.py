@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,12 +192,9 @@ def ussd_walk(
     city: str,
     repeat: int = 20,
     phone_base: int = 733_000_000,
-    patches: list[Callable[[Any], None]] | None = None,
 ) -> list[Line]:
     """`repeat` callers walk a whole booking each, one after the other."""
     app = create_app(load_settings(env=env))
-    for patch in patches or ():
-        patch(app)
     tally = instrument(app)
     client = app.test_client()
     url = f"/hooks/at/ussd?token={env['ORS_AT_WEBHOOK_TOKEN']}"
@@ -290,27 +287,17 @@ def render(lines: list[Line]) -> str:
 
 
 def main() -> None:
-    """`python -m bench.anatomy [--patches a,b]`: the USSD walk's cost with proposed fixes
-    (bench/whatif.py) patched in, as JSON lines; the environment names the bench stack."""
+    """`python -m bench.anatomy [--city C] [--repeat N]`: a USSD walk's cost per hop, as a
+    table; the environment names the stack (ORS_DATABASE_URL, ORS_REDIS_URL, …)."""
     import argparse
-    import json
     import os
-    from dataclasses import asdict
-
-    from bench import whatif
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--patches", default="")
+    parser.add_argument("--city", default="Bench", help="the city whose first option to pick")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--phone-base", type=int, default=734_000_000)
     args = parser.parse_args()
-    patches = [p for p in args.patches.split(",") if p]
-    for name in patches:
-        if name in whatif.BEFORE_APP:
-            whatif.BEFORE_APP[name]()
-    after = [whatif.AFTER_APP[name] for name in patches if name in whatif.AFTER_APP]
-    for line in ussd_walk(os.environ, "Bench", args.repeat, args.phone_base, after):
-        print(json.dumps(asdict(line)))
+    print(render(ussd_walk(os.environ, args.city, args.repeat, args.phone_base)))
 
 
 if __name__ == "__main__":

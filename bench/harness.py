@@ -100,14 +100,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="attach py-spy to the web and RQ workers (numbers are then perturbed)",
     )
-    p.add_argument(
-        "--whatif",
-        nargs="?",
-        const="nopreping,autocommit,onekey,catcache",
-        default="",
-        help="after (a), walk again with these proposed fixes patched in, cumulatively "
-        "(bench/whatif.py; default all)",
-    )
     p.add_argument("--wait-quiet", action="store_true", help="wait until no pytest runs")
     p.add_argument("--write-results", action="store_true", help="update bench/results.md")
     p.add_argument("--keep", action="store_true", help="keep bench/out/<run> logs")
@@ -456,34 +448,6 @@ class Bench:
         booked = f"{r.booked} ({r.booked / a.duration:.1f}/s; {r.detail})"
         self.row("(a) USSD", "bookings completed", booked)
 
-    def whatif(self) -> None:
-        """Walk (a) again on servers with the proposed fixes patched in, one more each time."""
-        a = self.args
-        steps = [p for p in a.whatif.split(",") if p]
-        self.stop_web()
-        # The last run has no patch at all: a control against drift during the runs.
-        for i in range(len(steps) + 1):
-            control = i == len(steps)
-            patches = "" if control else ",".join(steps[: i + 1])
-            port = free_port()
-            argv = [sys.executable, "-m", "bench.whatif", "--port", str(port)]
-            argv += ["--workers", str(a.workers), "--threads", str(a.threads)]
-            proc = self.stack.start(f"whatif-{i}", [*argv, "--patches", patches])
-            try:
-                wait_http(f"http://127.0.0.1:{port}/readyz", proc=proc)
-                self.servers = wait_workers(proc, a.workers)
-                self.say(f"(a) what-if {'control' if control else '+' + steps[i]}")
-                r = self.load(port, "walk", f"a-whatif-{i}", 750_000_000 + 2_000_000 * i)
-            finally:
-                self.stack.stop(proc)
-            ratio = f" = {r.rate / self.floor:.0%} of floor" if self.floor else ""
-            self.row(
-                "(a) what-if",
-                f"{'control, no patch' if control else '+ ' + steps[i]}: hops/s; p50 / p99",
-                f"{r.rate:.0f}/s{ratio}; {r.p50:.1f} / {r.p99:.1f} ms; errors {r.errors}",
-            )
-        self.start_web()
-
     def samples(self, name: str, outputs: list[dict[str, Any]]) -> None:
         bad = [s for out in outputs for s in out.get("samples", [])]
         if bad:
@@ -748,45 +712,6 @@ class Bench:
         payloads = [payload for _, payload in vouchers]
         lines += anatomy.kiosk(self.stack.env, self.kiosk_key("anatomy"), payloads)
         self.anatomy_text = anatomy.render(lines)
-        self.anatomy_text += "\n\n" + self.fix_costs()
-
-    def fix_costs(self) -> str:
-        """CPU per USSD hop with the proposed fixes patched in cumulatively (bench/whatif.py),
-        each variant in a fresh process: CPU time, so it holds on a busy machine too."""
-        steps = ["", "nopreping", "autocommit", "onekey", "catcache"]
-        columns: list[tuple[str, dict[str, float]]] = []
-        for i in range(len(steps)):
-            patches = ",".join(p for p in steps[: i + 1] if p)
-            done = subprocess.run(
-                [
-                    *(sys.executable, "-m", "bench.anatomy", "--patches", patches),
-                    *("--phone-base", str(735_000_000 + 100_000 * i)),
-                ],
-                env=self.stack.env,
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"bench.anatomy {patches}: {done.stderr[-400:]}")
-            rows = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
-            label = "as is" if i == 0 else f"+ {steps[i]}"
-            columns.append((label, {r["request"]: r["cpu_ms"] for r in rows}))
-        names = list(columns[0][1])
-        out = [
-            "CPU ms per USSD hop with the proposed fixes added one by one (cumulative; "
-            "in-process, means of 20 walks):",
-            "",
-            "| hop | " + " | ".join(label for label, _ in columns) + " |",
-            "|---|" + "---|" * len(columns),
-        ]
-        for name in names:
-            cells = " | ".join(f"{col.get(name, 0):.2f}" for _, col in columns)
-            out.append(f"| {name} | {cells} |")
-        means = " | ".join(f"{sum(col.values()) / max(len(col), 1):.2f}" for _, col in columns)
-        out.append(f"| mean of a walk's hops | {means} |")
-        return "\n".join(out)
 
     def kiosk_key(self, name: str) -> str:
         out = self.stack.ors("kiosk", "add", "--hospital", cat.KIOSK_HOSPITAL, "--name", name)
@@ -836,8 +761,6 @@ class Bench:
             if "a" in s:
                 self.say(f"(a) USSD walks: {self.args.callers} callers")
                 self.ussd_walk()
-                if self.args.whatif:
-                    self.whatif()
             if "b" in s:
                 self.flash()
             if "c" in s:

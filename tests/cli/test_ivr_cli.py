@@ -23,6 +23,7 @@ from gateway.cli import ivr as ivr_cli
 from gateway.cli import ors, voice_phone
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import ConfigError, Secrets, Settings, parse_settings
+from tests.conftest import service_missing
 
 FAKE_ESPEAK = """#!/bin/sh
 # Stands in for espeak-ng: writes the text it was given to the -w file.
@@ -79,8 +80,9 @@ def test_without_espeak_or_apt_get_the_message_says_what_to_do(
     assert "espeak-ng is not installed" in stopped.value.message
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_real_espeak_writes_a_wav(tmp_path: Path) -> None:
+    if shutil.which("espeak-ng") is None:
+        service_missing("espeak-ng: apt-get install -y espeak-ng")
     path = tmp_path / "goodbye.wav"
     ivr_cli.speak_to_file(shutil.which("espeak-ng") or "", "sw", "Asante. Kwaheri.", path)
     assert path.read_bytes()[:4] == b"RIFF" and path.stat().st_size > 1000
