@@ -67,8 +67,19 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine for this process's reads: on PostgreSQL a pool of its own, of autocommit
+    connections to the same database (switching a connection to autocommit and back on every
+    checkout costs more CPU than the query); on SQLite, `read_only(engine)`."""
+    if is_sqlite(engine):
+        return read_only(engine)
+    return make_engine(
+        engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+
+
 def read_only(engine: Engine) -> Engine:
-    """The engine for reads: autocommit on PostgreSQL, a deferred transaction on SQLite.
+    """Reads on `engine` itself: autocommit on PostgreSQL, a deferred transaction on SQLite.
 
     A read in autocommit sees committed data statement by statement; the menus' reads are one
     statement each, and nothing written is decided on them (writes re-check under locks).
@@ -78,10 +89,12 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def session_factories(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+def session_factories(
+    engine: Engine, read_engine: Engine | None = None
+) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
     """Return (writer, reader) session factories; readers take no write lock and no BEGIN."""
     writer = sessionmaker(engine, expire_on_commit=False)
-    reader = sessionmaker(read_only(engine), expire_on_commit=False)
+    reader = sessionmaker(read_engine or read_only(engine), expire_on_commit=False)
     return writer, reader
 
 

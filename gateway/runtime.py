@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.booking.service import BookingService
 from gateway.clock import Clock, SystemClock
 from gateway.conversations import IvrStack, UssdStack, build_ivr, build_ussd
-from gateway.db import make_engine
+from gateway.db import make_engine, make_read_engine, read_only
 from gateway.messaging.setup import Messaging, build_messaging
 from gateway.settings import Settings
 from gateway.voucher_keys import VoucherKeys, load_voucher_keys
@@ -39,19 +39,25 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
+        self.booking.read_engine.dispose()  # the same pool as `engine`'s on SQLite: harmless
         if self.redis is not None:
             self.redis.close()
 
 
 def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     """Create engines, clients and services for this process (call it after any fork)."""
-    engine = overrides.pop("engine", None) or make_engine(settings.effective_database_url)
+    engine = overrides.pop("engine", None)
+    if engine is None:
+        engine = make_engine(settings.effective_database_url)
+        read_engine = make_read_engine(engine)
+    else:  # a test's shared engine: reads on it too, so no second pool outlives the test
+        read_engine = read_only(engine)
     clock = overrides.pop("clock", None) or SystemClock()
     redis = overrides.pop("redis", None)
     if redis is None and settings.redis_url:
         redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     keys = overrides.pop("keys", None) or load_voucher_keys(settings)
-    booking = BookingService(engine, settings, clock, keys.signing)
+    booking = BookingService(engine, settings, clock, keys.signing, read_engine)
     writer, reader = booking.writer, booking.reader
     ussd = overrides.pop("ussd", None) or build_ussd(settings, booking, redis)
     ivr = overrides.pop("ivr", None) or build_ivr(settings, booking, redis)

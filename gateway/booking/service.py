@@ -78,10 +78,17 @@ class Confirmation:
 
 
 class BookingService:
-    def __init__(self, engine: Engine, settings: Settings, clock: Clock, signing_key: SigningKey):
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        clock: Clock,
+        signing_key: SigningKey,
+        read_engine: Engine | None = None,
+    ):
         self.engine = engine
-        self.writer, self.reader = session_factories(engine)
-        self.read_engine = read_only(engine)
+        self.read_engine = read_engine or read_only(engine)
+        self.writer, self.reader = session_factories(engine, self.read_engine)
         self.catalogue = CatalogueCache(self.read_engine)
         self.settings, self.clock, self.signing_key = settings, clock, signing_key
         self.rules = settings.booking
