@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import ScalarSelect, and_, bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking import holds
@@ -59,11 +59,12 @@ _FREE_SLOTS = DriverStatement(
     .where(*_FREE, SLOTS.c.day == bindparam("day"))
     .order_by(SLOTS.c.starts_at)
 )
+NEXT_TIMES = 3  # free starts a `slot_full` refusal names
 _NEXT_FREE = DriverStatement(
     select(SLOTS.c.starts_at)
     .where(*_FREE, SLOTS.c.id != bindparam("slot_id"))
     .order_by(SLOTS.c.starts_at)
-    .limit(bindparam("limit"))
+    .limit(NEXT_TIMES)
 )
 
 
@@ -99,17 +100,38 @@ def free_slots(
 
 
 def next_free_times(
-    db: Executor, slot_id: int, dept: DepartmentInfo, now: datetime, limit: int = 3
+    db: Executor, slot_id: int, dept: DepartmentInfo, now: datetime
 ) -> list[datetime]:
     """The next free starts in the slot's department (hospital-local), for a `slot_full` answer."""
-    params = {"department_id": dept.id, "after": now, "slot_id": slot_id, "limit": limit}
+    params = {"department_id": dept.id, "after": now, "slot_id": slot_id}
     return [t.astimezone(dept.timezone) for t in _NEXT_FREE.run(db, params).scalars()]
 
 
 _OTHERS = holds.HOLDS.alias("others")
 _MINE = holds.HOLDS.alias("mine")
-# A full slot refuses a hold before any lock or write: most of a flash crowd ends here. Not
-# when it has expired holds to reclaim, nor when the caller's own hold is one of its places.
+_LATER = SLOTS.alias("later")
+
+
+def _next_free(offset: int) -> ScalarSelect[datetime]:
+    """The department's next free start after now but this slot, `offset` places down."""
+    return (
+        select(_LATER.c.starts_at)
+        .where(
+            _LATER.c.department_id == SLOTS.c.department_id,
+            _LATER.c.starts_at > bindparam("now"),
+            _LATER.c.remote_taken < _LATER.c.remote_capacity,
+            _LATER.c.id != SLOTS.c.id,
+        )
+        .order_by(_LATER.c.starts_at)
+        .limit(1)
+        .offset(offset)
+        .scalar_subquery()
+    )
+
+
+# A full slot refuses a hold before any lock or write, with the next free times the refusal
+# names, in one statement: most of a flash crowd ends here. Not when the slot has expired
+# holds to reclaim, nor when the caller's own hold is one of its places.
 _SURELY_FULL = DriverStatement(
     select(
         SLOTS.c.department_id,
@@ -120,6 +142,7 @@ _SURELY_FULL = DriverStatement(
             ),
             ~exists().where(_MINE.c.slot_id == SLOTS.c.id, _MINE.c.phone == bindparam("phone")),
         ),
+        *(_next_free(offset) for offset in range(NEXT_TIMES)),
     ).where(SLOTS.c.id == bindparam("slot_id"))
 )
 _HELD = DriverStatement(
@@ -142,12 +165,18 @@ _CALLER = DriverStatement(
 Held = tuple[holds.HoldRow, datetime, int]  # the hold, its slot's start and department
 
 
-def surely_full(db: Executor, slot_id: int, phone: str, now: datetime) -> tuple[int, bool]:
-    """(department id, whether a hold of the slot would surely be refused as full now)."""
+@dataclass(frozen=True)
+class Fullness:
+    department_id: int
+    surely_full: bool  # a hold would surely be refused as full now
+    next_times: list[datetime]  # UTC: the department's next free starts but this slot
+
+
+def fullness(db: Executor, slot_id: int, phone: str, now: datetime) -> Fullness:
     row = _SURELY_FULL.run(db, {"slot_id": slot_id, "phone": phone, "now": now}).first()
     if row is None:
         raise NotFound(what="slot")
-    return row[0], bool(row[1])
+    return Fullness(row[0], bool(row[1]), [t for t in row[2:] if t is not None])
 
 
 def held(db: Executor, phone: str) -> Held | None:

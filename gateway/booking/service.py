@@ -144,10 +144,10 @@ class BookingService:
         """Claim one remote place of the slot for the hold length, replacing the phone's old hold."""
         phone, now = self.phone(phone), self.clock.now()
         with self.read_engine.connect() as conn:
-            department_id, full = readside.surely_full(conn, slot_id, phone, now)
-            if full:  # no lock, no write: most of a flash crowd ends here
-                dept = self.catalogue.department(department_id)
-                raise SlotFull(next_times=readside.next_free_times(conn, slot_id, dept, now))
+            seen = readside.fullness(conn, slot_id, phone, now)
+        if seen.surely_full:  # no lock, no write: most of a flash crowd ends here
+            tz = self.catalogue.department(seen.department_id).timezone
+            raise SlotFull(next_times=[t.astimezone(tz) for t in seen.next_times])
         with self.engine.begin() as conn:
             citizen = lock_row(conn, phone, now)
             slot = admission.read(conn, citizen.id, phone, slot_id, now)
