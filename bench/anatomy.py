@@ -61,9 +61,12 @@ def instrument(app: Any) -> Tally:
     def _statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         tally.statements.append(_kind(statement))
 
-    @event.listens_for(rt.engine.pool, "checkout")
     def _checkout(*args: Any) -> None:
         tally.checkouts += 1
+
+    # The writer's pool, and the reads' own pool of autocommit connections (PostgreSQL).
+    for pool in {id(p): p for p in (rt.engine.pool, rt.booking.read_engine.pool)}.values():
+        event.listen(pool, "checkout", _checkout)
 
     @event.listens_for(rt.engine, "commit")
     def _commit(conn: Any) -> None:
