@@ -140,12 +140,15 @@ class DriverStatement:
     def _translated(
         conn: Connection, exc: Exception, sql: str, values: Mapping[str, Any]
     ) -> DBAPIError:
-        """The error SQLAlchemy would raise; a dropped connection is invalidated with it."""
+        """The error SQLAlchemy would raise. A dropped connection means the server went away:
+        every pooled connection as old as it is dead too (the pool does not ping), so the pool
+        is replaced at once, as SQLAlchemy does on a disconnect it sees itself."""
         dialect = conn.dialect
         dbapi_connection = conn.connection.dbapi_connection
         disconnect = dialect.is_disconnect(exc, dbapi_connection, None)  # type: ignore[arg-type]
         if disconnect:
             conn.invalidate(exc)
+            conn.engine.dispose()
         return DBAPIError.instance(
             sql,
             dict(values),
