@@ -10,12 +10,10 @@ autocommit (no BEGIN/ROLLBACK around a single SELECT).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -96,13 +94,6 @@ def session_factories(
     writer = sessionmaker(engine, expire_on_commit=False)
     reader = sessionmaker(read_engine or read_only(engine), expire_on_commit=False)
     return writer, reader
-
-
-@contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
-    """A Core connection of the read engine: for the hot reads, without an ORM session."""
-    with engine.connect() as conn:
-        yield conn
 
 
 def is_sqlite(engine: Engine) -> bool:

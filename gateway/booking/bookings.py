@@ -251,20 +251,7 @@ def place_held_or_free(
 
 def department_info(slot: Slot) -> DepartmentInfo:
     """A loaded Slot's department, as the catalogue cache describes it."""
-    d, h = slot.department, slot.department.hospital
-    return DepartmentInfo(
-        id=d.id,
-        code=d.code,
-        name=d.name,
-        name_gsm=d.name_gsm,
-        room=d.room,
-        sensitive=d.sensitive,
-        hospital_id=h.id,
-        hospital_code=h.code,
-        hospital_name=h.name,
-        hospital_name_gsm=h.name_gsm,
-        timezone=ZoneInfo(h.timezone),
-    )
+    return DepartmentInfo.of(slot.department, slot.department.hospital)
 
 
 def find_locked(session: Session, ref: str, now: datetime) -> Booking:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, select
@@ -48,6 +49,23 @@ class DepartmentInfo:
     hospital_name: str
     hospital_name_gsm: str
     timezone: ZoneInfo
+
+    @classmethod
+    def of(cls, d: Any, h: Any) -> DepartmentInfo:
+        """From a department and its hospital: rows of the cache's SELECTs, or ORM objects."""
+        return cls(
+            d.id,
+            d.code,
+            d.name,
+            d.name_gsm,
+            d.room,
+            bool(d.sensitive),
+            h.id,
+            h.code,
+            h.name,
+            h.name_gsm,
+            ZoneInfo(h.timezone),
+        )
 
 
 @dataclass(frozen=True)
@@ -134,20 +152,7 @@ def _read(conn: Connection, revision: int) -> Catalogue:
     departments = list(conn.execute(_DEPARTMENTS))
     by_id: dict[int, DepartmentInfo] = {}
     for d in departments:
-        h = hospitals[d.hospital_id]
-        by_id[d.id] = DepartmentInfo(
-            d.id,
-            d.code,
-            d.name,
-            d.name_gsm,
-            d.room,
-            bool(d.sensitive),
-            h.id,
-            h.code,
-            h.name,
-            h.name_gsm,
-            ZoneInfo(h.timezone),
-        )
+        by_id[d.id] = DepartmentInfo.of(d, hospitals[d.hospital_id])
     hospitals_by_city = _grouped(
         (h.city_id, Item(h.id, h.code, h.name_gsm)) for h in hospitals.values()
     )
