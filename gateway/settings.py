@@ -6,6 +6,7 @@ setting, so start-up can stop with one clear line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -50,6 +51,11 @@ class BookingRules:
     real_name: bool = False
     no_show_block: BlockPolicy = BlockPolicy()
     cancel_block: BlockPolicy = BlockPolicy(count=5, window_days=30, block_days=7)
+    # Voice bookings are unconfirmed claims (a caller id can be forged, DESIGN §10): at most
+    # this many per hospital and day at once, each released unless the phone's owner confirms.
+    unconfirmed_voice_per_day: int = 20
+    unconfirmed_release_hours: float = 24  # released this long before the slot …
+    unconfirmed_late_release_hours: float = 2  # … or this long, for a booking made later
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,39 @@ class Secrets:
     voucher_key: str = ""
     id_hash_key: str = ""
 
+    metrics_token: str = ""
+    # Earlier national-ID hash keys, comma-separated: hashes made with them still match.
+    id_hash_old_keys: str = ""
+
     def __repr__(self) -> str:  # never print secrets, even in a traceback
         return "Secrets(<hidden>)"
+
+    @property
+    def at_webhook_tokens(self) -> tuple[str, ...]:
+        """Every accepted AT token (comma-separated, so old and new overlap in a rotation);
+        the first is the one we hand out in callback URLs."""
+        return tuple(t.strip() for t in self.at_webhook_token.split(",") if t.strip())
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """Request body ceilings in bytes, per route family; checked before any parsing."""
+
+    hooks: int = 64 * 1024
+    kiosk: int = 1024
+    default: int = 64 * 1024
+    hook_form_fields: int = 200
+
+
+@dataclass(frozen=True)
+class VoiceProof:
+    """The SMS one-time code a voice caller keys before hearing or changing a booking."""
+
+    code_ttl_seconds: int = 300
+    max_tries: int = 3
+    per_hour: int = 3
+    per_day: int = 6
+    wait_seconds: int = 90  # how long the call waits for the SMS, re-prompting
 
 
 @dataclass(frozen=True)
@@ -103,7 +140,18 @@ class Settings:
     quiet_start: time = time(21, 0)
     quiet_end: time = time(7, 0)
     kiosk_failed_code_limit: str = "30 per minute"
+    kiosk_identity_cache_seconds: int = 60
+    kiosk_setup_pin: str = ""  # empty: "forget key" needs the current key itself
     voucher_verify_keys: tuple[str, ...] = ()
+    # Reverse proxies (IPs or CIDR networks) whose X-Forwarded-* headers are believed.
+    trusted_proxies: tuple[str, ...] = ()
+    body_limits: BodyLimits = BodyLimits()
+    at_allowed_networks: tuple[str, ...] = ()  # empty: any source address
+    allow_console_in_production: bool = False
+    # Calling regions (phonenumbers region codes) that may receive SMS; empty: default_region.
+    sms_allowed_regions: tuple[str, ...] = ()
+    daily_notice_limit: int = 10  # SMS per phone per day, vouchers and one-time codes apart
+    voice_proof: VoiceProof = VoiceProof()
     secrets: Secrets = Secrets()
 
     @property
@@ -130,6 +178,8 @@ ENV_SECRETS = {
     "ORS_TWILIO_FROM": "twilio_from",
     "ORS_VOUCHER_KEY": "voucher_key",
     "ORS_ID_HASH_KEY": "id_hash_key",
+    "ORS_ID_HASH_OLD_KEYS": "id_hash_old_keys",
+    "ORS_METRICS_TOKEN": "metrics_token",
 }
 PROVIDERS = ("console", "africastalking", "twilio")
 
@@ -183,7 +233,16 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         quiet_start=r.time("messaging.quiet_hours.start", "21:00"),
         quiet_end=r.time("messaging.quiet_hours.end", "07:00"),
         kiosk_failed_code_limit=r.str("kiosk.failed_code_limit", "30 per minute"),
+        kiosk_identity_cache_seconds=r.int("kiosk.identity_cache_seconds", 60, minimum=0),
+        kiosk_setup_pin=_pin(r.str("kiosk.setup_pin", "")),
         voucher_verify_keys=tuple(str(k) for k in r.list("vouchers.verify_keys", [])),
+        trusted_proxies=_networks(r, "app.trusted_proxies"),
+        body_limits=_body_limits(r),
+        at_allowed_networks=_networks(r, "channels.africastalking.allowed_networks"),
+        allow_console_in_production=r.bool("messaging.allow_console_in_production", False),
+        sms_allowed_regions=_regions(r, "messaging.allowed_regions"),
+        daily_notice_limit=r.int("messaging.daily_notice_limit", 10, minimum=0),
+        voice_proof=_voice_proof(r),
         secrets=Secrets(**{attr: env.get(name, "") for name, attr in ENV_SECRETS.items()}),
     )
     _check_urls(settings, env)
@@ -256,6 +315,15 @@ def _rules(r: _Reader, prefix: str, base: BookingRules) -> BookingRules:
         real_name=r.bool(f"{p}.real_name", base.real_name),
         no_show_block=_block(r, f"{p}.no_show_block", base.no_show_block),
         cancel_block=_block(r, f"{p}.cancel_block", base.cancel_block),
+        unconfirmed_voice_per_day=r.int(
+            f"{p}.unconfirmed_voice_per_day", base.unconfirmed_voice_per_day, minimum=0
+        ),
+        unconfirmed_release_hours=r.number(
+            f"{p}.unconfirmed_release_hours", base.unconfirmed_release_hours
+        ),
+        unconfirmed_late_release_hours=r.number(
+            f"{p}.unconfirmed_late_release_hours", base.unconfirmed_late_release_hours
+        ),
     )
 
 
@@ -269,6 +337,63 @@ def _block(r: _Reader, p: str, base: BlockPolicy) -> BlockPolicy:
         count=r.int(f"{p}.count", base.count, minimum=1),
         window_days=r.int(f"{p}.window_days", base.window_days, minimum=1),
         block_days=r.int(f"{p}.block_days", base.block_days, minimum=0),
+    )
+
+
+def _networks(r: _Reader, path: str) -> tuple[str, ...]:
+    """IP addresses or CIDR networks, checked here and kept as their canonical text."""
+    out = []
+    for i, value in enumerate(r.list(path, [])):
+        try:
+            out.append(str(ipaddress.ip_network(str(value), strict=False)))
+        except ValueError:
+            raise ConfigError(f"{path}[{i}]: expected an IP address or network, got {value!r}")
+    return tuple(out)
+
+
+def _regions(r: _Reader, path: str) -> tuple[str, ...]:
+    out = []
+    for i, value in enumerate(r.list(path, [])):
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ConfigError(f"{path}[{i}]: expected a two-letter region code, got {value!r}")
+        out.append(value.upper())
+    return tuple(out)
+
+
+def _pin(value: str) -> str:
+    if value and not re.fullmatch(r"\d{4,12}", value):
+        raise ConfigError("kiosk.setup_pin: expected 4 to 12 digits")
+    return value
+
+
+def _body_limits(r: _Reader) -> BodyLimits:
+    p = "app.body_limits"
+    known = {f.name for f in fields(BodyLimits)}
+    for key in r.mapping(p):
+        if key not in known:
+            raise ConfigError(f"{p}.{key}: unknown limit (known: {', '.join(sorted(known))})")
+    d = BodyLimits()
+    return BodyLimits(
+        hooks=r.int(f"{p}.hooks", d.hooks, minimum=1024),
+        kiosk=r.int(f"{p}.kiosk", d.kiosk, minimum=256),
+        default=r.int(f"{p}.default", d.default, minimum=1024),
+        hook_form_fields=r.int(f"{p}.hook_form_fields", d.hook_form_fields, minimum=10),
+    )
+
+
+def _voice_proof(r: _Reader) -> VoiceProof:
+    p = "channels.ivr.proof"
+    known = {f.name for f in fields(VoiceProof)}
+    for key in r.mapping(p):
+        if key not in known:
+            raise ConfigError(f"{p}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+    d = VoiceProof()
+    return VoiceProof(
+        code_ttl_seconds=r.int(f"{p}.code_ttl_seconds", d.code_ttl_seconds, minimum=30),
+        max_tries=r.int(f"{p}.max_tries", d.max_tries, minimum=1),
+        per_hour=r.int(f"{p}.per_hour", d.per_hour, minimum=1),
+        per_day=r.int(f"{p}.per_day", d.per_day, minimum=1),
+        wait_seconds=r.int(f"{p}.wait_seconds", d.wait_seconds, minimum=10),
     )
 
 

@@ -151,4 +151,22 @@ class OutsideInvitation(BookingError):
     code = "outside_invitation"
 
 
+class UnconfirmedPending(BookingError):
+    """The phone already has a voice booking its owner has not confirmed (one at a time)."""
+
+    code = "unconfirmed_pending"
+
+
+class VoiceFull(BookingError):
+    """The hospital's day has as many unconfirmed voice bookings as it allows."""
+
+    code = "voice_full"
+
+
+class CodeLimit(BookingError):
+    """Too many one-time codes for this phone this hour or day."""
+
+    code = "code_limit"
+
+
 REFUSAL_CODES = tuple(sorted(cls.code for cls in BookingError.__subclasses__()))

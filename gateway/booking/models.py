@@ -184,6 +184,8 @@ class Citizen(Base):
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
     name: Mapped[str | None] = mapped_column(String(160))
     national_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Which ORS_ID_HASH_KEY made the hash (8 hex of its SHA-256), so the key can rotate.
+    national_id_key: Mapped[str | None] = mapped_column(String(8))
     national_id_last3: Mapped[str | None] = mapped_column(String(3))
     language: Mapped[str | None] = mapped_column(String(8))
     reminders_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -200,6 +202,12 @@ class Booking(Base):
     __table_args__ = (
         Index("ix_bookings_citizen_day", "citizen_id", "day"),
         Index("ix_bookings_slot", "slot_id"),
+        Index(
+            "ix_bookings_unconfirmed_day",
+            "day",
+            postgresql_where=text("unconfirmed"),
+            sqlite_where=text("unconfirmed"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     ref: Mapped[str] = mapped_column(String(16), unique=True)
@@ -212,9 +220,14 @@ class Booking(Base):
     channel: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(16), default="booking")
     remote: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Scoped to the caller: channel, provider session and phone are all part of it, and it is
+    # looked up together with the citizen, so a reused session id never finds another's booking.
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
+    # A voice booking is a claim until the phone's owner confirms it (DESIGN §10): until then it
+    # counts toward no per-person limit or block, and the sweep releases it before the slot.
+    unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(16))
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
@@ -226,6 +239,8 @@ class Booking(Base):
     # populated `bookings` while the vouchers' foreign keys point at it.
     rebooked_to: Mapped[str | None] = mapped_column(String(16))
     queue_number: Mapped[int | None] = mapped_column(Integer)
+    # The kiosk that checked the citizen in (NULL: the desk). No foreign key, as rebooked_to.
+    checked_in_kiosk_id: Mapped[int | None] = mapped_column(Integer)
     citizen: Mapped[Citizen] = relationship()
     slot: Mapped[Slot] = relationship()
     vouchers: Mapped[list[Voucher]] = relationship(back_populates="booking", order_by="Voucher.id")
@@ -288,6 +303,8 @@ class Kiosk(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
+    rotated_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]  # set: the key no longer works (`ors kiosk revoke`)
     hospital: Mapped[Hospital] = relationship()
 
 
@@ -318,6 +335,21 @@ class Invitation(Base):
     citizen: Mapped[Citizen] = relationship()
     department: Mapped[Department] = relationship()
     booking: Mapped[Booking | None] = relationship()
+
+
+class PhoneChallenge(Base):
+    """A one-time code sent by SMS to prove a voice caller holds the phone (caller ids can be
+    forged). Only a keyed hash of the code is stored; the rows also count codes per hour/day."""
+
+    __tablename__ = "phone_challenges"
+    __table_args__ = (Index("ix_phone_challenges_phone_created", "phone", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    passed_at: Mapped[datetime | None]
 
 
 class StaffAction(Base):
