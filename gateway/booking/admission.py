@@ -38,7 +38,7 @@ class Admission:
     on_day: int  # the citizen's active bookings that day
     in_department: int  # … of them in the slot's department
     expired_holds: bool  # the slot has expired holds whose places can be reclaimed
-    earlier: int | None  # the booking this idempotency key already made
+    earlier: int | None  # the booking this idempotency key already made for this citizen
     hold: holds.HoldRow | None  # the phone's hold, on any slot
 
     @property
@@ -57,7 +57,10 @@ def _statement() -> Select[Any]:
     )
     earlier = (
         select(BOOKINGS.c.id)
-        .where(BOOKINGS.c.idempotency_key == bindparam("key"))
+        .where(
+            BOOKINGS.c.idempotency_key == bindparam("key"),
+            BOOKINGS.c.citizen_id == bindparam("citizen_id"),
+        )
         .scalar_subquery()
     )
     return (

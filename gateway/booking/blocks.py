@@ -19,7 +19,8 @@ from gateway.settings import BlockPolicy
 
 # kind -> (when the strike happened, which bookings are strikes of that kind)
 STRIKES: dict[str, tuple[InstrumentedAttribute[datetime | None], ColumnElement[bool]]] = {
-    "no_show": (Booking.no_show_at, Booking.status == "no_show"),
+    # An unconfirmed voice booking never strikes: a forged caller id must not block the owner.
+    "no_show": (Booking.no_show_at, and_(Booking.status == "no_show", ~Booking.unconfirmed)),
     # A rebook to another hospital cancels too, but the citizen did not give up the care.
     "cancellation": (
         Booking.cancelled_at,
@@ -27,6 +28,7 @@ STRIKES: dict[str, tuple[InstrumentedAttribute[datetime | None], ColumnElement[b
             Booking.status == "cancelled",
             Booking.cancelled_by == "citizen",
             Booking.rebooked_to.is_(None),
+            ~Booking.unconfirmed,
         ),
     ),
 }

@@ -6,6 +6,7 @@ catalogue from the process's cache. Cancel, rebook and invitations work on ORM o
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from gateway.booking import admission, blocks, capacity, holds, vouchers
+from gateway.booking import admission, blocks, capacity, claims, holds, vouchers
 from gateway.booking.catalog_cache import CatalogueCache, DepartmentInfo
 from gateway.booking.citizens import (
     check_not_blocked,
@@ -40,6 +41,18 @@ REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud a
 
 def new_booking_ref() -> str:
     return "".join(secrets.choice(REF_ALPHABET) for _ in range(8))
+
+
+def scoped_key(channel: str, citizen_id: int, key: str | None) -> str | None:
+    """The stored idempotency key: the channel's key (its provider session) scoped to the
+    channel and the citizen, so a session id reused for another phone never finds another
+    citizen's booking (and the lookup names the citizen too). Long keys are hashed to fit."""
+    if key is None:
+        return None
+    scoped = f"{channel}:{citizen_id}:{key}"
+    if len(scoped) <= 120:
+        return scoped
+    return f"{channel}:{citizen_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def load_slot(session: Session, slot_id: int) -> Slot:
@@ -104,11 +117,16 @@ def book(
     the key is looked up after the citizen's lock, so a parallel retry waits and finds it.
     """
     citizen = lock_row(db, phone, now)
+    idempotency_key = scoped_key(channel, citizen.id, idempotency_key)
     slot = admission.read(db, citizen.id, phone, slot_id, now, idempotency_key)
     if slot.earlier is not None:
         return _earlier(db, catalogue, slot.earlier)
     dept = catalogue.department(slot.department_id)
-    admission.admit(citizen, slot, dept, booking_settings.rules_for(dept.hospital_code), now)
+    rules = booking_settings.rules_for(dept.hospital_code)
+    admission.admit(citizen, slot, dept, rules, now)
+    unconfirmed = claims.is_claim(channel)
+    if unconfirmed:
+        claims.check_claim_allowed(db, citizen.id, dept.hospital_id, slot.day, rules)
     place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)
     ref = new_booking_ref()
     booking_id = _INSERT_BOOKING.run(
@@ -126,6 +144,7 @@ def book(
             "idempotency_key": idempotency_key,
             "created_at": now,
             "confirmed_at": now,
+            "unconfirmed": unconfirmed,
         },
     ).scalar_one()
     voucher = vouchers.issue(db, booking_id, dept.hospital_code, slot.day, key, now)
@@ -140,6 +159,7 @@ def book(
         phone=phone,
         channel=channel,
         voucher_id=voucher.id,
+        **({"unconfirmed": True} if unconfirmed else {}),
     )
     return Booked(booking_id, ref, True, slot.slot_id, slot.starts_at, "confirmed", voucher, dept)
 
@@ -301,8 +321,11 @@ def void(
     reason: str,
     now: datetime,
     rebooked_to: Booking | None = None,
+    because: str | None = None,
 ) -> None:
-    """Cancel a locked, confirmed booking: voucher void, remote place back, one event."""
+    """Cancel a locked, confirmed booking: voucher void, remote place back, one event.
+
+    `because` names a system cause the citizen's notice explains (e.g. "unconfirmed")."""
     booking.status, booking.cancelled_at = "cancelled", now
     booking.cancelled_by, booking.cancel_reason = by, reason[:200]
     booking.rebooked_to = rebooked_to.ref if rebooked_to is not None else None
@@ -312,6 +335,8 @@ def void(
     if booking.remote:
         capacity.give_back(session, booking.slot_id)
     extra = {"rebooked_to": rebooked_to.ref} if rebooked_to is not None else {}
+    if because is not None:
+        extra["because"] = because
     record(
         session,
         "booking.cancelled",

@@ -34,13 +34,18 @@ DOCTORS, COUNTERS = Doctor.__table__, QueueCounter.__table__
 
 @dataclass(frozen=True)
 class Ticket:
+    """What a queue ticket shows. A sensitive department's name is never on it (DESIGN §4):
+    a ticket is shown in a public hall and printed on paper people drop, so it says only
+    `sensitive` and the room, and the edges print "your clinic" instead of the name."""
+
     queue_number: int | None
     hospital: str
-    department: str
+    department: str | None  # None: a sensitive department
     room: str | None
     doctor: str | None
     starts_at: datetime
     checked_in_at: datetime | None
+    sensitive: bool = False
 
 
 class CheckInRefused(Exception):
@@ -105,6 +110,9 @@ _MARK_BOOKING = DriverStatement(
         status="checked_in",
         checked_in_at=bindparam("now"),
         queue_number=bindparam("number"),
+        checked_in_kiosk_id=bindparam("kiosk_id"),
+        # Showing up in person with the voucher is the owner's confirmation of a voice booking.
+        unconfirmed=False,
     )
 )
 _MARK_VOUCHER = DriverStatement(
@@ -152,10 +160,13 @@ def validate(
     return ticket
 
 
-def admit_scanned(db: Executor, seen: Scan, dept: DepartmentInfo, now: datetime) -> Ticket:
+def admit_scanned(
+    db: Executor, seen: Scan, dept: DepartmentInfo, now: datetime, kiosk_id: int | None = None
+) -> Ticket:
     """Check a validated scan in: queue number, booking and voucher marked, one event.
 
-    Raises Changed (the caller rolls back and scans again) if either row moved since the read.
+    `kiosk_id` names the kiosk that scanned it, on the booking and in the event. Raises
+    Changed (the caller rolls back and scans again) if either row moved since the read.
     """
     number = next_queue_number(db, seen.department_id, seen.day)
     params = {
@@ -164,6 +175,7 @@ def admit_scanned(db: Executor, seen: Scan, dept: DepartmentInfo, now: datetime)
         "voucher_id": seen.voucher_id,
         "now": now,
         "number": number,
+        "kiosk_id": kiosk_id,
     }
     if not _MARK_BOOKING.run(db, params).rowcount:
         raise Changed()
@@ -177,6 +189,7 @@ def admit_scanned(db: Executor, seen: Scan, dept: DepartmentInfo, now: datetime)
         booking_id=seen.booking_id,
         queue_number=number,
         at="kiosk",
+        kiosk_id=kiosk_id,
     )
     return _ticket(seen, dept, number, now)
 
@@ -188,11 +201,12 @@ def _ticket(
     return Ticket(
         queue_number=number,
         hospital=dept.hospital_name,
-        department=dept.name,
+        department=None if dept.sensitive else dept.name,
         room=dept.room,
         doctor=seen.doctor,
         starts_at=seen.starts_at.astimezone(tz),
         checked_in_at=checked_in_at.astimezone(tz) if checked_in_at else None,
+        sensitive=dept.sensitive,
     )
 
 
@@ -234,6 +248,7 @@ def _admit(
     slot = booking.slot
     booking.queue_number = next_queue_number(session, slot.department_id, slot.day)
     booking.status, booking.checked_in_at = "checked_in", now
+    booking.unconfirmed = False  # the owner came in person: a voice booking is theirs now
     if voucher is not None:
         voucher.state, voucher.changed_at = "used", now
     record(
@@ -289,9 +304,10 @@ def ticket_of(booking: Booking) -> Ticket:
     return Ticket(
         queue_number=booking.queue_number,
         hospital=dept.hospital.name,
-        department=dept.name,
+        department=None if dept.sensitive else dept.name,
         room=dept.room,
         doctor=slot.doctor.name if slot.doctor else None,
         starts_at=slot.starts_at.astimezone(tz),
         checked_in_at=booking.checked_in_at.astimezone(tz) if booking.checked_in_at else None,
+        sensitive=bool(dept.sensitive),
     )

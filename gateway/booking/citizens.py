@@ -107,10 +107,12 @@ def _active_on(
     day: date | ColumnElement[date],
     exclude_booking: int | None = None,
 ) -> list[ColumnElement[bool]]:
-    """The citizen's active bookings on `day`: what the per-person limits count."""
+    """The citizen's active, confirmed-by-the-owner bookings on `day`: what the per-person
+    limits count."""
     # OR of equalities rather than IN: runs on the driver (gateway.booking.driver)
     active = or_(*(Booking.status == status for status in ACTIVE))
-    where = [Booking.citizen_id == citizen_id, Booking.day == day, active]
+    # An unconfirmed voice booking is a claim on the phone, not yet the person's (claims.py).
+    where = [Booking.citizen_id == citizen_id, Booking.day == day, active, ~Booking.unconfirmed]
     if exclude_booking is not None:
         where.append(Booking.id != exclude_booking)
     return where

@@ -40,8 +40,12 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
             "invitation.expired",
             "hold.expired",
             "slot.walkin_returned",
+            # an unconfirmed voice booking released before its slot (`because: unconfirmed`)
+            "booking.cancelled",
         }
     ),
+    # The phone's owner keeps a voice booking (SMS reply or USSD): it now counts as theirs.
+    "confirm_claims": frozenset({"booking.claim_confirmed"}),
     "unblock": frozenset({"citizen.unblocked"}),
     "register": frozenset({"citizen.registered"}),
     "reassign_id": frozenset({"citizen.id_reassigned"}),
@@ -54,6 +58,8 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     "sms_reply": frozenset({"sms.reply"}),
     # The reminder round (gateway.messaging.reminders): one event per reminder it decides to send.
     "remind": frozenset({"booking.reminder"}),
+    # A one-time code for a voice caller to key (gateway.messaging sends it ahead of all else).
+    "phone_code": frozenset({"phone.code"}),
 }
 EVENT_TYPES = frozenset().union(*EVENTS_BY_OPERATION.values())
 

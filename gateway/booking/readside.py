@@ -40,6 +40,7 @@ class UpcomingBooking:
     starts_at: datetime  # hospital-local
     status: str
     hospital_code: str = ""
+    unconfirmed: bool = False  # booked by a voice call its phone's owner has not confirmed yet
 
 
 SLOTS = Slot.__table__
@@ -227,4 +228,5 @@ def _upcoming(b: Booking) -> UpcomingBooking:
         starts_at=b.slot.starts_at.astimezone(ZoneInfo(dept.hospital.timezone)),
         status=b.status,
         hospital_code=dept.hospital.code,
+        unconfirmed=b.unconfirmed,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,15 +34,27 @@ ID_SEPARATORS = re.compile(r"[\s./-]")
 NAME_MAX = 160
 
 
+def key_id(key: str) -> str:
+    """Names a hash key without revealing it: 8 hex characters of its SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True)
 class NationalId:
-    """A national ID reduced to what may be stored: its keyed hash and last three characters."""
+    """A national ID reduced to what may be stored: its keyed hash and last three characters.
+
+    `hash` is made with the current ORS_ID_HASH_KEY (`key_id` names it); `known` holds the
+    hashes under every key, old ones included, so an ID registered before a key rotation is
+    still found, and is rewritten under the current key when its holder is next touched.
+    """
 
     hash: str
+    key_id: str
     last3: str
+    known: frozenset[str]
 
     @classmethod
-    def from_raw(cls, raw: str, key: str) -> NationalId:
+    def from_raw(cls, raw: str, key: str, old_keys: Iterable[str] = ()) -> NationalId:
         """Normalise and hash `raw`; raise InvalidRegistration, or ConfigError without a key."""
         if not key:
             raise ConfigError(
@@ -51,8 +64,19 @@ class NationalId:
         normalised = ID_SEPARATORS.sub("", raw).upper()
         if not ID_FORM.fullmatch(normalised):
             raise InvalidRegistration(field="national_id")
-        digest = hmac.new(key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
-        return cls(hash=digest, last3=normalised[-3:])
+        hashes = [_digest(k, normalised) for k in (key, *old_keys) if k]
+        return cls(
+            hash=hashes[0], key_id=key_id(key), last3=normalised[-3:], known=frozenset(hashes)
+        )
+
+
+def _digest(key: str, normalised: str) -> str:
+    return hmac.new(key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def old_keys(text: str) -> tuple[str, ...]:
+    """ORS_ID_HASH_OLD_KEYS: earlier keys, comma-separated."""
+    return tuple(k.strip() for k in text.split(",") if k.strip())
 
 
 def clean_name(raw: str) -> str:
@@ -70,8 +94,10 @@ def check_registered(citizen: Citizen, rules: BookingRules, hospital_code: str) 
 
 def _holder(session: Session, national_id: NationalId) -> Citizen | None:
     return session.scalars(
-        select(Citizen).where(Citizen.national_id_hash == national_id.hash).with_for_update()
-    ).one_or_none()
+        select(Citizen)
+        .where(Citizen.national_id_hash.in_(sorted(national_id.known)))
+        .with_for_update()
+    ).first()
 
 
 def register(
@@ -81,10 +107,10 @@ def register(
     holder = _holder(session, national_id)
     if holder is not None and holder.id != citizen.id:
         raise IdInUse()
-    if citizen.national_id_hash not in (None, national_id.hash):
+    if citizen.national_id_hash is not None and citizen.national_id_hash not in national_id.known:
         raise AlreadyRegistered()
     citizen.name = name
-    citizen.national_id_hash, citizen.national_id_last3 = national_id.hash, national_id.last3
+    _store(citizen, national_id)
     try:
         session.flush()
     except IntegrityError:  # another phone registered the same ID at the same instant
@@ -98,9 +124,9 @@ def reassign(session: Session, citizen: Citizen, national_id: NationalId, now: d
     """Move the national ID to the (locked) citizen, taking it from any other holder (staff)."""
     holder = _holder(session, national_id)
     if holder is not None and holder.id != citizen.id:
-        holder.national_id_hash = holder.national_id_last3 = None
+        holder.national_id_hash = holder.national_id_last3 = holder.national_id_key = None
         session.flush()  # the unique index must see the old holder let go before the new one
-    citizen.national_id_hash, citizen.national_id_last3 = national_id.hash, national_id.last3
+    _store(citizen, national_id)
     record(
         session,
         "citizen.id_reassigned",
@@ -110,3 +136,10 @@ def reassign(session: Session, citizen: Citizen, national_id: NationalId, now: d
         phone=citizen.phone,
         from_citizen_id=holder.id if holder is not None and holder.id != citizen.id else None,
     )
+
+
+def _store(citizen: Citizen, national_id: NationalId) -> None:
+    """Write the ID under the current key (rewriting a hash made with an older one)."""
+    citizen.national_id_hash = national_id.hash
+    citizen.national_id_key = national_id.key_id
+    citizen.national_id_last3 = national_id.last3

@@ -23,7 +23,9 @@ from gateway.booking import (
     blocks,
     bookings,
     capacity,
+    challenges,
     checkin,
+    claims,
     desk,
     holds,
     invitations,
@@ -266,7 +268,9 @@ class BookingService:
             uow.commit()
         return confirmation
 
-    def check_in(self, tcode: str, hospital_code: str, dry_run: bool = False) -> checkin.Ticket:
+    def check_in(
+        self, tcode: str, hospital_code: str, dry_run: bool = False, kiosk_id: int | None = None
+    ) -> checkin.Ticket:
         """Check in (or only validate) a T-code at a hospital; raises CheckInRefused."""
         now = self.clock.now()
         for _ in range(CHECK_IN_ATTEMPTS):
@@ -278,7 +282,7 @@ class BookingService:
                 return ticket
             try:
                 with self.engine.begin() as conn:
-                    return checkin.admit_scanned(conn, seen, dept, now)
+                    return checkin.admit_scanned(conn, seen, dept, now, kiosk_id)
             except checkin.Changed:
                 continue  # cancelled, rebooked or checked in meanwhile: decide on what is there now
         raise RuntimeError(f"check-in kept racing after {CHECK_IN_ATTEMPTS} attempts")
@@ -299,8 +303,26 @@ class BookingService:
         return count
 
     def sweep(self) -> SweepReport:
-        """Do what time alone changes (no-shows, expiries, walk-in return, slots ahead)."""
+        """Do what time alone changes (no-shows, expiries, unconfirmed voice bookings,
+        walk-in return, slots ahead)."""
         return sweep(self.writer, self.rules, self.clock.now())
+
+    def _national_id(self, raw: str) -> registration.NationalId:
+        secrets = self.settings.secrets
+        return registration.NationalId.from_raw(
+            raw, secrets.id_hash_key, registration.old_keys(secrets.id_hash_old_keys)
+        )
+
+    def confirm_claims(self, phone: str, ref: str | None = None) -> list[Confirmation]:
+        """The phone's owner (SMS reply or USSD: identities the network vouches for) keeps its
+        unconfirmed voice bookings, or only `ref`; raises the per-person limit a kept one
+        would pass (it then stays unconfirmed and is released as planned)."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            kept = claims.confirm(uow.session, self.rules, phone, now, ref)
+            confirmations = [_confirmation(booking, False) for booking in kept]
+            uow.commit()
+        return confirmations
 
     # --- invitations --------------------------------------------------------------------------
 
@@ -367,7 +389,7 @@ class BookingService:
         """Record the citizen's name and national ID (kept only as a keyed hash)."""
         phone, now = self.phone(phone), self.clock.now()
         clean = registration.clean_name(name)
-        hashed = registration.NationalId.from_raw(national_id, self.settings.secrets.id_hash_key)
+        hashed = self._national_id(national_id)
         with UnitOfWork(self.writer) as uow:
             citizen = lock_citizen(uow.session, phone, now)
             registration.register(uow.session, citizen, clean, hashed, now)
@@ -376,7 +398,7 @@ class BookingService:
     def reassign_id(self, phone: str, national_id: str, by: str, reason: str) -> None:
         """Move a national ID to this phone's holder, from whoever had it (staff `by`)."""
         phone, now = self.phone(phone), self.clock.now()
-        hashed = registration.NationalId.from_raw(national_id, self.settings.secrets.id_hash_key)
+        hashed = self._national_id(national_id)
         with UnitOfWork(self.writer) as uow:
             citizen = lock_citizen(uow.session, phone, now)
             registration.reassign(uow.session, citizen, hashed, now)
@@ -497,6 +519,30 @@ class BookingService:
         with UnitOfWork(self.writer) as uow:
             record(uow.session, type_, subject, self.clock.now(), **payload)
             uow.commit()
+
+    # --- phone challenges: a voice caller proves the phone with a code sent to it by SMS ------
+
+    def send_phone_code(self, phone: str, language: str | None) -> None:
+        """Send the phone a one-time code (its `phone.code` event); raise CodeLimit."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            challenges.send(
+                uow.session, phone, language, self.settings.voice_proof, now, self._code_key()
+            )
+            uow.commit()
+
+    def check_phone_code(self, phone: str, digits: str) -> str:
+        """Check a keyed code against the phone's newest one: "passed", "wrong" or "spent"."""
+        phone, now = self.phone(phone), self.clock.now()
+        with UnitOfWork(self.writer) as uow:
+            outcome = challenges.check(
+                uow.session, phone, digits, self.settings.voice_proof, now, self._code_key()
+            )
+            uow.commit()
+        return outcome
+
+    def _code_key(self) -> bytes:
+        return challenges.challenge_key(self.settings.secrets.secret_key, self.signing_key)
 
 
 def _hold_info(hold: holds.HoldRow, starts_at: datetime, dept: DepartmentInfo) -> HoldInfo:

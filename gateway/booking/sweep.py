@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.booking import blocks, holds, invitations
+from gateway.booking import blocks, claims, holds, invitations
+from gateway.booking.bookings import void
 from gateway.booking.events import record
 from gateway.booking.models import (
     Booking,
@@ -47,6 +48,7 @@ class SweepReport:
     blocked: int = 0
     invitations_expired: int = 0
     walkin_returned: int = 0  # slots whose unused remote places went back to walk-in
+    claims_released: int = 0  # unconfirmed voice bookings released before their slot
     slots_created: int = 0
     failed: list[str] = field(default_factory=list)
 
@@ -195,6 +197,52 @@ def _mark_no_show(session: Session, booking_id: int, now: datetime) -> bool:
     return True
 
 
+# --- unconfirmed voice bookings ---------------------------------------------------------------
+
+
+def _release_claims(
+    writer: sessionmaker[Session],
+    booking_settings: BookingSettings,
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    """Release unconfirmed voice bookings past their deadline (claims.release_at), citizens
+    locked first with SKIP LOCKED and each booking re-read under lock: released once."""
+    for hospital_id, code, _ in _hospitals(writer):
+        rules = booking_settings.rules_for(code)
+        while True:
+            with UnitOfWork(writer) as uow:
+                due = claims.due_for_release(uow.session, rules, now, hospital_id)
+                released = _release(uow.session, due, now)
+                uow.commit()
+            report.claims_released += released
+            if len(due) < claims.BATCH or not released:
+                break
+
+
+def _release(session: Session, due: list[tuple[int, int]], now: datetime) -> int:
+    if not due:
+        return 0
+    locked = set(
+        session.scalars(
+            select(Citizen.id)
+            .where(Citizen.id.in_(sorted({cid for _, cid in due})))
+            .order_by(Citizen.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    released = 0
+    for booking_id, citizen_id in due:
+        if citizen_id not in locked:
+            continue  # busy with a request of its own (or another worker): the next sweep
+        booking = session.get_one(Booking, booking_id, with_for_update=True, populate_existing=True)
+        if not booking.unconfirmed or booking.status != "confirmed":
+            continue  # confirmed, cancelled or checked in meanwhile
+        void(session, booking, "system", claims.RELEASE_REASON, now, because="unconfirmed")
+        released += 1
+    return released
+
+
 # --- walk-in return ---------------------------------------------------------------------------
 
 
@@ -298,6 +346,7 @@ def claim_daily_run(session: Session, name: str, day_starts: datetime, now: date
 
 STEPS: tuple[tuple[str, Step], ...] = (
     ("holds", _expire_holds),
+    ("claims", _release_claims),
     ("no_shows", _no_shows),
     ("invitations", _expire_invitations),
     ("walkin_return", _return_to_walkin),

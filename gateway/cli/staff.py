@@ -1,6 +1,7 @@
 """Staff commands: the day's bookings, invitations, closing a session, blocks and IDs.
 
-Each action is recorded in the audit trail under `--by` (default: the OS user).
+Each action is recorded in the audit trail under `--by` (default: the OS user), with the OS
+user beside a name given by hand: `--by` is free text, the OS account is who really ran it.
 """
 
 from __future__ import annotations
@@ -31,8 +32,18 @@ def _os_user() -> str:
         return "staff"
 
 
+def _actor(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """`--by` is only a claim: the audit trail keeps the OS user who ran the command too."""
+    user = _os_user()
+    return value if value == user else f"{value} (os: {user})"
+
+
 by_option = click.option(
-    "--by", default=_os_user, show_default="the OS user", help="Who acts (audit trail)."
+    "--by",
+    default=_os_user,
+    callback=_actor,
+    show_default="the OS user",
+    help="Who acts (audit trail; the OS user is recorded beside it).",
 )
 
 
@@ -115,7 +126,8 @@ def bookings_checkin(ref: str, by: str) -> None:
         raise click.ClickException(f"cannot check in {ref.upper()}: {refused.status}") from None
     room = f", {ticket.room}" if ticket.room else ""
     click.echo(
-        f"checked in {ref.upper()}: queue number {ticket.queue_number}, {ticket.department}{room}"
+        f"checked in {ref.upper()}: queue number {ticket.queue_number}, "
+        f"{ticket.department or 'your clinic'}{room}"
     )
 
 

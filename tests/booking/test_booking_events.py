@@ -56,6 +56,7 @@ def test_every_operation_writes_only_its_declared_events(catalog: Runtime) -> No
     run("ussd_dropped", lambda: bk.notice_dropped_session(B, "s4"))  # once per hold
     run("ivr_gave_up", lambda: bk.notice("ivr.gave_up", "call-1", phone=B))
     run("sms_reply", lambda: bk.notice("sms.reply", "at:1", phone=B, body="Reply"))
+    run("phone_code", lambda: bk.send_phone_code(B, "en"))
     catalog.clock.advance(minutes=6)
     run("release_expired_holds", bk.release_expired_holds)
     confirmation = bk.book(B, derm, "ivr")
@@ -120,6 +121,10 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     run("desk_check_in", lambda: bk.desk_check_in(desk, "desk-1"))
 
     bk.book(M, card(23, 8, 30), "ussd")  # never comes: a no-show, blocked at once
+    caller, owner = "+254700000190", "+254700000191"
+    bk.book(caller, card(24, 9), "ivr")  # never confirmed: released a day before (Mon 09:00)
+    bk.book(owner, card(24, 9, 30), "ivr")
+    run("confirm_claims", lambda: bk.confirm_claims(owner))
     soon = datetime(2026, 11, 23, 8, 36, tzinfo=NAIROBI)
     bk.invite(N, "KNH", "CARD", "dr-x", replace(window, expires=soon))
     bk.hold(Q, "q1", card(24, 10))

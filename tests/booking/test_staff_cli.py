@@ -100,7 +100,12 @@ def test_sessions_close_cancels_the_day_and_notifies_each_citizen_once(
         {"booking.cancelled": 4, "hold.released": 1, "session.closed": 1}
     )
     assert [(a.actor, a.action, a.subject, a.reason) for a in staff_actions(catalog)] == [
-        ("dr-admin", "close_session", "KNH/CARD/2026-11-24", "Doctor ill")
+        (
+            f"dr-admin (os: {getpass.getuser()})",
+            "close_session",
+            "KNH/CARD/2026-11-24",
+            "Doctor ill",
+        )
     ]
     card_dept = slot_row(catalog, card(catalog, 24, 8)).department_id
     assert bk.free_slots(card_dept, TUE) == [] and TUE not in bk.open_days(card_dept)

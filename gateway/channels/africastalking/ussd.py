@@ -41,6 +41,10 @@ def ussd() -> Response:
         if not session_id or not phone or len(text) > MAX_TEXT:
             raise ValueError("sessionId or phoneNumber missing, or text too long")
         session = stack.sessions.get(session_id)
+        if session is not None and session.phone != phone:
+            # A session belongs to the phone that opened it: the same id from another phone
+            # (a provider reusing ids, or a forged hop) starts afresh and sees nothing of it.
+            session = None
         replay = session.replay(text) if session is not None else None
         if replay is not None:
             return _plain(replay)
