@@ -63,11 +63,16 @@ class IvrStack:
     def answer(self, call_id: str, phone: str, heard: str | None, *, hinted: bool = False) -> Turn:
         """Take one request of the call (heard None: no key) and return what to do next."""
         session = self.sessions.get(call_id)
+        if session is not None and phone and session.phone != phone:
+            # A call's session belongs to the number that opened it (and holds its proof):
+            # the same call id from another number starts afresh.
+            session = None
         if session is None:
             if not call_id or not phone:
                 raise ValueError("a new call needs its id and the caller's number")
             session = Session.new(call_id, phone)
-        turn = self.calls.hop(session, heard, hinted=hinted)
+        now = self.booking.clock.now()
+        turn = self.calls.hop(session, heard, hinted=hinted, now=now)
         if turn.gave_up:
             # The messaging layer turns this into the "call again or dial" SMS.
             self.booking.notice("ivr.gave_up", call_id, phone=session.phone, language=turn.language)
@@ -99,6 +104,8 @@ def build_ivr(settings: Settings, booking: BookingService, redis: Redis | None) 
         shortcode=settings.ussd_service_code,
         default_language=settings.default_language,
         channel="ivr",
+        proof_tries=settings.voice_proof.max_tries,
+        proof_wait_seconds=settings.voice_proof.wait_seconds,
     )
     engine = Engine(BookingMenusPort(booking, "ivr"), screens, config, keypad=renderer)
     ttl = settings.ussd_session_ttl

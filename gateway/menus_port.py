@@ -67,11 +67,11 @@ class BookingMenusPort:
         return [SlotChoice(str(s.id), s.starts_at, s.places_left) for s in free]
 
     def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
-        return _hold(self._call(lambda: self.booking.hold(phone, session_key, _id(slot_id))))
+        return self._hold(self._call(lambda: self.booking.hold(phone, session_key, _id(slot_id))))
 
     def current_hold(self, phone: str) -> HoldView | None:
         held = self._call(lambda: self.booking.current_hold(phone))
-        return _hold(held) if held else None
+        return self._hold(held) if held else None
 
     def release_hold(self, phone: str) -> None:
         self._call(lambda: self.booking.release_hold(phone))
@@ -84,7 +84,16 @@ class BookingMenusPort:
     def upcoming(self, phone: str) -> list[BookingView]:
         listed = self._call(lambda: self.booking.upcoming(phone))
         return [
-            BookingView(b.ref, b.tcode or "", b.hospital, b.department, b.starts_at, b.status)
+            BookingView(
+                b.ref,
+                b.tcode or "",
+                b.hospital,
+                b.department,
+                b.starts_at,
+                b.status,
+                sensitive=b.sensitive,
+                unconfirmed=b.unconfirmed,
+            )
             for b in listed
         ]
 
@@ -102,17 +111,43 @@ class BookingMenusPort:
 
     def caller(self, phone: str) -> Caller:
         language, held = self._call(lambda: self.booking.caller(phone))
-        return Caller(language, _hold(held) if held else None)
+        return Caller(language, self._hold(held) if held else None)
 
     def set_language(self, phone: str, lang: str) -> None:
         self._call(lambda: self.booking.set_language(phone, lang))
 
+    def send_code(self, phone: str) -> None:
+        # The SMS speaks the language the caller chose (saved as soon as they choose it).
+        self._call(lambda: self.booking.send_phone_code(phone, self.booking.language(phone)))
 
-def _hold(h: HoldInfo) -> HoldView:
-    return HoldView(
-        str(h.slot_id), h.hospital, h.department, h.starts_at, h.expires_at, str(h.department_id)
-    )
+    def check_code(self, phone: str, digits: str) -> str:
+        return self._call(lambda: self.booking.check_phone_code(phone, digits))
+
+    def confirm_claim(self, phone: str, ref: str) -> BookingView:
+        kept = self._call(lambda: self.booking.confirm_claims(phone, ref=ref))
+        found = next((c for c in kept if c.ref == ref), None)
+        if found is not None:
+            return _view(found)
+        # Nothing left to keep: kept already (a repeated hop, an SMS reply), or gone.
+        already = next((b for b in self.upcoming(phone) if b.ref == ref), None)
+        if already is None or already.unconfirmed:
+            raise Refused("not_found")
+        return already
+
+    def _hold(self, h: HoldInfo) -> HoldView:
+        sensitive = self.booking.catalogue.department(h.department_id).sensitive
+        return HoldView(
+            str(h.slot_id),
+            h.hospital,
+            h.department,
+            h.starts_at,
+            h.expires_at,
+            str(h.department_id),
+            sensitive=sensitive,
+        )
 
 
 def _view(c: Confirmation) -> BookingView:
-    return BookingView(c.ref, c.tcode, c.hospital, c.department, c.starts_at, c.status)
+    return BookingView(
+        c.ref, c.tcode, c.hospital, c.department, c.starts_at, c.status, sensitive=c.sensitive
+    )

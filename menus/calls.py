@@ -3,13 +3,17 @@
 A turn says what to speak, how to listen for keys, and what to say when the caller presses
 nothing. Silence and keys that mean nothing on the screen both re-prompt with a short hint;
 three in a row end the call politely (the gateway then writes `ivr.gave_up`, and the
-messaging layer tells the caller by SMS how to try again). A closing screen (booked,
-cancelled, help) offers 1 to hear it again, then says goodbye.
+messaging layer tells the caller by SMS how to try again). A screen that lets the caller
+wait (`Reply.waits`: the SMS with a one-time code is on its way) re-prompts on silence without
+counting it, until that many seconds of the call's clock have passed since it was reached; then
+the call ends politely. A closing screen (booked, cancelled, help) offers 1 to hear it again,
+then says goodbye.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from menus.engine import Engine
 from menus.ivr import FINISH_KEY, IvrRenderer, Sentence
@@ -51,13 +55,22 @@ class Calls:
     def __init__(self, engine: Engine, renderer: IvrRenderer, max_misses: int = MAX_MISSES):
         self.engine, self.renderer, self.max_misses = engine, renderer, max_misses
 
-    def hop(self, session: Session, heard: str | None, *, hinted: bool = False) -> Turn:
+    def hop(
+        self,
+        session: Session,
+        heard: str | None,
+        *,
+        hinted: bool = False,
+        now: datetime | None = None,
+    ) -> Turn:
         """Apply what the caller pressed (None or "": nothing) and return the next turn.
 
         `hinted`: the provider already said the no-input hint (Africa's Talking speaks the
-        fallback itself before coming back), so the re-prompt leaves it out.
+        fallback itself before coming back), so the re-prompt leaves it out. `now`: the
+        call's clock, which bounds how long a waiting screen waits.
         """
         heard = heard or None
+        at = (now or datetime.now(UTC)).timestamp()
         if session.shown is None:
             return self._screen(session, self.engine.step(session, None))
         if session.shown.end:
@@ -65,7 +78,10 @@ class Calls:
         reply = self.engine.step(session, heard)
         if heard is not None and not reply.error:
             session.misses = 0
+            session.waiting_since = at if reply.waits else None
             return self._screen(session, reply)
+        if heard is None and reply.waits and session.waiting_since is not None:
+            return self._wait(session, reply, at - session.waiting_since, hinted)
         session.misses += 1
         if session.misses >= self.max_misses:
             return self._closing(session.language, "end.gave_up", gave_up=True)
@@ -95,8 +111,16 @@ class Calls:
             listen = Listen(None, FINISH_KEY, DIGITS_TIMEOUT)
         else:
             listen = Listen(1, FINISH_KEY, CHOICE_TIMEOUT)
-        no_input = (self._say(lang, "hint.no_input"),)
+        no_input = (self._say(lang, "hint.code_wait" if reply.waits else "hint.no_input"),)
         return Turn(lang, hint, said, listen, fallback=no_input, retry=True)
+
+    def _wait(self, session: Session, reply: Reply, waited: float, hinted: bool) -> Turn:
+        """Silence on a waiting screen: ask again while the wait lasts, then end politely."""
+        if waited >= reply.waits:
+            session.waiting_since = None
+            return self._closing(session.language, "end.no_code")
+        hint = () if hinted else (self._say(session.language, "hint.code_wait"),)
+        return self._screen(session, reply, hint)
 
     def _after_end(self, session: Session, heard: str | None) -> Turn:
         assert session.shown is not None

@@ -42,12 +42,14 @@ class _Scenario:
 
 _BOOK = ("1",) * 7  # main > city > hospital > department > day > slot > confirm
 _CANCEL = ("2", "1", "1", "1")  # my appointments > details > cancel? > yes
+_KEEP = ("2", "1", "1")  # my appointments > a voice booking's details > keep it
 _SCENARIOS = (
     _Scenario({}, _BOOK),
     _Scenario({}, ("x",)),
     _Scenario({"with_hold": True}, ("1",)),
     _Scenario({"with_hold": True}, ("2",)),
     _Scenario({}, _CANCEL),
+    _Scenario({"unconfirmed": True}, _KEEP),
     _Scenario({"with_bookings": False}, ("2",)),
     _Scenario({}, ("3", "2")),
     _Scenario({}, ("4",)),
@@ -57,7 +59,12 @@ _SCENARIOS = (
     *(
         _Scenario({"refuse_at": stage}, typed, code)
         for code in REFUSAL_CODES
-        for stage, typed in (("hold", _BOOK[:6]), ("book", _BOOK), ("cancel", _CANCEL))
+        for stage, typed in (
+            ("hold", _BOOK[:6]),
+            ("book", _BOOK),
+            ("cancel", _CANCEL),
+            ("confirm_claim", _KEEP),
+        )
     ),
 )
 

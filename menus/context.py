@@ -14,7 +14,11 @@ from menus.session import Session
 class EngineConfig:
     shortcode: str  # the USSD code callers dial, named in the help screen
     default_language: str = "en"
-    channel: str = "ussd"  # passed to the core with each booking
+    channel: str = "ussd"  # passed to the core with each booking; "ivr": a voice call
+    # A voice caller proving the phone: wrong codes (or T-codes) allowed per call, and how
+    # long the call waits in silence for the SMS with the code.
+    proof_tries: int = 3
+    proof_wait_seconds: int = 90
 
 
 @dataclass(frozen=True)

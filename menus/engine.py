@@ -116,7 +116,8 @@ class Engine:
         self._check_target(screen, outcome.screen if isinstance(outcome, Finish) else outcome.to)
         if isinstance(outcome, Finish):
             return self._finish(ctx, outcome)
-        origin = screen.name if push else None
+        # Asking the same screen again (a wrong code) leaves Back where it was.
+        origin = screen.name if push and outcome.to != screen.name else None
         return self._go(ctx, outcome.to, outcome.notice or notice, origin, moves + 1)
 
     def _go(
@@ -175,6 +176,7 @@ class Engine:
             can_back=bool(session.stack) and not view.end,
             can_home=screen.home and not view.end,
             invalid=ctx.t("error.invalid"),
+            waits=view.waits,
         )
         session.state, session.shown, session.page = screen.name, reply, 0
         return reply

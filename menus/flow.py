@@ -30,6 +30,9 @@ class View:
     options: tuple[Option, ...] = ()
     input_kind: InputKind = "choice"
     end: bool = False
+    # Seconds a voice caller may stay silent here without it counting as a miss (waiting
+    # for an SMS); 0: the usual rule, three misses in a row end the call.
+    waits: int = 0
 
 
 @dataclass(frozen=True)

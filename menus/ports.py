@@ -34,6 +34,9 @@ REFUSAL_CODES: tuple[str, ...] = (
     "invalid_invitation",
     "invitation_closed",
     "outside_invitation",
+    "unconfirmed_pending",
+    "voice_full",
+    "code_limit",
     "unavailable",
 )
 
@@ -60,6 +63,7 @@ class HoldView:
     expires_at: datetime
     # Lets a resumed session offer the day's other times when the held place is lost.
     department_id: str
+    sensitive: bool = False  # never named over voice
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,10 @@ class BookingView:
     department: str
     starts_at: datetime
     status: str
+    sensitive: bool = False  # never named over voice
+    # Booked by a voice call: the phone's owner has not confirmed it yet (a caller id can be
+    # forged), so it counts toward no limit until they keep it.
+    unconfirmed: bool = False
 
 
 class Refused(Exception):
@@ -103,3 +111,10 @@ class BookingPort(Protocol):
     def cancel(self, phone: str, ref: str) -> BookingView: ...
     def caller(self, phone: str) -> Caller: ...
     def set_language(self, phone: str, lang: str) -> None: ...
+    # Voice callers prove the phone with a one-time code sent to it by SMS (a caller id is
+    # only a claim); USSD callers are the phone's owner and keep voice bookings with a key.
+    def send_code(self, phone: str) -> None: ...
+    # "passed"; "wrong" with tries left; "spent": no live code to try (expired, used, or
+    # that was the last try).
+    def check_code(self, phone: str, digits: str) -> str: ...
+    def confirm_claim(self, phone: str, ref: str) -> BookingView: ...

@@ -25,7 +25,9 @@ from menus.specimen import SpecimenPort, longest_moment
 _WALKS: tuple[tuple[bool, tuple[str, ...]], ...] = (
     (False, ("1",) * 7),  # book down to the booked screen
     (True, ("2",)),  # a held place: continue or start again
-    (False, ("2", "1", "1", "1")),  # my appointments > details > cancel? > yes
+    # my appointments > details > a code by SMS > the code > cancel? > yes
+    (False, ("2", "1", "1", "1234", "1", "1")),
+    (False, ("2", "1", "2")),  # my appointments > details > type the T-code
     (False, ("3",)),  # language
 )
 

@@ -40,6 +40,7 @@ class Reply:
     invalid: str = "Invalid choice, try again."
     error: bool = False  # the last input was not accepted: show `invalid` with the screen
     page: int = 0
+    waits: int = 0  # seconds of silence a voice call allows here (flow.View.waits)
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain JSON-ready data (the session keeps the last screen shown)."""
@@ -55,6 +56,7 @@ class Reply:
             "can_back": self.can_back,
             "can_home": self.can_home,
             "invalid": self.invalid,
+            "waits": self.waits,
         }
 
     @classmethod
@@ -76,6 +78,7 @@ class Reply:
                 can_back=bool(data["can_back"]),
                 can_home=bool(data["can_home"]),
                 invalid=str(data["invalid"]),
+                waits=int(data.get("waits", 0)),  # absent in sessions saved before it
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed reply: {exc}") from exc

@@ -27,6 +27,9 @@ class Session:
     shown: Reply | None = None
     inputs: int = 0  # inputs consumed, so an adapter can spot a provider's repeated hop
     misses: int = 0  # silences and meaningless keys in a row (a voice call ends after three)
+    # When the caller reached a screen that lets them wait in silence (a UNIX time from the
+    # call's clock), so the wait is bounded by time rather than by re-prompts.
+    waiting_since: float | None = None
     # The adapter's last (raw input, answer) pair: a provider that retries a hop gets the very
     # same answer, kept in the session itself so a hop costs one read and one write.
     answered: tuple[str, str] | None = None
@@ -54,6 +57,7 @@ class Session:
             "shown": None if self.shown is None else self.shown.to_dict(),
             "inputs": self.inputs,
             "misses": self.misses,
+            "waiting_since": self.waiting_since,
             "answered": None if self.answered is None else list(self.answered),
         }
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
@@ -78,9 +82,14 @@ class Session:
                 inputs=int(data["inputs"]),
                 misses=int(data.get("misses", 0)),  # absent in sessions saved before it
                 answered=_answered(data.get("answered")),
+                waiting_since=_float_or_none(data.get("waiting_since")),
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc
+
+
+def _float_or_none(raw: Any) -> float | None:
+    return None if raw is None else float(raw)
 
 
 def _answered(raw: Any) -> tuple[str, str] | None:

@@ -38,6 +38,7 @@ class SpecimenPort:
     with_choices: bool = True
     with_days: bool = True
     with_slots: bool = True
+    unconfirmed: bool = False  # the bookings were made by voice and not kept yet
     refuse_at: str | None = None
     refusal: Refused | None = None
 
@@ -90,7 +91,13 @@ class SpecimenPort:
 
     def _booking(self, ref: str) -> BookingView:
         return BookingView(
-            ref, SPECIMEN_TCODE, self.hospital, self.department, self.moment, "confirmed"
+            ref,
+            SPECIMEN_TCODE,
+            self.hospital,
+            self.department,
+            self.moment,
+            "confirmed",
+            unconfirmed=self.unconfirmed,
         )
 
     def upcoming(self, phone: str) -> list[BookingView]:
@@ -106,3 +113,14 @@ class SpecimenPort:
 
     def set_language(self, phone: str, lang: str) -> None:
         self.language_code = lang
+
+    def send_code(self, phone: str) -> None:
+        self._maybe_refuse("send_code")
+
+    def check_code(self, phone: str, digits: str) -> str:
+        return "passed"
+
+    def confirm_claim(self, phone: str, ref: str) -> BookingView:
+        self._maybe_refuse("confirm_claim")
+        self.unconfirmed = False
+        return self._booking(ref)

@@ -1,4 +1,10 @@
-"""My appointments: list, details with the T-code, cancel after a yes."""
+"""My appointments: list, details with the T-code, cancel after a yes.
+
+Over voice the caller id is only a claim (menus.screens.voice_privacy): the list and the
+details read date, time and hospital, and the T-code and cancel wait until the caller has
+proven the phone or the booking (menus.screens.proof). Over USSD the network vouches for the
+caller: a booking made by voice shows that it is not confirmed yet, and one key keeps it.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,21 @@ from menus.flow import Finish, Go, Screen, View
 from menus.formats import group_tcode
 from menus.ports import BookingView, Refused
 from menus.reply import Option
+from menus.screens.voice_privacy import department_said, on_voice, proven
 
 
 def _show_list(ctx: Context) -> View:
     bookings = ctx.port.upcoming(ctx.phone)
     if not bookings:
         return View((ctx.t("mine.none"),))
-    options = tuple(
-        Option(
-            b.ref,
-            ctx.t("mine.option", when=ctx.cat.short_when(b.starts_at), department=b.department),
-        )
-        for b in bookings
-    )
-    return View((ctx.t("mine.title"),), options)
+    return View((ctx.t("mine.title"),), tuple(_list_option(ctx, b) for b in bookings))
+
+
+def _list_option(ctx: Context, b: BookingView) -> Option:
+    when = ctx.cat.short_when(b.starts_at)
+    if on_voice(ctx):
+        return Option(b.ref, ctx.t("mine.voice_option", when=when, hospital=b.hospital))
+    return Option(b.ref, ctx.t("mine.option", when=when, department=b.department))
 
 
 def _act_list(ctx: Context, ref: str) -> Go:
@@ -28,7 +35,8 @@ def _act_list(ctx: Context, ref: str) -> Go:
     return Go("appointment")
 
 
-def _chosen_booking(ctx: Context) -> BookingView:
+def chosen_booking(ctx: Context) -> BookingView:
+    """Return the booking picked from the list, as the core sees it now."""
     # The port has no single-booking lookup; the list is short (a few per citizen).
     ref = ctx.chosen("ref")
     for booking in ctx.port.upcoming(ctx.phone):
@@ -38,47 +46,74 @@ def _chosen_booking(ctx: Context) -> BookingView:
 
 
 def _show_details(ctx: Context) -> View:
-    booking = _chosen_booking(ctx)
-    lines = (
-        booking.department,
-        booking.hospital,
-        ctx.cat.when(booking.starts_at),
-        ctx.t("mine.tcode", tcode=group_tcode(booking.tcode)),
-    )
-    return View(lines, (Option("cancel", ctx.t("mine.cancel")),))
+    booking = chosen_booking(ctx)
+    when = ctx.cat.when(booking.starts_at)
+    cancel = Option("cancel", ctx.t("mine.cancel"))
+    if not proven(ctx, booking.ref):
+        lines = (when, booking.hospital, ctx.t("proof.ask"))
+        options = (
+            Option("sms", ctx.t("proof.by_sms")),
+            Option("tcode", ctx.t("proof.by_tcode")),
+        )
+        return View(lines, options)
+    tcode = ctx.t("mine.tcode", tcode=group_tcode(booking.tcode))
+    if on_voice(ctx):
+        department = department_said(ctx, booking.department, booking.sensitive)
+        return View((booking.hospital, when, department, tcode), (cancel,))
+    if booking.unconfirmed:
+        # No room for the hospital and T-code too; both show once the booking is kept.
+        lines = (ctx.t("mine.unconfirmed"), booking.department, when)
+        return View(lines, (Option("keep", ctx.t("mine.keep")), cancel))
+    return View((booking.department, booking.hospital, when, tcode), (cancel,))
 
 
-def _show_cancel(ctx: Context) -> View:
-    booking = _chosen_booking(ctx)
-    title = ctx.t(
-        "cancel.title", department=booking.department, when=ctx.cat.when(booking.starts_at)
-    )
+def _act_details(ctx: Context, option_id: str) -> Go:
+    if option_id == "sms":
+        ctx.port.send_code(ctx.phone)
+        return Go("code")
+    if option_id == "tcode":
+        return Go("tcode")
+    if option_id == "keep":
+        ctx.port.confirm_claim(ctx.phone, ctx.chosen("ref"))
+        return Go("appointments", notice=ctx.t("mine.kept"))
+    return Go("cancel")
+
+
+def _show_cancel(ctx: Context) -> View | Go:
+    booking = chosen_booking(ctx)
+    if not proven(ctx, booking.ref):
+        return Go("appointment")
+    department = department_said(ctx, booking.department, booking.sensitive)
+    title = ctx.t("cancel.title", department=department, when=ctx.cat.when(booking.starts_at))
     return View((title,), (Option("cancel", ctx.t("cancel.ok")),))
 
 
-def _act_cancel(ctx: Context, option_id: str) -> Finish:
-    booking = ctx.port.cancel(ctx.phone, ctx.chosen("ref"))
-    detail = ctx.t(
-        "cancelled.detail", department=booking.department, when=ctx.cat.when(booking.starts_at)
-    )
+def _act_cancel(ctx: Context, option_id: str) -> Go | Finish:
+    ref = ctx.chosen("ref")
+    if not proven(ctx, ref):  # checked again where it matters: the one act that changes it
+        return Go("appointment")
+    booking = ctx.port.cancel(ctx.phone, ref)
+    department = department_said(ctx, booking.department, booking.sensitive)
+    detail = ctx.t("cancelled.detail", department=department, when=ctx.cat.when(booking.starts_at))
     return Finish("cancelled", (ctx.t("cancelled.title"), detail))
 
 
 SCREENS = (
     Screen("appointments", _show_list, _act_list, leads_to=frozenset({"appointment"})),
-    # Any refusal about one booking (gone, deadline passed...) returns to the fresh list.
+    # Any refusal about one booking (gone, deadline passed, too many codes...) returns to the
+    # fresh list.
     Screen(
         "appointment",
         _show_details,
-        lambda ctx, option_id: Go("cancel"),
-        leads_to=frozenset({"cancel"}),
+        _act_details,
+        leads_to=frozenset({"cancel", "code", "tcode", "appointments"}),
         refusal_default="appointments",
     ),
     Screen(
         "cancel",
         _show_cancel,
         _act_cancel,
-        leads_to=frozenset({"cancelled"}),
+        leads_to=frozenset({"cancelled", "appointment"}),
         refusal_default="appointments",
     ),
 )

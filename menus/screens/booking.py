@@ -1,4 +1,8 @@
-"""Booking: city, hospital, department, day, time, confirm."""
+"""Booking: city, hospital, department, day, time, confirm.
+
+The department list names every department (the caller picks from the public catalogue), but
+once one is chosen a voice call never says a sensitive one's name again ("your clinic").
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from menus.flow import Finish, Go, Screen, Skip, View
 from menus.formats import clock, group_tcode
 from menus.ports import Choice, Refused
 from menus.reply import Option
+from menus.screens.voice_privacy import department_said
 
 # Where a refused hold or booking leads: another time of the same day when the place itself
 # is gone, another day when the caller may not book that day. Anything else (blocked,
@@ -25,6 +30,7 @@ AFTER_BOOKING_REFUSAL = MappingProxyType(
         "limit_per_day": "day",
         "department_same_day": "day",
         "outside_horizon": "day",
+        "voice_full": "day",
     }
 )
 
@@ -83,7 +89,7 @@ def _show_confirm(ctx: Context) -> View:
         raise Refused("hold_expired")
     # Date, time and hold on one line: with the longest names every line counts.
     held = ctx.t("confirm.held", when=ctx.cat.when(hold.starts_at), time=clock(hold.expires_at))
-    lines = (hold.department, hold.hospital, held)
+    lines = (department_said(ctx, hold.department, hold.sensitive), hold.hospital, held)
     return View(lines, (Option("confirm", ctx.t("confirm.ok")),))
 
 
@@ -93,7 +99,7 @@ def _act_confirm(ctx: Context, option_id: str) -> Finish:
     booking = ctx.port.book(ctx.phone, ctx.chosen("slot"), ctx.config.channel, key)
     lines = (
         ctx.t("booked.title"),
-        booking.department,
+        department_said(ctx, booking.department, booking.sensitive),
         booking.hospital,
         ctx.cat.when(booking.starts_at),
         ctx.t("booked.tcode", tcode=group_tcode(booking.tcode)),

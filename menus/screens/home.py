@@ -6,6 +6,7 @@ from menus.context import Context
 from menus.flow import Go, Screen, View
 from menus.ports import Refused
 from menus.reply import Option
+from menus.screens.voice_privacy import department_said
 
 # (option id, catalogue key of its label, screen it opens), in the order shown.
 _MAIN_MENU = (
@@ -29,7 +30,8 @@ def _show_resume(ctx: Context) -> View | Go:
     hold = ctx.current_hold()
     if hold is None:
         return Go("main")
-    label = ctx.t("resume.continue", when=ctx.cat.when(hold.starts_at), department=hold.department)
+    department = department_said(ctx, hold.department, hold.sensitive)
+    label = ctx.t("resume.continue", when=ctx.cat.when(hold.starts_at), department=department)
     options = (Option("continue", label), Option("restart", ctx.t("resume.restart")))
     return View((ctx.t("resume.title"),), options)
 

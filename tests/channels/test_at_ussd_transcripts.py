@@ -511,6 +511,9 @@ CATALOGUE_ONLY = {
     "invalid_invitation": "staff create invitations",
     "invitation_closed": "invitations are not offered on USSD yet",
     "outside_invitation": "invitations are not offered on USSD yet",
+    "unconfirmed_pending": "only voice bookings are unconfirmed claims",
+    "voice_full": "only voice bookings count toward the unconfirmed ceiling",
+    "code_limit": "one-time codes go to voice callers only",
 }
 # Facts for building each core error, as its constructor takes them.
 CORE_FACTS = {

@@ -35,6 +35,7 @@ from tests.channels.voice_calls import (
     SILENT_CALL,
     TO_CONFIRM,
     AtCall,
+    sent_code,
     spoken_tcode,
 )
 
@@ -90,8 +91,22 @@ def test_cancel_from_my_appointments(call: AtCall, rt: Runtime) -> None:
     call.run(
         [
             (DIAL, MAIN, False),
-            ("2", ["Your appointments.", "For 23 Nov 09:00 Cardiology, press 1."], False),
-            ("1", ["Cardiology.", "T-code: ", "For Cancel, press 1.", "star"], False),
+            (
+                "2",
+                ["Your appointments.", "For 23 Nov 09:00 at Kenyatta National Hospital, press 1."],
+                False,
+            ),
+            ("1", ["Mon 23 Nov 09:00.", "For a code by SMS to this number, press 1."], False),
+            ("1", ["We sent a code by SMS to this number.", "hash key"], False),
+        ]
+    )
+    call.run(
+        [
+            (
+                sent_code(rt.reader),
+                ["Cardiology.", "T-code: ", "For Cancel, press 1.", "star"],
+                False,
+            ),
             ("1", ["Cancel Cardiology on Mon 23 Nov 09:00?", "For Yes, cancel, press 1."], False),
             ("1", ["Cancelled.", "Press 1 to hear it again."], False),
             (SILENCE, ["Thank you for calling. Goodbye."], True),
@@ -104,9 +119,12 @@ def test_cancel_from_my_appointments(call: AtCall, rt: Runtime) -> None:
     assert status == "cancelled"
 
 
-def test_the_details_screen_reads_the_tcode_too(call: AtCall, rt: Runtime) -> None:
+def test_the_details_screen_reads_the_tcode_after_proof(call: AtCall, rt: Runtime) -> None:
     confirmation = rt.booking.book(CALLER, slot_id(rt, "CARD", monday(9)), "sms")
-    call.run([(DIAL, MAIN, False), ("2", [], False), ("1", ["T-code: "], False)])
+    call.run([(DIAL, MAIN, False), ("2", [], False), ("1", [], False)])
+    assert "T-code: " not in call.heard and "Cardiology" not in call.heard
+    call.run([("1", ["We sent a code by SMS to this number."], False)])
+    call.run([(sent_code(rt.reader) + "#", ["T-code: "], False)])
     assert spoken_tcode(call.heard) == confirmation.tcode
 
 

@@ -31,6 +31,7 @@ from tests.channels.voice_calls import (
     TWILIO_HOOK,
     TWILIO_STATUS,
     TwilioCall,
+    sent_code,
     spoken_tcode,
 )
 
@@ -85,8 +86,22 @@ def test_cancel_from_my_appointments(call: TwilioCall, rt: Runtime) -> None:
     call.run(
         [
             (DIAL, MAIN, False),
-            ("2", ["Your appointments.", "For 23 Nov 09:00 Cardiology, press 1."], False),
-            ("1", ["Cardiology.", "T-code: ", "For Cancel, press 1."], False),
+            (
+                "2",
+                ["Your appointments.", "For 23 Nov 09:00 at Kenyatta National Hospital, press 1."],
+                False,
+            ),
+            ("1", ["Mon 23 Nov 09:00.", "For a code by SMS to this number, press 1."], False),
+            ("1", ["We sent a code by SMS to this number."], False),
+        ]
+    )
+    call.run(
+        [
+            (
+                sent_code(rt.reader) + "#",
+                ["Cardiology.", "T-code: ", "For Cancel, press 1."],
+                False,
+            ),
             ("1", ["Cancel Cardiology on Mon 23 Nov 09:00?", "For Yes, cancel, press 1."], False),
             ("1", ["Cancelled.", "Press 1 to hear it again."], False),
             (SILENCE, ["Thank you for calling. Goodbye."], True),

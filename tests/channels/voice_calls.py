@@ -15,13 +15,17 @@ from __future__ import annotations
 import re
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
+
+from gateway.booking.models import Event
 
 AT_HOOK = "/hooks/at/voice"
 TWILIO_HOOK = "/hooks/twilio/voice"
@@ -61,6 +65,16 @@ def check_voice_xml(body: str, verbs: frozenset[str]) -> ET.Element:
     spoken = sum(len(text.split()) for text in says(root))
     assert spoken < MAX_WORDS, f"{spoken} words:\n{' '.join(says(root))}"
     return root
+
+
+def sent_code(reader: Callable[[], Session]) -> str:
+    """The one-time code last sent by SMS (what the phone's real holder reads on it)."""
+    with reader() as s:
+        event = s.scalars(
+            select(Event).where(Event.type == "phone.code").order_by(Event.id.desc())
+        ).first()
+    assert event is not None, "no one-time code was sent"
+    return str(event.payload["code"])
 
 
 def spoken_tcode(text: str) -> str:

@@ -10,6 +10,7 @@ from menus.ports import BookingView, Caller, Choice, HoldView, Refused, SlotChoi
 EAT = timezone(timedelta(hours=3), "EAT")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=EAT)
 TCODE = "4829135575"
+CODE = "4821"  # the one-time code every `send_code` sends
 
 
 @dataclass
@@ -31,6 +32,7 @@ class FakePort:
         days: tuple[date, ...] = (date(2026, 11, 24), date(2026, 11, 25)),
         times: tuple[str, ...] = ("09:30", "10:00", "10:30"),
         places: int = 2,
+        sensitive: frozenset[str] = frozenset(),
     ) -> None:
         self.cities_ = cities or [Choice("NBO", "Nairobi")]
         self.hospitals_ = hospitals or {
@@ -59,6 +61,10 @@ class FakePort:
         self.refusals: dict[str, Refused] = {}
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.now = NOW
+        self.sensitive = sensitive  # department ids never named over voice
+        self.codes_sent: list[str] = []  # phones a one-time code went to
+        self.code_tries: dict[str, int] = {}  # phone -> wrong tries of its live code
+        self.max_tries = 3
 
     # Test controls.
     def refuse(self, method: str, code: str, **params: object) -> None:
@@ -123,6 +129,7 @@ class FakePort:
             starts_at=slot.starts_at,
             expires_at=self.now + timedelta(minutes=5),
             department_id=slot.department_id,
+            sensitive=slot.department_id in self.sensitive,
         )
         self.holds[phone] = hold
         return hold
@@ -153,7 +160,14 @@ class FakePort:
         del self.holds[phone]
         ref = f"B{len(self.bookings) + 1}"
         booking = BookingView(
-            ref, TCODE, hold.hospital, hold.department, hold.starts_at, "confirmed"
+            ref,
+            TCODE,
+            hold.hospital,
+            hold.department,
+            hold.starts_at,
+            "confirmed",
+            sensitive=hold.sensitive,
+            unconfirmed=channel == "ivr",
         )
         self.bookings[ref] = (phone, booking)
         self.by_key[idempotency_key] = booking
@@ -184,3 +198,30 @@ class FakePort:
     def set_language(self, phone: str, lang: str) -> None:
         self._enter("set_language", phone, lang)
         self.languages[phone] = lang
+
+    def send_code(self, phone: str) -> None:
+        self._enter("send_code", phone)
+        self.codes_sent.append(phone)
+        self.code_tries[phone] = 0
+
+    def check_code(self, phone: str, digits: str) -> str:
+        self._enter("check_code", phone, digits)
+        if phone not in self.code_tries:
+            return "spent"
+        if digits == CODE:
+            del self.code_tries[phone]
+            return "passed"
+        self.code_tries[phone] += 1
+        if self.code_tries[phone] >= self.max_tries:
+            del self.code_tries[phone]
+            return "spent"
+        return "wrong"
+
+    def confirm_claim(self, phone: str, ref: str) -> BookingView:
+        self._enter("confirm_claim", phone, ref)
+        owner, booking = self.bookings.get(ref, ("", None))
+        if booking is None or owner != phone:
+            raise Refused("not_found")
+        kept = replace(booking, unconfirmed=False)
+        self.bookings[ref] = (owner, kept)
+        return kept

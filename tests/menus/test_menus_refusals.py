@@ -80,6 +80,9 @@ ENGLISH = {
     "invalid_invitation": "That invitation cannot be used.",
     "invitation_closed": "That invitation is no longer open.",
     "outside_invitation": "That time is not part of your invitation.",
+    "unconfirmed_pending": "Please first keep your phone-call booking (reply to its SMS).",
+    "voice_full": "No more phone-call bookings that day. Choose another day.",
+    "code_limit": "Too many codes sent to this phone. Please try again later.",
     "unavailable": "Sorry, the service is busy. Please try again.",
 }
 
