@@ -29,10 +29,12 @@ PG_URL = DATABASE_URL.replace("+psycopg", "")
 class NoJobs:
     """A JobQueue that enqueues nothing (the messages stay `queued` in the table)."""
 
-    def enqueue(self, message_ids: Sequence[int]) -> bool:
+    def enqueue(self, message_ids: Sequence[int], urgent: bool = False) -> bool:
         return True
 
-    def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:
+    def enqueue_in(
+        self, message_id: int, seconds: float, attempt: int, urgent: bool = False
+    ) -> bool:
         return True
 
 

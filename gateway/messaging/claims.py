@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, update
 from gateway.booking.uow import UnitOfWork
 from gateway.messaging import statuses
 from gateway.messaging.models import Message
+from gateway.messaging.redaction import URGENT_TEMPLATES
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -31,6 +32,12 @@ class Claim:
     body: str
     provider: str
     attempts: int  # this attempt's number; the record is written only if it still matches
+    template: str = ""
+
+    @property
+    def urgent(self) -> bool:
+        """A one-time code: its retries and releases go to the urgent queue too."""
+        return self.template in URGENT_TEMPLATES
 
 
 def claim(runtime: Runtime, message_ids: Sequence[int]) -> list[Claim]:
@@ -54,7 +61,12 @@ def claim(runtime: Runtime, message_ids: Sequence[int]) -> list[Claim]:
                 updated_at=now,
             )
             .returning(
-                Message.id, Message.to_phone, Message.body, Message.provider, Message.attempts
+                Message.id,
+                Message.to_phone,
+                Message.body,
+                Message.provider,
+                Message.attempts,
+                Message.template,
             )
             .execution_options(synchronize_session=False)
         ).all()

@@ -1,4 +1,4 @@
-"""SMS commands, channel-neutral: STATUS, CANCEL <T-code>, STOP, START, HELP (and Swahili).
+"""SMS commands, channel-neutral: STATUS, CANCEL <T-code>, YES, STOP, START, HELP (and Swahili).
 
 `parse` reads what people type — any case, extra spaces, punctuation, the code in groups or
 with a T in front — and `handle` runs the command through the booking core and returns the
@@ -6,8 +6,13 @@ answer's text. The adapters only move it: Twilio in its TwiML reply, Africa's Ta
 the outbox (`queue_reply`), so it is sent with retries like every other message.
 
 A T-code is checked (Damm) before any lookup: a mistyped code gets "that code has a typo",
-never "not found". A CANCEL that works has no answer here: the cancellation writes
-`booking.cancelled`, whose SMS is the confirmation (one, not two).
+never "not found". Ownership is checked before the voucher's state: a code that is not the
+sender's gets the answer of an unknown code, whatever its state, so CANCEL tells a stranger
+nothing about which codes exist (security review #13). A CANCEL that works has no answer here:
+the cancellation writes `booking.cancelled`, whose SMS is the confirmation (one, not two).
+
+YES (NDIO, OK) keeps the sender's voice bookings: the network vouches for an SMS sender, not
+for a caller id. An answer to a phone that may not get our SMS (recipients.py) is dropped.
 """
 
 from __future__ import annotations
@@ -19,9 +24,19 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from gateway.booking.errors import DeadlinePassed, NotActive, NotFound, NotOwner
-from gateway.booking.models import Booking, Voucher
-from gateway.messaging.compose import Appointment, render, when
+from gateway.booking.errors import (
+    Blocked,
+    BookingError,
+    DeadlinePassed,
+    DepartmentSameDay,
+    LimitPerDay,
+    NotActive,
+    NotFound,
+    NotOwner,
+)
+from gateway.booking.models import Booking, Citizen, Voucher
+from gateway.messaging import recipients
+from gateway.messaging.compose import Appointment, day_of, render, when
 from gateway.messaging.segments import count_segments
 from gateway.messaging.texts import Texts
 from tcode.codes import group, is_valid, normalize
@@ -36,6 +51,9 @@ KEYWORDS: dict[str, tuple[str, str | None]] = {
     "HALI": ("status", "sw"),
     "CANCEL": ("cancel", "en"),
     "FUTA": ("cancel", "sw"),
+    "YES": ("confirm", "en"),
+    "NDIO": ("confirm", "sw"),
+    "OK": ("confirm", None),
     "STOP": ("stop", "en"),
     "STOPALL": ("stop", "en"),
     "UNSUBSCRIBE": ("stop", "en"),
@@ -58,7 +76,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # status | cancel | stop | start | help | unknown
+    name: str  # status | cancel | confirm | stop | start | help | unknown
     language: str | None  # the keyword's language; None when there was no keyword
     argument: str = ""  # what followed the keyword, normalised
 
@@ -120,7 +138,13 @@ def receive(runtime: Runtime, inbound: Inbound) -> tuple[str, Answer] | None:
     if not gate.admit(phone):
         log.warning("inbound SMS from %s over the rate limit: dropped", phone)
         return None
-    return phone, handle(runtime, inbound)
+    answer = handle(runtime, inbound)
+    refused = recipients.number_refusal(phone, recipients.allowed_regions(runtime.settings))
+    if refused is not None and answer.body:
+        # The command ran (a STOP still counts); only the answer stays unsent.
+        recipients.count(refused)
+        return phone, SILENT
+    return phone, answer
 
 
 def handle(runtime: Runtime, inbound: Inbound) -> Answer:
@@ -132,7 +156,11 @@ def handle(runtime: Runtime, inbound: Inbound) -> Answer:
         runtime.booking.set_reminders(phone, False)
         return SILENT
     if inbound.provider_keyword == "start":
-        command = Command("start", command.language or "en")
+        if command.name == "confirm":
+            # Twilio reads YES as an opt-in too: record it, and still keep the bookings.
+            runtime.booking.set_reminders(phone, True)
+        else:
+            command = Command("start", command.language or "en")
     texts = _texts(runtime, phone, command.language)
     return _RUN[command.name](runtime, phone, command, texts)
 
@@ -179,8 +207,8 @@ def _cancel(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Ans
     if not is_valid(code):
         typed = group(code) if len(code) == 10 and code.isdigit() else code[:16]
         return _answer(runtime, texts, "cancel_typo", typed=typed)
-    ref, state = _booking_of(runtime, code)
-    if ref is None:
+    ref, state = _booking_of(runtime, code, phone)
+    if ref is None:  # unknown, or someone else's: the same answer
         return _answer(runtime, texts, "cancel_unknown", typed=group(code))
     if state != "issued":
         return _answer(runtime, texts, "cancel_inactive", typed=group(code))
@@ -209,6 +237,37 @@ def _too_late(runtime: Runtime, texts: Texts, ref: str, refused: DeadlinePassed)
     return _answer(runtime, texts, "cancel_too_late", appointment, deadline=when(texts, deadline))
 
 
+def _confirm(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    try:
+        kept = runtime.booking.confirm_claims(phone)
+    except BookingError as refused:
+        return _refusal(runtime, texts, refused)
+    if not kept:
+        return _answer(runtime, texts, "confirm_none")
+    items = [
+        render(
+            texts,
+            "status_item",
+            Appointment(b.hospital_code, b.department, b.sensitive, b.starts_at, b.tcode),
+        )
+        for b in kept
+    ]
+    return _answer(runtime, texts, "confirm_kept", items="; ".join(items))
+
+
+def _refusal(runtime: Runtime, texts: Texts, refused: BookingError) -> Answer:
+    """Why a voice booking cannot be kept, in the sender's words."""
+    if isinstance(refused, LimitPerDay):
+        return _answer(runtime, texts, "confirm_limit", limit=refused.facts["limit"])
+    if isinstance(refused, DepartmentSameDay):
+        return _answer(runtime, texts, "confirm_same_department")
+    if isinstance(refused, Blocked):
+        return _answer(
+            runtime, texts, "confirm_blocked", until=day_of(texts, refused.facts["until"])
+        )
+    return _answer(runtime, texts, "confirm_refused")
+
+
 def _stop(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
     runtime.booking.set_reminders(phone, False)
     return _answer(runtime, texts, "stop_ack")
@@ -230,6 +289,7 @@ def _unknown(runtime: Runtime, phone: str, command: Command, texts: Texts) -> An
 _RUN = {
     "status": _status,
     "cancel": _cancel,
+    "confirm": _confirm,
     "stop": _stop,
     "start": _start,
     "help": _help,
@@ -268,12 +328,14 @@ def _answer(
     return Answer(name, texts.language, body)
 
 
-def _booking_of(runtime: Runtime, code: str) -> tuple[str | None, str | None]:
-    """(booking ref, voucher state) of a T-code, or (None, None)."""
+def _booking_of(runtime: Runtime, code: str, phone: str) -> tuple[str | None, str | None]:
+    """(booking ref, voucher state) of a T-code held by `phone`, or (None, None) — for a code
+    that does not exist and for someone else's alike."""
     with runtime.reader() as session:
         row = session.execute(
             select(Booking.ref, Voucher.state)
             .join(Booking, Booking.id == Voucher.booking_id)
-            .where(Voucher.tcode == code)
+            .join(Citizen, Citizen.id == Booking.citizen_id)
+            .where(Voucher.tcode == code, Citizen.phone == phone)
         ).first()
     return (row[0], row[1]) if row else (None, None)

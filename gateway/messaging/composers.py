@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.citizens import find_citizen
+from gateway.booking.claims import release_at
 from gateway.booking.models import Booking, Department, Event, Invitation, Slot, Voucher
 from gateway.booking.vouchers import live_voucher
 from gateway.messaging.compose import Appointment, day_of, render, when
@@ -65,16 +66,18 @@ def cancellation(session: Session, event: Event, ctx: Context) -> Draft | None:
     """The notice of a cancellation, by the citizen or by staff (then with the reason).
 
     A cancellation that is half of a rebook to another hospital says nothing: the new
-    booking's message tells the citizen. A staff cancellation is a notice, which STOP ends;
-    the citizen's own is the confirmation they asked for.
+    booking's message tells the citizen. A staff cancellation, and the release of a voice
+    booking nobody confirmed, are notices, which STOP ends; the citizen's own is the
+    confirmation they asked for.
     """
     booking = _booking(session, event.payload.get("booking_id"))
     if booking is None or not booking.vouchers or event.payload.get("rebooked_to"):
         return None
     by_staff = event.payload.get("by") == "staff"
-    if by_staff and booking.citizen.reminders_opt_out:
+    released = event.payload.get("because") == "unconfirmed"
+    if (by_staff or released) and booking.citizen.reminders_opt_out:
         return None
-    name = "cancelled_by_staff" if by_staff else "cancelled"
+    name = "released" if released else "cancelled_by_staff" if by_staff else "cancelled"
     language = ctx.language(booking.citizen.language)
     body = render(
         ctx.texts[language],
@@ -84,6 +87,33 @@ def cancellation(session: Session, event: Event, ctx: Context) -> Draft | None:
         reason=str(event.payload.get("reason") or "") if by_staff else "",
     )
     return Draft(name, language, booking.citizen.phone, body)
+
+
+def claim(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """After the voucher of a voice booking: reply YES to keep it, or it is released then."""
+    if not event.payload.get("unconfirmed"):
+        return None
+    booking = _booking(session, event.payload.get("booking_id"))
+    if booking is None or not booking.unconfirmed or booking.status != "confirmed":
+        return None  # confirmed or gone before the relay came to it: nothing to ask
+    hospital = booking.slot.department.hospital
+    rules = ctx.settings.booking.rules_for(hospital.code)
+    deadline = release_at(booking.slot.starts_at, booking.created_at, rules)
+    texts, language = _texts_of(ctx, booking.citizen.language)
+    if deadline is None:
+        return Draft("claim", language, booking.citizen.phone, render(texts, "claim_no_release"))
+    until = when(texts, deadline.astimezone(ZoneInfo(hospital.timezone)))
+    return Draft("claim", language, booking.citizen.phone, render(texts, "claim", until=until))
+
+
+def phone_code(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """The one-time code a voice caller keys to prove they hold the phone."""
+    phone, digits = event.payload.get("phone"), event.payload.get("code")
+    if not phone or not digits:
+        return None
+    language = event.payload.get("language")
+    texts, language = _texts_of(ctx, str(language) if language else None)
+    return Draft("phone_code", language, str(phone), render(texts, "phone_code", digits=digits))
 
 
 def rebooked(session: Session, event: Event, ctx: Context) -> Draft | None:
@@ -205,6 +235,8 @@ def reply(session: Session, event: Event, ctx: Context) -> Draft | None:
 Composer = Callable[[Session, Event, Context], "Draft | None"]
 COMPOSERS: dict[str, Composer] = {
     "voucher": voucher,
+    "claim": claim,
+    "phone_code": phone_code,
     "cancellation": cancellation,
     "rebooked": rebooked,
     "reminder": reminder,

@@ -55,10 +55,12 @@ def deliver_batch(runtime: Runtime, message_ids: Sequence[int]) -> dict[int, sen
     for message_id, outcome in outcomes.items():
         if outcome.retry_in is not None:
             # If this fails too (Redis down), requeue_stale picks the message up when it is due.
-            queue.enqueue_in(message_id, outcome.retry_in, outcome.attempts)
+            queue.enqueue_in(message_id, outcome.retry_in, outcome.attempts, outcome.urgent)
     released = [mid for mid, o in outcomes.items() if o.status == sending.RELEASED]
-    if released:
-        queue.enqueue(released)
+    if urgent := [mid for mid in released if outcomes[mid].urgent]:
+        queue.enqueue(urgent, urgent=True)
+    if normal := [mid for mid in released if not outcomes[mid].urgent]:
+        queue.enqueue(normal)
     return outcomes
 
 

@@ -5,6 +5,10 @@ harmless. Job ids still deduplicate: a batch of ids is the job `msgs-<first>-<la
 contiguous run of ids, as the relay makes them) or `msgs-<first>-<last>-<digest of the ids>`,
 so enqueueing the same batch twice makes one job; the retry scheduled after attempt n of one
 message is `msg-<id>-a<n>`.
+
+Urgent messages (one-time codes a caller waits for on the line) go to a queue of their own,
+which every worker serving `messages` lists first: RQ takes a job from the first non-empty
+queue, so a code is the next job a worker starts, however long the `messages` backlog.
 """
 
 from __future__ import annotations
@@ -26,18 +30,28 @@ from gateway.messaging.policy import SendingPolicy
 SEND_JOB = "gateway.messaging.jobs.send_message"
 SEND_BATCH_JOB = "gateway.messaging.jobs.send_messages"
 QUEUE_NAME = "messages"
+URGENT_QUEUE_NAME = "messages-urgent"
 PENDING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 log = logging.getLogger(__name__)
 
 
 class JobQueue(Protocol):
-    def enqueue(self, message_ids: Sequence[int]) -> bool:
-        """Make sure send jobs for these messages are pending; False if not all could be."""
+    def enqueue(self, message_ids: Sequence[int], urgent: bool = False) -> bool:
+        """Make sure send jobs for these messages are pending (`urgent`: ahead of all the
+        others); False if not all could be."""
         ...
 
-    def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:
+    def enqueue_in(
+        self, message_id: int, seconds: float, attempt: int, urgent: bool = False
+    ) -> bool:
         """Schedule the retry that follows failed attempt `attempt` of one message."""
         ...
+
+
+def with_urgent_first(queues: Sequence[str]) -> list[str]:
+    """The queue names a worker serves, the urgent one first whenever `messages` is served."""
+    rest = [name for name in queues if name != URGENT_QUEUE_NAME]
+    return [URGENT_QUEUE_NAME, *rest] if QUEUE_NAME in rest else rest
 
 
 def batches(message_ids: Sequence[int], size: int) -> list[list[int]]:
@@ -58,21 +72,25 @@ def batch_job_id(batch: Sequence[int]) -> str:
 class RQQueue:
     def __init__(self, redis: Redis, policy: SendingPolicy, name: str = QUEUE_NAME):
         self.queue = Queue(name, connection=redis)
+        self.urgent = Queue(URGENT_QUEUE_NAME, connection=redis)
         self.policy = policy
 
-    def enqueue(self, message_ids: Sequence[int]) -> bool:
+    def enqueue(self, message_ids: Sequence[int], urgent: bool = False) -> bool:
+        queue = self.urgent if urgent else self.queue
         for batch in batches(message_ids, self.policy.batch_size):
             try:
-                self._enqueue_once(batch_job_id(batch), batch)
+                self._enqueue_once(queue, batch_job_id(batch), batch)
             except RedisError as exc:
                 # The messages stay `queued`: requeue_stale enqueues them once Redis is back.
                 log.warning("could not enqueue messages %s-%s: %s", batch[0], batch[-1], exc)
                 return False
         return True
 
-    def enqueue_in(self, message_id: int, seconds: float, attempt: int) -> bool:
+    def enqueue_in(
+        self, message_id: int, seconds: float, attempt: int, urgent: bool = False
+    ) -> bool:
         try:
-            self.queue.enqueue_in(
+            (self.urgent if urgent else self.queue).enqueue_in(
                 timedelta(seconds=seconds),
                 SEND_JOB,
                 message_id,
@@ -87,12 +105,10 @@ class RQQueue:
             return False
         return True
 
-    def _enqueue_once(self, job_id: str, batch: list[int]) -> None:
+    def _enqueue_once(self, queue: Queue, job_id: str, batch: list[int]) -> None:
         for _ in range(2):
             try:
-                self.queue.enqueue(
-                    SEND_BATCH_JOB, batch, job_id=job_id, unique=True, **self._options()
-                )
+                queue.enqueue(SEND_BATCH_JOB, batch, job_id=job_id, unique=True, **self._options())
                 return
             except DuplicateJobError:
                 if self._replace_if_dead(job_id):

@@ -25,6 +25,7 @@ from gateway.booking.uow import UnitOfWork
 from gateway.messaging import reports, statuses
 from gateway.messaging.claims import Claim
 from gateway.messaging.models import Message
+from gateway.messaging.redaction import SECRET_TEMPLATES, redact
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -123,10 +124,20 @@ def _values(result: Result, now: datetime) -> dict[str, object]:
             "provider_message_id": result.provider_id or None,
             "sent_at": now,
             "last_error": result.error or None,
+            **_redacted(result),
         }
     if result.released:
         return {"attempts": result.claim.attempts - 1}
     values: dict[str, object] = {"last_error": result.error[:300]}
     if result.retry_in is not None:
         values["next_attempt_at"] = now + timedelta(seconds=result.retry_in)
+    else:
+        values |= _redacted(result)  # failed for good: the code will never be sent
     return values
+
+
+def _redacted(result: Result) -> dict[str, object]:
+    """A one-time code leaves the outbox once no attempt will send it again."""
+    if result.claim.template not in SECRET_TEMPLATES:
+        return {}
+    return {"body": redact(result.claim.body)}

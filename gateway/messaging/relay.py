@@ -3,6 +3,10 @@
 Rows first, jobs after the commit (the transactional outbox): a crash between the two leaves
 messages `queued`, which requeue_stale finds again; a crash before the commit leaves the events
 un-relayed, and UNIQUE(event_id, template) makes sure a second pass never doubles a message.
+
+Every draft passes recipients.refusal first, the one place that decides who may get an SMS: a
+refused one is kept with the terminal status `refused` and never enqueued. One-time codes
+(`phone.code`) are relayed before any other event, and enqueued on the urgent queue.
 """
 
 from __future__ import annotations
@@ -16,10 +20,16 @@ from sqlalchemy.orm import Session
 
 from gateway.booking.models import Event
 from gateway.booking.uow import UnitOfWork
-from gateway.messaging import statuses
+from gateway.messaging import recipients, statuses
 from gateway.messaging.composers import COMPOSERS, Context, Draft
 from gateway.messaging.models import Message
 from gateway.messaging.providers.router import ProviderRouter
+from gateway.messaging.redaction import (
+    SECRET_TEMPLATES,
+    URGENT_TEMPLATES,
+    redact,
+    relayed_payload,
+)
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -28,7 +38,7 @@ if TYPE_CHECKING:
 # `session.closed` needs no row: it cancels each booking with a `booking.cancelled` by staff,
 # whose notice carries the reason.
 TEMPLATES_BY_EVENT: dict[str, tuple[str, ...]] = {
-    "booking.confirmed": ("voucher",),
+    "booking.confirmed": ("voucher", "claim"),
     "booking.cancelled": ("cancellation",),
     "booking.rebooked": ("rebooked",),
     "booking.reminder": ("reminder",),
@@ -38,12 +48,16 @@ TEMPLATES_BY_EVENT: dict[str, tuple[str, ...]] = {
     "ussd.dropped": ("dial_back",),
     "ivr.gave_up": ("ivr_retry",),
     "sms.reply": ("reply",),
+    "phone.code": ("phone_code",),
 }
+URGENT_EVENTS = ("phone.code",)  # relayed ahead of the rest, their messages sent first
+REFUSED_PREFIX = "refused: "
 log = logging.getLogger(__name__)
 
 
-def relay_once(runtime: Runtime, limit: int = 200) -> int:
-    """Relay up to `limit` events in one transaction, then enqueue their messages.
+def relay_once(runtime: Runtime, limit: int = 200, only_urgent: bool = False) -> int:
+    """Relay up to `limit` events in one transaction (one-time codes first), then enqueue
+    their messages.
 
     Returns how many events were relayed (one that fails to compose stays for the next round).
     """
@@ -52,18 +66,40 @@ def relay_once(runtime: Runtime, limit: int = 200) -> int:
     router = runtime.messaging.router
     with UnitOfWork(runtime.writer) as uow:
         session = uow.session
-        events = list(session.scalars(_unrelayed(session, limit)))
+        events = list(session.scalars(_unrelayed(session, limit, urgent=True)))
+        if not only_urgent and len(events) < limit:
+            events += session.scalars(_unrelayed(session, limit - len(events), urgent=False))
         messages: list[Message] = []
         for event in events:
             messages += _relay_event(session, event, ctx, router, now)
         relayed = sum(1 for event in events if event.relayed_at is not None)
         session.flush()
-        message_ids = [m.id for m in messages]
+        to_send = [m for m in messages if m.status == statuses.QUEUED]
+        urgent = [m.id for m in to_send if m.template in URGENT_TEMPLATES]
+        normal = [m.id for m in to_send if m.template not in URGENT_TEMPLATES]
+        refused = [m.last_error or "" for m in messages if m.status == statuses.REFUSED]
         uow.commit()
-    if message_ids:
-        # In batches; if the queue is down, what it missed stays queued for requeue_stale.
-        runtime.messaging.jobs.enqueue(message_ids)
+    for reason in refused:
+        recipients.count(reason.removeprefix(REFUSED_PREFIX))
+    # In batches; if the queue is down, what it missed stays queued for requeue_stale.
+    if urgent:
+        runtime.messaging.jobs.enqueue(urgent, urgent=True)
+    if normal:
+        runtime.messaging.jobs.enqueue(normal)
     return relayed
+
+
+def relay_urgent(runtime: Runtime) -> int:
+    """Relay the waiting one-time codes only: a frequent round of its own, so a caller waiting
+    on the line never waits behind a backlog or the other sweeps. A read comes first, so an
+    idle round takes no write lock (SQLite has one for the whole file)."""
+    with runtime.reader() as session:
+        waiting = session.scalar(
+            select(Event.id)
+            .where(Event.relayed_at.is_(None), Event.type.in_(URGENT_EVENTS))
+            .limit(1)
+        )
+    return relay_once(runtime, only_urgent=True) if waiting is not None else 0
 
 
 def relay_all(runtime: Runtime, batch: int = 200) -> int:
@@ -76,8 +112,9 @@ def relay_all(runtime: Runtime, batch: int = 200) -> int:
     return total
 
 
-def _unrelayed(session: Session, limit: int) -> Select[tuple[Event]]:
-    query = select(Event).where(Event.relayed_at.is_(None)).order_by(Event.id).limit(limit)
+def _unrelayed(session: Session, limit: int, urgent: bool) -> Select[tuple[Event]]:
+    kind = Event.type.in_(URGENT_EVENTS) if urgent else Event.type.not_in(URGENT_EVENTS)
+    query = select(Event).where(Event.relayed_at.is_(None), kind).order_by(Event.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         # Several workers relay at once; each takes rows the others have not locked.
         query = query.with_for_update(skip_locked=True)
@@ -95,13 +132,27 @@ def _relay_event(
                 draft = COMPOSERS[name](session, event, ctx)
                 if draft is None or _exists(session, event.id, draft.template):
                     continue
-                made.append(_message(event, draft, router.name_for(draft.to_phone), now))
-            session.add_all(made)
+                message = _message(event, draft, router.name_for(draft.to_phone), now)
+                refused = recipients.refusal(
+                    session, ctx.settings, draft.to_phone, draft.template, now
+                )
+                if refused is not None:
+                    _refuse(message, refused)
+                session.add(message)
+                made.append(message)
             event.relayed_at = now
+            if (cleaned := relayed_payload(event.type, event.payload)) is not None:
+                event.payload = cleaned  # the one-time code lives on in the message only
     except Exception:  # one bad event must not hold up every message behind it
         log.exception("could not relay event %s (%s); it stays un-relayed", event.id, event.type)
         return []
     return made
+
+
+def _refuse(message: Message, reason: str) -> None:
+    message.status, message.last_error = statuses.REFUSED, f"{REFUSED_PREFIX}{reason}"
+    if message.template in SECRET_TEMPLATES:
+        message.body = redact(message.body)
 
 
 def _exists(session: Session, event_id: int, template: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select
 
 from gateway.messaging import statuses
 from gateway.messaging.models import Message
+from gateway.messaging.redaction import URGENT_TEMPLATES
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -33,11 +34,15 @@ def requeue_stale(runtime: Runtime, limit: int = 500) -> int:
         and_(Message.status == statuses.SENDING, Message.lease_until < now),
     )
     with runtime.reader() as session:
-        ids = list(
-            session.scalars(select(Message.id).where(stale).order_by(Message.id).limit(limit))
-        )
+        rows = session.execute(
+            select(Message.id, Message.template).where(stale).order_by(Message.id).limit(limit)
+        ).all()
+    urgent = [mid for mid, template in rows if template in URGENT_TEMPLATES]
+    normal = [mid for mid, template in rows if template not in URGENT_TEMPLATES]
     # In batches, like the relay's; if the queue is still down, the next sweep tries again.
-    done = len(ids) if ids and runtime.messaging.jobs.enqueue(ids) else 0
+    jobs = runtime.messaging.jobs
+    done = len(urgent) if urgent and jobs.enqueue(urgent, urgent=True) else 0
+    done += len(normal) if normal and jobs.enqueue(normal) else 0
     if done:
         log.info("re-enqueued %d message(s) that had lost their job", done)
     return done

@@ -35,6 +35,7 @@ class Outcome:
     status: str  # sent | retry | failed | skipped | released
     attempts: int = 0
     retry_in: float | None = None
+    urgent: bool = False  # a one-time code: retried and released on the urgent queue
 
 
 def send(runtime: Runtime, message_id: int) -> Outcome:
@@ -98,12 +99,12 @@ def _released(claim: Claim) -> Result:
 
 
 def _outcome(result: Result) -> Outcome:
-    attempts = result.claim.attempts
+    attempts, urgent = result.claim.attempts, result.claim.urgent
     if result.released:
-        return Outcome(RELEASED, attempts - 1)
+        return Outcome(RELEASED, attempts - 1, urgent=urgent)
     if result.retry_in is not None:
-        return Outcome(RETRY, attempts, retry_in=result.retry_in)
-    return Outcome(result.status, attempts)
+        return Outcome(RETRY, attempts, retry_in=result.retry_in, urgent=urgent)
+    return Outcome(result.status, attempts, urgent=urgent)
 
 
 def _log(result: Result, held: bool) -> None:

@@ -1,7 +1,7 @@
 """Our message statuses and the one rule about them: they only move forward.
 
-A late `sent` never overwrites `delivered`; `delivered`, `failed` and `undelivered` are final,
-so a report that comes twice, or out of order, changes nothing the second time.
+A late `sent` never overwrites `delivered`; `delivered`, `failed`, `undelivered` and `refused`
+are final, so a report that comes twice, or out of order, changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ SENT = "sent"  # accepted by the provider
 DELIVERED = "delivered"  # the handset has it
 FAILED = "failed"  # refused (permanent error, retries exhausted, provider said failed)
 UNDELIVERED = "undelivered"  # accepted, then the network could not deliver it
+REFUSED = "refused"  # never sent: the recipient may not get it (recipients.py says why)
 
-RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, FAILED: 3, UNDELIVERED: 3}
-FINAL = frozenset({DELIVERED, FAILED, UNDELIVERED})
+RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, FAILED: 3, UNDELIVERED: 3, REFUSED: 3}
+FINAL = frozenset({DELIVERED, FAILED, UNDELIVERED, REFUSED})
 STATUSES = frozenset(RANK)
 
 

@@ -3,6 +3,10 @@
 The RQ worker is a SimpleWorker: jobs run in the worker process itself, so the database
 engine and Redis client built for this process are the ones jobs use (DESIGN §9: never shared
 across a fork), and a job costs no process start — the throughput the voucher SMS needs.
+
+One-time codes have a relay round of their own in a thread of its own, polled every
+URGENT_SWEEP_SECONDS, and a queue of their own that is served first, so a caller waiting for
+the code waits neither behind a backlog nor behind the slower sweeps.
 """
 
 from __future__ import annotations
@@ -18,13 +22,15 @@ from rq import Queue, SimpleWorker
 from gateway.logs import configure_logging
 from gateway.messaging import jobs
 from gateway.messaging.dispatcher import ThreadDispatcher
-from gateway.messaging.queues import QUEUE_NAME
-from gateway.messaging.sweeper import Sweeper, messaging_rounds, worker_rounds
+from gateway.messaging.queues import QUEUE_NAME, with_urgent_first
+from gateway.messaging.relay import relay_urgent
+from gateway.messaging.sweeper import Round, Sweeper, messaging_rounds, worker_rounds
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 DEFAULT_QUEUES = (QUEUE_NAME, "default")
+URGENT_SWEEP_SECONDS = 0.25
 log = logging.getLogger(__name__)
 
 
@@ -43,9 +49,11 @@ def run_worker(
     os.register_at_fork(after_in_child=lambda: runtime.engine.dispose(close=False))
     sweeper = Sweeper(worker_rounds(runtime), every=sweep_seconds)
     sweeper.start()
+    urgent_relay(runtime, sweeper.stop).start()
     try:
         worker = SimpleWorker(
-            [Queue(name, connection=runtime.redis) for name in queues], connection=runtime.redis
+            [Queue(name, connection=runtime.redis) for name in with_urgent_first(queues)],
+            connection=runtime.redis,
         )
         worker.work(with_scheduler=True, burst=burst)
     finally:
@@ -60,3 +68,10 @@ def start_embedded(runtime: Runtime, stop: threading.Event, sweep_seconds: float
     else:
         log.warning("messages are sent by `ors worker` (jobs go to Redis)")
     Sweeper(messaging_rounds(runtime), every=sweep_seconds, stop=stop).start()
+    urgent_relay(runtime, stop).start()
+
+
+def urgent_relay(runtime: Runtime, stop: threading.Event) -> Sweeper:
+    """The one-time codes' own relay round (a cheap indexed query when there is none)."""
+    rounds: list[Round] = [("relay codes", 0, lambda: relay_urgent(runtime))]
+    return Sweeper(rounds, every=URGENT_SWEEP_SECONDS, stop=stop)

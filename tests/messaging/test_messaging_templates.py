@@ -59,6 +59,9 @@ EXTRA = {
     "deadline": "Jumatano 25 Nov 14:30",
     "typed": "4829135575123456",
     "items": "; ".join(["JOOTRH Medical Outpatient Jumatano 25 Nov 16:30 T-code 482 913 5575"] * 2),
+    "digits": "4821",
+    "until": "Jumatano 25 Nov 14:30",
+    "limit": 2,
 }
 
 

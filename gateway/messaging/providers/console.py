@@ -1,4 +1,8 @@
-"""The demo's provider: keeps what it "sends" in memory and writes it to the log."""
+"""The demo's provider: keeps what it "sends" in memory and writes it to the log.
+
+The log line masks one-time codes (and the 4-digit groups of T-codes): a log is read by more
+people, and kept longer, than the phone the code was meant for.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass
+
+from gateway.messaging.redaction import for_log
 
 log = logging.getLogger(__name__)
 
@@ -29,5 +35,5 @@ class ConsoleProvider:
         message = ConsoleMessage(id=f"console-{uuid.uuid4().hex}", to=to, body=body)
         with self._lock:
             self.sent.append(message)
-        log.info("SMS to %s: %s", to, body)
+        log.info("SMS to %s: %s", to, for_log(body))
         return message.id
