@@ -1,22 +1,24 @@
 """Kiosk JSON API: `POST /kiosk/api/v1/checkin` and `/lookup` with DESIGN §8's statuses.
 
 A QR payload is verified (signature) and typed digits Damm-checked before anything touches
-the database; codes that look like guesses count against a per-kiosk rate limit.
+the database; codes that look like guesses count against a per-kiosk rate limit. A third
+route, `POST /kiosk/api/v1/setup-pin` (`{"pin": "…"}`), tells the page whether staff typed
+the configured setup PIN, so a passer-by cannot make the kiosk forget its key.
 """
 
 from __future__ import annotations
 
-import logging
+import hmac
+import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
+from kiosk.limiter import FailedCodeLimit
 from kiosk.messages import message
 from kiosk.ports import CheckInDesk, KioskInfo, Refusal, TicketInfo
-from tcode.payload import GenuineVoucher, Refused, TypedCode, parse
+from tcode.payload import GenuineVoucher, ParseResult, Refused, TypedCode, parse
 
 HTTP_STATUS = {
     "checked_in": 200,
@@ -34,6 +36,9 @@ HTTP_STATUS = {
     "too_early": 422,
     "too_late": 422,
     "rate_limited": 429,
+    # POST /setup-pin only: may the page forget its key?
+    "pin_accepted": 200,
+    "pin_refused": 403,
 }
 MAX_CODE_LENGTH = 256
 EXTENSION = "kiosk_desk"
@@ -45,40 +50,11 @@ def desk() -> CheckInDesk:
 
 # What a guesser gets: these count toward the kiosk's failed-code limit. A citizen who came
 # too early or to the wrong hospital does not, or a busy morning would lock the kiosk.
-GUESSES = frozenset({"bad_code", "bad_signature", "unknown_code"})
-log = logging.getLogger(__name__)
-
-
-class FailedCodeLimit:
-    """Failed codes per kiosk in a moving window (the `limits` library; Redis in production).
-
-    Checked inside the kiosk API only: no other route pays for it (flask-limiter's app-wide
-    hooks cost every USSD hop about a tenth of a millisecond). If its storage is down the
-    kiosk keeps working, unlimited, and says so in the log.
-    """
-
-    def __init__(self, limit: str, storage_uri: str):
-        self.item = parse_limit(limit)  # ValueError names a malformed limit at start-up
-        self.window = MovingWindowRateLimiter(storage_from_string(storage_uri))
-
-    def reached(self, kiosk_id: int) -> bool:
-        try:
-            return not self.window.test(self.item, f"kiosk:{kiosk_id}")
-        except Exception:
-            log.warning(
-                "failed-code limit unavailable; kiosk %s unlimited", kiosk_id, exc_info=True
-            )
-            return False
-
-    def count(self, kiosk_id: int) -> None:
-        try:
-            self.window.hit(self.item, f"kiosk:{kiosk_id}")
-        except Exception:
-            log.warning("failed-code limit unavailable; not counted", exc_info=True)
+GUESSES = frozenset({"bad_code", "bad_signature", "unknown_code", "pin_refused"})
 
 
 def create_api(failed_code_limit: str, storage_uri: str) -> Blueprint:
-    """The API blueprint, with its failed-code limit."""
+    """The API blueprint, with its failed-code limit (see kiosk.limiter)."""
     bp = Blueprint("kiosk_api", __name__, url_prefix="/kiosk/api/v1")
     limit = FailedCodeLimit(failed_code_limit, storage_uri)
 
@@ -92,37 +68,48 @@ def create_api(failed_code_limit: str, storage_uri: str) -> Blueprint:
         g.kiosk = kiosk
         return None
 
-    @bp.after_request
-    def count_guesses(response: Response) -> Response:
-        if g.get("status") in GUESSES:
-            limit.count(g.kiosk.id)
-        return response
-
     @bp.post("/checkin")
     def checkin() -> Response:
-        return handle(limit, dry_run=False)
+        return scan(limit, dry_run=False)
 
     @bp.post("/lookup")
     def lookup() -> Response:
-        return handle(limit, dry_run=True)
+        return scan(limit, dry_run=True)
+
+    @bp.post("/setup-pin")
+    def setup_pin() -> Response:
+        """Check the staff PIN that lets the page forget its key (wrong PINs count as guesses)."""
+        return limited(limit, check_pin)
 
     return bp
 
 
-def handle(limit: FailedCodeLimit, dry_run: bool) -> Response:
+def scan(limit: FailedCodeLimit, dry_run: bool) -> Response:
+    parsed = parse_code(_body().get("code"))
+    # A verified signature is no guess, so a limited kiosk still checks in the QR codes of
+    # the people queueing at it (and they skip a Redis round trip).
+    if isinstance(parsed, GenuineVoucher):
+        return decide(parsed, dry_run)
+    return limited(limit, lambda: decide(parsed, dry_run))
+
+
+def limited(limit: FailedCodeLimit, decide_: Callable[[], Response]) -> Response:
+    """Answer with `decide_`, spending one place of the kiosk's failed-code limit."""
+    # The place is taken before the lookup, so parallel guesses cannot pass the limit
+    # together; it is given back when the answer shows the code was no guess (or failed).
+    reservation = limit.reserve(g.kiosk.id)
+    if reservation is None:
+        return answer("rate_limited", _language(g.kiosk))
+    try:
+        return decide_()
+    finally:
+        if g.get("status") not in GUESSES:
+            limit.refund(reservation)
+
+
+def decide(parsed: ParseResult | None, dry_run: bool) -> Response:
     kiosk: KioskInfo = g.kiosk
     lang = _language(kiosk)
-    body = request.get_json(silent=True)
-    code = body.get("code") if isinstance(body, dict) else None
-    parsed = (
-        parse(code, desk().keyring)
-        if isinstance(code, str) and len(code) <= MAX_CODE_LENGTH
-        else None
-    )
-    # The limit stops guessing. A verified signature is no guess, so a limited kiosk still
-    # checks in the QR codes of the people queueing at it (and they skip a Redis round trip).
-    if not isinstance(parsed, GenuineVoucher) and limit.reached(kiosk.id):
-        return answer("rate_limited", lang)
     if parsed is None:
         return answer("bad_code", lang)
     if isinstance(parsed, Refused):
@@ -138,6 +125,36 @@ def handle(limit: FailedCodeLimit, dry_run: bool) -> Response:
     return answer(
         status, lang, ticket, queue_number=ticket.queue_number, starts_at=ticket.starts_at
     )
+
+
+def check_pin() -> Response:
+    pin, expected = _body().get("pin"), desk().setup_pin
+    right = (
+        isinstance(pin, str)
+        and bool(expected)
+        and hmac.compare_digest(pin.encode(), expected.encode())
+    )
+    return answer("pin_accepted" if right else "pin_refused", _language(g.kiosk))
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object sent, or {} for anything else: malformed, too deep, not an object."""
+    if "body" not in g:
+        g.body = {}
+        if request.is_json:
+            try:
+                body = json.loads(request.get_data())
+            except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested thousands deep
+                body = None
+            if isinstance(body, dict):
+                g.body = body
+    return g.body
+
+
+def parse_code(code: object) -> ParseResult | None:
+    if not isinstance(code, str) or len(code) > MAX_CODE_LENGTH:
+        return None
+    return parse(code, desk().keyring)
 
 
 def _language(kiosk: KioskInfo | None) -> str:
@@ -167,6 +184,7 @@ def _ticket_json(ticket: TicketInfo) -> dict[str, Any]:
         "queue_number": ticket.queue_number,
         "hospital": ticket.hospital,
         "department": ticket.department,
+        "sensitive": ticket.sensitive,
         "room": ticket.room,
         "doctor": ticket.doctor,
         "starts_at": ticket.starts_at.isoformat(),

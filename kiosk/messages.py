@@ -22,6 +22,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "too_late": "Your appointment was at {starts_at}. Please go to reception.",
         "unauthorized": "This kiosk is not registered. Please call the IT desk.",
         "rate_limited": "Too many tries. Please wait a minute or go to reception.",
+        "pin_accepted": "The setup PIN is right.",
+        "pin_refused": "This is not the setup PIN.",
     },
     "sw": {
         "checked_in": "Karibu! Umesajiliwa. Nambari yako ni {queue_number}.",
@@ -39,6 +41,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "too_late": "Miadi yako ilikuwa saa {starts_at}. Tafadhali nenda mapokezi.",
         "unauthorized": "Kioski hiki hakijasajiliwa. Tafadhali piga simu idara ya TEHAMA.",
         "rate_limited": "Majaribio mengi mno. Tafadhali subiri dakika moja au nenda mapokezi.",
+        "pin_accepted": "PIN ya kuweka ni sahihi.",
+        "pin_refused": "Hii si PIN ya kuweka.",
     },
 }
 WEEKDAYS = {

@@ -22,11 +22,12 @@ class KioskInfo:
 class TicketInfo:
     queue_number: int | None
     hospital: str
-    department: str
+    department: str | None  # None for a sensitive department: screens say "your clinic"
     room: str | None
     doctor: str | None
     starts_at: datetime  # hospital-local
     checked_in_at: datetime | None  # hospital-local
+    sensitive: bool = False
 
 
 class Refusal(Exception):
@@ -39,9 +40,13 @@ class Refusal(Exception):
 
 class CheckInDesk(Protocol):
     keyring: Keyring
+    setup_pin: str  # digits staff type to forget a kiosk's key; "" for none
 
-    def identify(self, key: str) -> KioskInfo | None: ...
+    def identify(self, key: str) -> KioskInfo | None:
+        """The kiosk of a key, or None for an unknown or revoked one."""
+        ...
 
     def check_in(self, tcode: str, kiosk: KioskInfo, dry_run: bool) -> TicketInfo:
-        """Check in (or only validate) a T-code at the kiosk's hospital; raise Refusal."""
+        """Check in (or only validate) a T-code at the kiosk's hospital, recording which
+        kiosk asked; raise Refusal."""
         ...

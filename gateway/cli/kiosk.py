@@ -1,11 +1,13 @@
-"""`ors kiosk add`: register a kiosk and print its key once."""
+"""`ors kiosk add|list|revoke|rotate`: a kiosk key's whole life; a key is printed only once."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import click
 
 from gateway.cli import context
-from gateway.kiosks import add_kiosk
+from gateway.kiosks import add_kiosk, list_kiosks, revoke_kiosk, rotate_kiosk
 
 
 def register(group: click.Group) -> None:
@@ -29,3 +31,38 @@ def kiosk_add(hospital_code: str, name: str, language: str) -> None:
         "it is not shown again:"
     )
     click.echo(key)
+
+
+@kiosk.command("list", help="Every kiosk: id, hospital, name, created, last used, revoked.")
+def kiosk_list() -> None:
+    rows = list_kiosks(context.runtime().reader)
+    click.echo(f"{'ID':>4}  {'HOSPITAL':<8}  {'CREATED':<16}  {'LAST USED':<16}  REVOKED  NAME")
+    for k in rows:
+        click.echo(
+            f"{k.id:>4}  {k.hospital_code:<8}  {_when(k.created_at):<16}  "
+            f"{_when(k.last_seen_at):<16}  {_when(k.revoked_at) if k.revoked_at else 'no':<7}  "
+            f"{k.name}"
+        )
+
+
+@kiosk.command("revoke", help="Stop a kiosk's key for good (within kiosk.identity_cache_seconds).")
+@click.argument("kiosk_id", type=int)
+def kiosk_revoke(kiosk_id: int) -> None:
+    rt = context.runtime()
+    revoked_at = revoke_kiosk(rt.writer, kiosk_id, rt.clock.now())
+    click.echo(f"kiosk {kiosk_id} revoked at {_when(revoked_at)} UTC")
+
+
+@kiosk.command(
+    "rotate", help="Give a kiosk a new key, printed once alone on the last line; the old one stops."
+)
+@click.argument("kiosk_id", type=int)
+def kiosk_rotate(kiosk_id: int) -> None:
+    rt = context.runtime()
+    key = rotate_kiosk(rt.writer, kiosk_id, rt.clock.now())
+    click.echo(f"kiosk {kiosk_id} has a new key; store it now, it is not shown again:")
+    click.echo(key)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"

@@ -30,6 +30,7 @@ const TEXTS = {
     toneStop: "Sorry",
     queueNumber: "Your number",
     department: "Department",
+    yourClinic: "Your clinic",
     time: "Appointment",
     doctor: "Doctor",
     room: "Room",
@@ -46,6 +47,8 @@ const TEXTS = {
     checkingKey: "Checking the key…",
     keyRejected: "This key was not accepted. Check it, or ask for a new one.",
     keyForgotten: "The key was removed from this kiosk.",
+    forgetNeedsKey: "To forget the key, first type this kiosk's key or the staff PIN above.",
+    forgetRefused: "That is neither this kiosk's key nor the staff PIN.",
     days: ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"],
     months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
   },
@@ -71,6 +74,7 @@ const TEXTS = {
     toneStop: "Samahani",
     queueNumber: "Nambari yako",
     department: "Idara",
+    yourClinic: "Kliniki yako",
     time: "Miadi",
     doctor: "Daktari",
     room: "Chumba",
@@ -87,6 +91,8 @@ const TEXTS = {
     checkingKey: "Inakagua ufunguo…",
     keyRejected: "Ufunguo huu haukukubaliwa. Uangalie, au omba mpya.",
     keyForgotten: "Ufunguo umeondolewa kwenye kioski hiki.",
+    forgetNeedsKey: "Ili kusahau ufunguo, andika kwanza ufunguo wa kioski hiki au PIN ya wafanyakazi hapo juu.",
+    forgetRefused: "Huo si ufunguo wa kioski hiki wala PIN ya wafanyakazi.",
     days: ["Jumapili", "Jumatatu", "Jumanne", "Jumatano", "Alhamisi", "Ijumaa", "Jumamosi"],
     months: ["Jan", "Feb", "Mac", "Apr", "Mei", "Jun", "Jul", "Ago", "Sep", "Okt", "Nov", "Des"],
   },
@@ -117,6 +123,7 @@ const config = {
   print: body.dataset.print === "1",
   checkinUrl: body.dataset.checkinUrl,
   lookupUrl: body.dataset.lookupUrl,
+  setupPinUrl: body.dataset.setupPinUrl,
 };
 const state = { lang: config.lang, screen: "loading", busy: false, result: null };
 const timers = { reset: 0, idle: 0, setup: 0, press: 0 };
@@ -233,13 +240,17 @@ function armIdle() {
 /* ---- check-in --------------------------------------------------------------------------- */
 
 async function post(url, key, code) {
+  return postJson(url, key, { code });
+}
+
+async function postJson(url, key, payload) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
   try {
     return await fetch(`${url}?lang=${state.lang}`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` },
-      body: JSON.stringify({ code }),
+      body: JSON.stringify(payload),
       cache: "no-store",
       signal: abort.signal,
     });
@@ -312,7 +323,8 @@ function renderTicket(ticket) {
   if (!ticket) return;
   $("t-hospital").textContent = ticket.hospital;
   $("t-number").textContent = ticket.queue_number ?? "";
-  fact("department", ticket.department);
+  // A sensitive department's name never reaches a public screen or a paper ticket.
+  fact("department", ticket.sensitive || !ticket.department ? t("yourClinic") : ticket.department);
   fact("time", formatWhen(ticket.starts_at, true));
   fact("doctor", ticket.doctor);
   fact("room", ticket.room);
@@ -415,9 +427,34 @@ async function saveKey(event) {
   reset();
 }
 
-function forgetKey() {
+// Forgetting takes the kiosk offline, so it needs this kiosk's key or the staff PIN typed
+// into the key field: a passer-by who opens setup by a long press cannot do it.
+async function forgetKey() {
+  const typed = $("setup-key").value.trim();
+  const error = $("setup-error");
+  armSetupIdle();
+  if (!typed) {
+    error.textContent = t("forgetNeedsKey");
+    return;
+  }
+  if (typed !== storedKey() && !(await pinAccepted(typed))) {
+    $("setup-key").value = "";
+    error.textContent = t("forgetRefused");
+    return;
+  }
   localStorage.removeItem(KEY_STORE);
   openSetup(t("keyForgotten"));
+}
+
+// The server knows the PIN (kiosk.setup_pin); the page never holds it.
+async function pinAccepted(pin) {
+  if (!/^\d{4,12}$/.test(pin)) return false;
+  try {
+    const response = await postJson(config.setupPinUrl, storedKey(), { pin });
+    return response.status === 200;
+  } catch {
+    return false;
+  }
 }
 
 /* ---- wiring ----------------------------------------------------------------------------- */

@@ -13,18 +13,21 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
-from gateway.booking.models import Voucher
+from gateway.app import create_app
+from gateway.booking.models import Department, Voucher
+from gateway.runtime import Runtime
 from tests.conftest import service_missing
-from tests.kiosk.conftest import KioskClient
+from tests.kiosk.conftest import KioskClient, runtime_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
 
@@ -70,9 +73,8 @@ def browser() -> Iterator[Any]:
     playwright.stop()
 
 
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    """The app on a real socket; its runtime (and clock) is the test's `catalog`."""
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -80,6 +82,20 @@ def server(app: Flask) -> Iterator[str]:
     httpd.shutdown()
     thread.join(5)
     httpd.server_close()
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The app on a real socket; its runtime (and clock) is the test's `catalog`."""
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def pin_server(catalog: Runtime) -> Iterator[str]:
+    """The same, on settings with a staff setup PIN (kiosk.setup_pin: 2468)."""
+    with serving(create_app(runtime=runtime_with(catalog, kiosk_setup_pin="2468"))) as url:
+        yield url
 
 
 @pytest.fixture
@@ -154,8 +170,16 @@ def result(page: Any) -> dict[str, str]:
     }
 
 
-def focused_id(page: Any) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
+def expect(locator: Any) -> Any:
+    """Playwright's auto-waiting assertions (imported late: without Playwright, tests skip)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def expect_focus_on_scan(page: Any) -> None:
+    # The page gives focus back to the scanner input a tick after a blur: wait for it.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'scan'")
 
 
 def shot(page: Any, name: str, **kw: Any) -> Path:
@@ -191,7 +215,7 @@ def test_first_run_asks_for_the_key_then_welcomes(page: Any, server: str, kiosk:
     assert page.inner_text("#welcome-title") == "Welcome"
     assert "Scan your QR code or type your T-code" in page.inner_text("#welcome")
     assert page.evaluate("localStorage.getItem('ors.kiosk.key')") == kiosk.key
-    assert focused_id(page) == "scan"
+    expect_focus_on_scan(page)
     shot(page, "welcome")
 
     page.reload()  # the key is remembered
@@ -200,9 +224,30 @@ def test_first_run_asks_for_the_key_then_welcomes(page: Any, server: str, kiosk:
     page.goto(f"{server}/kiosk/?setup=1")  # IT staff: forget the key
     page.wait_for_selector("#setup:not([hidden])")
     assert "setup" not in page.url
+    forget_and_expect(page, kiosk.key)
+
+
+def forget_and_expect(page: Any, proof: str) -> None:
+    """A passer-by cannot forget the key; whoever types `proof` (key or PIN) can."""
     page.click("#setup-forget")
-    page.wait_for_selector("#setup-error:has-text('removed')")
+    expect(page.locator("#setup-error")).to_contain_text("first type this kiosk's key")
+    page.fill("#setup-key", "1357")
+    page.click("#setup-forget")
+    expect(page.locator("#setup-error")).to_contain_text("neither this kiosk's key")
+    assert page.evaluate("localStorage.getItem('ors.kiosk.key')") is not None
+    page.fill("#setup-key", proof)
+    page.click("#setup-forget")
+    expect(page.locator("#setup-error")).to_contain_text("removed")
     assert page.evaluate("localStorage.getItem('ors.kiosk.key')") is None
+
+
+def test_staff_pin_forgets_the_key(
+    context: Any, page: Any, pin_server: str, kiosk: KioskClient
+) -> None:
+    context.add_init_script(f"localStorage.setItem('ors.kiosk.key', {json.dumps(kiosk.key)})")
+    page.goto(f"{pin_server}/kiosk/?setup=1")
+    page.wait_for_selector("#setup:not([hidden])")
+    forget_and_expect(page, "2468")
 
 
 def test_long_press_on_the_title_opens_setup(kiosk_page: Any, server: str) -> None:
@@ -213,7 +258,7 @@ def test_long_press_on_the_title_opens_setup(kiosk_page: Any, server: str) -> No
     kiosk_page.mouse.up()
     kiosk_page.click("#setup-cancel")
     kiosk_page.wait_for_selector("#welcome:not([hidden])")
-    assert focused_id(kiosk_page) == "scan"
+    expect_focus_on_scan(kiosk_page)
 
 
 def test_scanner_checks_in_and_prints_the_ticket(
@@ -222,7 +267,7 @@ def test_scanner_checks_in_and_prints_the_ticket(
     booked = booked_in_window(kiosk)
     open_kiosk(kiosk_page, server)
     kiosk_page.click("#welcome-title")  # a touch anywhere keeps the scanner input focused
-    assert focused_id(kiosk_page) == "scan"
+    expect_focus_on_scan(kiosk_page)
 
     kiosk_page.keyboard.type(payload_of(kiosk, booked.tcode))
     kiosk_page.keyboard.press("Enter")
@@ -237,9 +282,11 @@ def test_scanner_checks_in_and_prints_the_ticket(
     assert kiosk_page.inner_text("#t-doctor") == "Dr. Achieng Otieno"
     assert kiosk_page.inner_text("#t-room") == "Block B, Room 12"
     assert kiosk_page.inner_text("#t-checked") == "07:15"
-    assert "You are checked in" in kiosk_page.inner_text("#live")
+    # The live region is filled a moment after the result (so screen readers announce it
+    # again): wait for the text, never read it at once.
+    expect(kiosk_page.locator("#live")).to_contain_text("You are checked in")
     kiosk_page.wait_for_function("window.__prints === 1")
-    assert focused_id(kiosk_page) == "scan"
+    expect_focus_on_scan(kiosk_page)
 
     ticket = shot(kiosk_page, "ticket")
     if not DOCS_TICKET.exists() or os.environ.get("ORS_UPDATE_DOCS") == "1":
@@ -291,7 +338,7 @@ def test_keypad_types_in_groups_and_ok_checks_in(
     tap(kiosk_page, booked.tcode)
     grouped = f"{booked.tcode[:3]} {booked.tcode[3:6]} {booked.tcode[6:]}"
     assert kiosk_page.get_attribute("#digits", "data-value") == grouped
-    assert focused_id(kiosk_page) == "scan"
+    expect_focus_on_scan(kiosk_page)
     shot(kiosk_page, "keypad")
     tap(kiosk_page, "ok")
 
@@ -333,10 +380,10 @@ def test_kiswahili_switch_translates_page_and_api(
     booked = booked_in_window(kiosk)
     open_kiosk(kiosk_page, server, "reset=1500")
     kiosk_page.click("[data-lang-choice='sw']")
-    assert kiosk_page.inner_text("#welcome-title") == "Karibu"
+    expect(kiosk_page.locator("#welcome-title")).to_have_text("Karibu")
     assert "Changanua msimbo wako wa QR" in kiosk_page.inner_text("#welcome")
     assert kiosk_page.evaluate("document.documentElement.lang") == "sw"
-    assert focused_id(kiosk_page) == "scan"
+    expect_focus_on_scan(kiosk_page)
     shot(kiosk_page, "welcome-sw")
 
     kiosk_page.keyboard.type(booked.tcode)
@@ -359,7 +406,7 @@ def test_result_resets_to_welcome_by_itself(kiosk_page: Any, server: str) -> Non
     kiosk_page.wait_for_selector("#welcome:not([hidden])", timeout=6000)
     assert kiosk_page.is_hidden("#result")
     assert kiosk_page.get_attribute("#digits", "data-value") == ""
-    assert focused_id(kiosk_page) == "scan"
+    expect_focus_on_scan(kiosk_page)
 
 
 def test_rejected_key_sends_the_kiosk_back_to_setup(
@@ -375,3 +422,27 @@ def test_rejected_key_sends_the_kiosk_back_to_setup(
     page.wait_for_selector("#setup:not([hidden])")
     assert "not accepted" in page.inner_text("#setup-error")
     assert page.evaluate("localStorage.getItem('ors.kiosk.key')") is None
+
+
+@pytest.mark.parametrize("lang, clinic", [("en", "Your clinic"), ("sw", "Kliniki yako")])
+def test_a_sensitive_department_shows_only_the_room_and_your_clinic(
+    kiosk_page: Any, server: str, kiosk: KioskClient, lang: str, clinic: str
+) -> None:
+    with kiosk.rt.writer() as s:
+        room = {"room": "Block E, Room 2"}
+        s.execute(update(Department).where(Department.code == "CCC").values(**room))
+        s.commit()
+    kiosk.rt.booking.catalogue.invalidate()
+    booked = kiosk.book("CCC", datetime(2026, 11, 23, 9, 0))
+    kiosk.at(2026, 11, 23, 8, 30)
+    open_kiosk(kiosk_page, server, f"reset=60000&lang={lang}")
+    kiosk_page.keyboard.type(payload_of(kiosk, booked.tcode) + "\n")
+    assert result(kiosk_page)["status"] == "checked_in"
+    expect(kiosk_page.locator("#t-department")).to_have_text(clinic)
+    expect(kiosk_page.locator("#t-room")).to_have_text("Block E, Room 2")
+    assert "HIV" not in kiosk_page.inner_text("body")
+    kiosk_page.wait_for_function("window.__prints === 1")
+    kiosk_page.emulate_media(media="print")  # the paper ticket carries no name either
+    assert kiosk_page.is_visible("#t-department")
+    assert "HIV" not in kiosk_page.inner_text("#ticket")
+    shot(kiosk_page, f"ticket-sensitive-{lang}")
