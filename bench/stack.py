@@ -130,7 +130,7 @@ class Stack:
             "ORS_PUBLIC_BASE_URL": "https://ors-bench.invalid",
             "ORS_SECRET_KEY": secrets.token_urlsafe(32),
             "ORS_ID_HASH_KEY": secrets.token_urlsafe(32),
-            "ORS_AT_USERNAME": "sandbox",
+            "ORS_AT_USERNAME": "ors-bench",  # production refuses the sandbox account
             "ORS_AT_API_KEY": "bench-fake-key",
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
             "PYTHONPATH": str(REPO),

@@ -12,8 +12,9 @@ from gateway.kiosk_desk import BookingDesk
 from gateway.logs import configure_logging
 from gateway.metrics import instrument
 from gateway.runtime import Runtime, build_runtime
-from gateway.settings import ConfigError, Settings, load_settings
-from gateway.web import health, vouchers
+from gateway.settings import ConfigError, Settings, check_production, load_settings
+from gateway.web import body_limits, browser_headers, health, vouchers
+from gateway.web.proxies import TrustedProxies
 from kiosk import api as kiosk_api
 from kiosk import page as kiosk_page
 
@@ -22,12 +23,19 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     """Build the WSGI app; the runtime (engine, Redis) is created here, i.e. after any fork."""
     settings = settings or (runtime.settings if runtime else load_settings())
     configure_logging(settings.log_level)
+    if not settings.embedded:
+        check_production(settings)  # whoever runs the factory (gunicorn, uWSGI) gets it too
     runtime = runtime or build_runtime(settings)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secrets.secret_key or None
     app.session_interface = NoCookieSessions()
     app.extensions["ors"] = runtime
+    if settings.trusted_proxies:  # forwarded headers are believed from these peers only
+        proxied = TrustedProxies(app.wsgi_app, settings.trusted_proxies)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
+    body_limits.install(app, settings.body_limits)  # the first before_request: runs first
     instrument(app)
+    browser_headers.install(app, settings.public_base_url)
     app.register_blueprint(health.bp)
     app.register_blueprint(vouchers.bp)
     app.register_blueprint(africastalking.register_routes())

@@ -22,6 +22,12 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# Any caller can send any method name; a fixed label set keeps the series count bounded.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
 
 
 def instrument(app: Flask) -> None:
@@ -34,7 +40,7 @@ def instrument(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+        REQUESTS.labels(route, method_label(request.method), str(response.status_code)).inc()
         LATENCY.labels(route).observe(
             time.perf_counter() - g.get("ors_started", time.perf_counter())
         )

@@ -7,6 +7,7 @@ setting, so start-up can stop with one clear line.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -347,7 +348,9 @@ def _networks(r: _Reader, path: str) -> tuple[str, ...]:
         try:
             out.append(str(ipaddress.ip_network(str(value), strict=False)))
         except ValueError:
-            raise ConfigError(f"{path}[{i}]: expected an IP address or network, got {value!r}")
+            raise ConfigError(
+                f"{path}[{i}]: expected an IP address or network, got {value!r}"
+            ) from None
     return tuple(out)
 
 
@@ -509,19 +512,58 @@ class _Reader:
         return time(int(match[1]), int(match[2]))
 
 
+MIN_WEBHOOK_TOKEN_LENGTH = 32
+
+
 def check_production(settings: Settings) -> None:
-    """Refuse a production start that lacks what production needs (one line, naming it)."""
+    """Refuse a production start that lacks what production needs (one line, naming it).
+
+    `create_app()`, `ors serve` and `ors worker` all call this, so no way of starting the
+    service in production mode skips it.
+    """
     if not settings.database_url.startswith("postgresql"):
         raise ConfigError("ORS_DATABASE_URL: production needs PostgreSQL (postgresql+psycopg://…)")
     if not settings.redis_url:
         raise ConfigError("ORS_REDIS_URL: production needs Redis (redis://host:6379/0)")
-    if not settings.secrets.at_webhook_token:
-        raise ConfigError(
-            "ORS_AT_WEBHOOK_TOKEN: production refuses to start without a webhook token"
-        )
+    _check_webhook_tokens(settings.secrets.at_webhook_tokens)
     if not settings.secrets.voucher_key:
         raise ConfigError(
             "ORS_VOUCHER_KEY: required in production (create one with `ors keys new`)"
         )
     if not settings.public_base_url.startswith("https://"):
         raise ConfigError("ORS_PUBLIC_BASE_URL: production needs the public https:// address")
+    if settings.at_username.strip().lower() == "sandbox":
+        raise ConfigError(
+            "ORS_AT_USERNAME: production refuses Africa's Talking's sandbox account "
+            "(its messages are never delivered)"
+        )
+    _check_console_provider(settings)
+
+
+def _check_webhook_tokens(tokens: tuple[str, ...]) -> None:
+    if not tokens:
+        raise ConfigError(
+            "ORS_AT_WEBHOOK_TOKEN: production refuses to start without a webhook token"
+        )
+    if any(len(token) < MIN_WEBHOOK_TOKEN_LENGTH for token in tokens):
+        raise ConfigError(
+            f"ORS_AT_WEBHOOK_TOKEN: each token needs at least {MIN_WEBHOOK_TOKEN_LENGTH} "
+            "characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+
+
+def _check_console_provider(settings: Settings) -> None:
+    """The console provider sends nothing and logs every body: refused unless opted into."""
+    if "console" not in (settings.sms_provider, *settings.providers_by_prefix.values()):
+        return
+    if not settings.allow_console_in_production:
+        name = "provider" if settings.sms_provider == "console" else "providers_by_prefix"
+        raise ConfigError(
+            f"messaging.{name}: production refuses the console SMS provider (it sends "
+            "nothing); choose africastalking or twilio, or set "
+            "messaging.allow_console_in_production: true"
+        )
+    logging.getLogger(__name__).warning(
+        "console SMS provider in production (messaging.allow_console_in_production): "
+        "citizens receive no SMS"
+    )

@@ -114,6 +114,7 @@ def worker(queues: tuple[str, ...], sweep_seconds: float) -> None:
     settings = context.settings()
     if not settings.redis_url:
         raise click.ClickException("ORS_REDIS_URL: the worker needs Redis (redis://host:6379/0)")
+    check_production(settings)  # the worker sends the SMS: console or sandbox stop it here
     rt = context.runtime(settings)
     rt.messaging.router.check()  # a missing provider secret stops start-up, naming it
     run_worker(rt, queues, sweep_seconds)

@@ -1,13 +1,23 @@
-"""Operators' routes: liveness, readiness and metrics."""
+"""Operators' routes: liveness, readiness and metrics.
+
+`/metrics` answers callers on this machine, or, once `ORS_METRICS_TOKEN` is set, only requests
+bearing that token. `/readyz` tells the public ready or not; which dependency failed goes to
+the log and to callers on this machine.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+import hmac
+import logging
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from sqlalchemy import text
 
 from gateway.metrics import exposition
+from gateway.web.proxies import is_loopback_caller
 
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.get("/")
@@ -30,7 +40,7 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """200 when the database (and Redis, when configured) answer; 503 naming what does not."""
+    """200 when the database (and Redis, when configured) answer, else 503."""
     runtime = current_app.extensions["ors"]
     problems = []
     try:
@@ -43,11 +53,26 @@ def readyz() -> tuple[Response, int]:
             runtime.redis.ping()
         except Exception as exc:
             problems.append(f"redis: {type(exc).__name__}")
-    if problems:
+    if not problems:
+        return jsonify(status="ready"), 200
+    log.warning("not ready: %s", ", ".join(problems))
+    if is_loopback_caller(request.environ):
         return jsonify(status="unavailable", problems=problems), 503
-    return jsonify(status="ready"), 200
+    return jsonify(status="unavailable"), 503
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    if not _may_read_metrics():
+        abort(403)
     return exposition()
+
+
+def _may_read_metrics() -> bool:
+    """With a metrics token, only its bearer; without one, only callers on this machine."""
+    token = current_app.extensions["ors"].settings.secrets.metrics_token
+    if not token:
+        return is_loopback_caller(request.environ)
+    header = request.headers.get("Authorization", "")
+    given = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    return hmac.compare_digest(given.encode(), token.encode())

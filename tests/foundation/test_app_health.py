@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from gateway.settings import Settings
 from gateway.voucher_keys import VoucherKeys
 
 UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/x"
+PUBLIC = {"REMOTE_ADDR": "203.0.113.7"}  # a caller on the internet
+METRICS_TOKEN = "metrics-token-0123456789abcdef0123"
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +121,78 @@ def test_metrics_label_the_route_rule_never_the_raw_path(sqlite_runtime: Runtime
     assert requests_total("unmatched", "404") >= 1
     assert "SECRETREF" not in body
     assert "token=abc" not in body
+
+
+def test_metrics_label_unknown_http_methods_as_other(sqlite_runtime: Runtime) -> None:
+    client = create_app(runtime=sqlite_runtime).test_client()
+    before = requests_total("unmatched", "404", method="other")
+    for method in ("PROBEA", "PROBEB", "PROBEC"):
+        client.open(f"/nonexistent-{method}", method=method)
+    body = client.get("/metrics").get_data(as_text=True)
+    assert "PROBE" not in body
+    assert requests_total("unmatched", "404", method="other") == before + 3
+
+
+def with_metrics_token(rt: Runtime, token: str) -> Runtime:
+    rt.settings = rt.settings.with_overrides(
+        secrets=replace(rt.settings.secrets, metrics_token=token)
+    )
+    return rt
+
+
+METRICS_ACCESS = [
+    # (label, metrics token configured, REMOTE_ADDR, extra headers, expected status)
+    ("loopback, no token configured", "", "127.0.0.1", {}, 200),
+    ("IPv6 loopback, no token configured", "", "::1", {}, 200),
+    ("public caller, no token configured", "", "203.0.113.7", {}, 403),
+    (
+        "local proxy forwarding a public caller",
+        "",
+        "127.0.0.1",
+        {"X-Forwarded-For": "203.0.113.7"},
+        403,
+    ),
+    ("loopback without the configured token", METRICS_TOKEN, "127.0.0.1", {}, 403),
+    (
+        "public caller with the token",
+        METRICS_TOKEN,
+        "203.0.113.7",
+        {"Authorization": f"Bearer {METRICS_TOKEN}"},
+        200,
+    ),
+    (
+        "public caller with a wrong token",
+        METRICS_TOKEN,
+        "203.0.113.7",
+        {"Authorization": f"Bearer {METRICS_TOKEN}x"},
+        403,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("token", "remote", "headers", "status"),
+    [case[1:] for case in METRICS_ACCESS],
+    ids=[case[0] for case in METRICS_ACCESS],
+)
+def test_metrics_answer_loopback_or_the_bearer_of_the_metrics_token(
+    sqlite_runtime: Runtime, token: str, remote: str, headers: dict[str, str], status: int
+) -> None:
+    client = create_app(runtime=with_metrics_token(sqlite_runtime, token)).test_client()
+    response = client.get("/metrics", headers=headers, environ_base={"REMOTE_ADDR": remote})
+    assert response.status_code == status
+    if status == 200:
+        assert "ors_http_requests_total" in response.get_data(as_text=True)
+
+
+def test_readyz_tells_the_public_only_ok_or_not(sqlite_runtime: Runtime) -> None:
+    client = create_app(runtime=sqlite_runtime).test_client()
+    assert client.get("/readyz", environ_base=PUBLIC).get_json() == {"status": "ready"}
+    sqlite_runtime.redis = Redis(
+        host="127.0.0.1", port=1, socket_connect_timeout=1, socket_timeout=1
+    )
+    public = client.get("/readyz", environ_base=PUBLIC)
+    assert (public.status_code, public.get_json()) == (503, {"status": "unavailable"})
+    local = client.get("/readyz")  # the test client calls from 127.0.0.1
+    assert local.status_code == 503
+    assert [p.split(":")[0] for p in local.get_json()["problems"]] == ["redis"]

@@ -321,11 +321,16 @@ def test_settings_are_frozen() -> None:
 
 # --- production -------------------------------------------------------------------------------
 
+WEBHOOK_TOKEN = "at-webhook-token-0123456789abcdef"  # 33 characters: the minimum is 32
+# Production sends real SMS: the repository's console default is refused there (finding 9).
+PRODUCTION_RAW = raw_with("messaging.provider", "africastalking")
 PRODUCTION_ENV = {
     "ORS_DATABASE_URL": PG_URL,
     "ORS_REDIS_URL": "redis://cache:6379/0",
     "ORS_PUBLIC_BASE_URL": "https://ors.example.org",
-    "ORS_AT_WEBHOOK_TOKEN": "webhook-token",
+    "ORS_AT_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+    "ORS_AT_USERNAME": "ors-kenya",
+    "ORS_AT_API_KEY": "at-api-key",
     "ORS_VOUCHER_KEY": "/run/secrets/voucher.pem",
     "ORS_SECRET_KEY": "flask-secret",
     "ORS_ID_HASH_KEY": "id-hash-key",
@@ -333,7 +338,14 @@ PRODUCTION_ENV = {
 
 
 def test_a_complete_production_configuration_passes() -> None:
-    check_production(parse(REPO_RAW, PRODUCTION_ENV))
+    check_production(parse(PRODUCTION_RAW, PRODUCTION_ENV))
+
+
+def test_production_accepts_two_tokens_during_a_rotation() -> None:
+    env = PRODUCTION_ENV | {"ORS_AT_WEBHOOK_TOKEN": f"{WEBHOOK_TOKEN}, {'n' * 40}"}
+    settings = parse(PRODUCTION_RAW, env)
+    check_production(settings)
+    assert settings.secrets.at_webhook_tokens == (WEBHOOK_TOKEN, "n" * 40)
 
 
 MISSING_IN_PRODUCTION = [
@@ -342,6 +354,11 @@ MISSING_IN_PRODUCTION = [
     ("ORS_DATABASE_URL", "sqlite:////srv/ors.db", "ORS_DATABASE_URL"),
     ("ORS_REDIS_URL", None, "ORS_REDIS_URL"),
     ("ORS_AT_WEBHOOK_TOKEN", None, "ORS_AT_WEBHOOK_TOKEN"),
+    ("ORS_AT_WEBHOOK_TOKEN", " , ", "ORS_AT_WEBHOOK_TOKEN"),
+    ("ORS_AT_WEBHOOK_TOKEN", "t" * 31, "ORS_AT_WEBHOOK_TOKEN"),
+    ("ORS_AT_WEBHOOK_TOKEN", f"{WEBHOOK_TOKEN},short-old-token", "ORS_AT_WEBHOOK_TOKEN"),
+    ("ORS_AT_USERNAME", "sandbox", "ORS_AT_USERNAME"),
+    ("ORS_AT_USERNAME", None, "ORS_AT_USERNAME"),  # the file's default is sandbox
     ("ORS_VOUCHER_KEY", None, "ORS_VOUCHER_KEY"),
     ("ORS_PUBLIC_BASE_URL", None, "ORS_PUBLIC_BASE_URL"),
     ("ORS_PUBLIC_BASE_URL", "http://ors.example.org", "ORS_PUBLIC_BASE_URL"),
@@ -360,6 +377,36 @@ def test_production_refuses_each_missing_piece_by_name(
     if value is not None:
         env[name] = value
     with pytest.raises(ConfigError) as error:
-        check_production(parse(REPO_RAW, env))
+        check_production(parse(PRODUCTION_RAW, env))
     assert str(error.value).startswith(f"{named}: "), str(error.value)
     assert "\n" not in str(error.value)
+
+
+CONSOLE_IN_PRODUCTION = [
+    # (config path, value, name the refusal must start with)
+    ("messaging.provider", "console", "messaging.provider"),
+    ("messaging.providers_by_prefix", {"+254": "console"}, "messaging.providers_by_prefix"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "named"), CONSOLE_IN_PRODUCTION)
+def test_production_refuses_the_console_provider(path: str, value: Any, named: str) -> None:
+    raw = copy.deepcopy(PRODUCTION_RAW)
+    raw["messaging"][path.split(".")[1]] = value
+    with pytest.raises(ConfigError) as error:
+        check_production(parse(raw, PRODUCTION_ENV))
+    assert str(error.value).startswith(f"{named}: "), str(error.value)
+    assert "allow_console_in_production" in str(error.value)
+
+
+def test_console_in_production_when_allowed_warns_at_every_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    raw = copy.deepcopy(PRODUCTION_RAW)
+    raw["messaging"].update(provider="console", allow_console_in_production=True)
+    settings = parse(raw, PRODUCTION_ENV)
+    with caplog.at_level("WARNING", logger="gateway.settings"):
+        check_production(settings)
+        check_production(settings)
+    warnings = [r for r in caplog.records if "console SMS provider" in r.getMessage()]
+    assert len(warnings) == 2

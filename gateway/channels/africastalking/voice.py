@@ -57,10 +57,11 @@ def voice() -> Response:
 
 
 def hook_url(settings: Settings) -> str:
-    """The public address of this hook, with the webhook token AT must send back."""
+    """The public address of this hook, with the current webhook token AT must send back
+    (the first of the list: the others are only accepted during a rotation)."""
     base = f"{settings.public_base_url}/hooks/at/voice"
-    token = settings.secrets.at_webhook_token
-    return f"{base}?{urlencode({'token': token})}" if token else base
+    tokens = settings.secrets.at_webhook_tokens
+    return f"{base}?{urlencode({'token': tokens[0]})}" if tokens else base
 
 
 def render(turn: Turn, stack: IvrStack, url: str) -> str:

@@ -24,6 +24,8 @@ def require_signature() -> None:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         abort(403)
+    # Validating parses and HMACs the whole form, for anyone who sends a header. The app's
+    # body limit has already refused large bodies and forms with too many fields (413).
     if not RequestValidator(token).validate(public_url(), request.form, signature):
         abort(403)
 
