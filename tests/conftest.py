@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from gateway import migrate
 from gateway.booking.models import Base
+from gateway.cli import context, main
 from gateway.clock import FixedClock
 from gateway.db import make_engine
 from gateway.runtime import Runtime, build_runtime
@@ -203,3 +205,29 @@ def catalog(runtime: Runtime) -> Runtime:
     runtime.booking.load_catalog(TEST_CATALOG)
     runtime.booking.generate_slots(15)
     return runtime
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+Ors = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def ors_cli(
+    catalog: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Ors:
+    """Run `ors ARGS…` through `main` on the test runtime; returns (exit code, stdout, stderr)."""
+    monkeypatch.setattr(context, "runtime", lambda settings=None: catalog)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["ors", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

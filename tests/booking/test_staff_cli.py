@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
@@ -15,7 +13,7 @@ from sqlalchemy import select
 
 from gateway.booking.errors import SlotFull
 from gateway.booking.models import Booking, Citizen, Slot
-from gateway.cli import context, main, ors
+from gateway.cli import context, ors
 from gateway.runtime import Runtime
 from tests.booking.conftest import (
     at,
@@ -26,30 +24,10 @@ from tests.booking.conftest import (
     staff_actions,
     use_id_hash_key,
 )
+from tests.conftest import Ors
 
-Ors = Callable[..., tuple[int, str, str]]
 TUE = date(2026, 11, 24)
 PHONES = [f"+25470000020{i}" for i in range(6)]
-
-
-@pytest.fixture
-def ors_cli(
-    catalog: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Ors:
-    """Run `ors ARGS…` through `main` on the test runtime; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(context, "runtime", lambda settings=None: catalog)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["ors", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def card(rt: Runtime, day: int, hour: int, minute: int = 0) -> int:

@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import select
 
 from gateway.booking.models import Kiosk
-from gateway.cli import context, main
 from gateway.kiosks import hash_key
 from gateway.runtime import Runtime
+from tests.conftest import Ors
 
-Ors = Callable[..., tuple[int, str, str]]
 KIOSK_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-@pytest.fixture
-def ors_cli(
-    catalog: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Ors:
-    """Run `ors ARGS…` through `main` on the test runtime; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(context, "runtime", lambda settings=None: catalog)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["ors", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def add(ors_cli: Ors, hospital: str, name: str) -> str:
