@@ -67,7 +67,9 @@ class BookingMenusPort:
         return [SlotChoice(str(s.id), s.starts_at, s.places_left) for s in free]
 
     def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
-        return self._hold(self._call(lambda: self.booking.hold(phone, session_key, _id(slot_id))))
+        return self._hold(
+            self._call(lambda: self.booking.hold(phone, session_key, _id(slot_id), self.channel))
+        )
 
     def current_hold(self, phone: str) -> HoldView | None:
         held = self._call(lambda: self.booking.current_hold(phone))

@@ -113,9 +113,16 @@ def admit(
     dept: DepartmentInfo,
     rules: BookingRules,
     now: datetime,
+    count_limits: bool = True,
 ) -> None:
-    """Raise the first rule that keeps `citizen` from booking the slot at `now`."""
+    """Raise the first rule that keeps `citizen` from booking the slot at `now`.
+
+    `count_limits=False` for a voice claim: it counts toward no per-person limit until the
+    owner keeps it (the limits are checked then), and a refusal would tell a caller who
+    forged the number which department the owner is booked in that day.
+    """
     check_not_blocked(citizen, now, dept.timezone)
     check_registered(citizen, rules, dept.hospital_code)
     check_bookable(slot.starts_at, slot.day, dept.timezone, rules, now)
-    check_counts(slot.on_day, slot.in_department, rules)
+    if count_limits:
+        check_counts(slot.on_day, slot.in_department, rules)

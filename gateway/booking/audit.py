@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from gateway.booking.models import StaffAction
 
 UNKNOWN_ACTOR = "staff"
+AUDIT_ACTOR_LENGTH = 64  # staff_actions.actor
 
 
 def record_staff_action(
@@ -16,7 +17,7 @@ def record_staff_action(
 ) -> StaffAction:
     """Add who did `action` to `subject`, and why, to the caller's transaction."""
     row = StaffAction(
-        actor=(actor or UNKNOWN_ACTOR)[:64],
+        actor=(actor or UNKNOWN_ACTOR)[:AUDIT_ACTOR_LENGTH],
         action=action,
         subject=str(subject)[:64],
         reason=reason[:200],

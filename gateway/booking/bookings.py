@@ -123,8 +123,8 @@ def book(
         return _earlier(db, catalogue, slot.earlier)
     dept = catalogue.department(slot.department_id)
     rules = booking_settings.rules_for(dept.hospital_code)
-    admission.admit(citizen, slot, dept, rules, now)
     unconfirmed = claims.is_claim(channel)
+    admission.admit(citizen, slot, dept, rules, now, count_limits=not unconfirmed)
     if unconfirmed:
         claims.check_claim_allowed(db, citizen.id, dept.hospital_id, slot.day, rules)
     place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from gateway.booking.citizens import check_person_limits, lock_citizen
+from gateway.booking.citizens import check_not_blocked, check_person_limits, lock_citizen
 from gateway.booking.driver import DriverStatement
 from gateway.booking.errors import UnconfirmedPending, VoiceFull
 from gateway.booking.events import record
@@ -108,6 +108,7 @@ def confirm(
             .where(Department.id == booking.department_id)
         )
         rules = booking_settings.rules_for(str(hospital_code))
+        check_not_blocked(citizen, now)
         check_person_limits(session, citizen, booking.day, booking.department_id, rules)
         booking.unconfirmed = False
         session.flush()  # the next booking's limits count this one

@@ -142,8 +142,11 @@ class BookingService:
 
     # --- operations ---------------------------------------------------------------------------
 
-    def hold(self, phone: str, session_key: str, slot_id: int) -> HoldInfo:
-        """Claim one remote place of the slot for the hold length, replacing the phone's old hold."""
+    def hold(self, phone: str, session_key: str, slot_id: int, channel: str = "ussd") -> HoldInfo:
+        """Claim one remote place of the slot for the hold length, replacing the phone's old hold.
+
+        Over a channel whose bookings are claims (voice), the per-person limits wait for the
+        owner's confirmation, as the booking's do."""
         phone, now = self.phone(phone), self.clock.now()
         with self.read_engine.connect() as conn:
             seen = readside.fullness(conn, slot_id, phone, now)
@@ -155,7 +158,7 @@ class BookingService:
             slot = admission.read(conn, citizen.id, phone, slot_id, now)
             dept = self.catalogue.department(slot.department_id)
             rules = self.rules.rules_for(dept.hospital_code)
-            admission.admit(citizen, slot, dept, rules, now)
+            admission.admit(citizen, slot, dept, rules, now, not claims.is_claim(channel))
             old = slot.hold
             if old is not None and old.slot_id == slot_id and old.live(now):
                 holds.renew(conn, old, session_key)  # same slot again (a retried hop)

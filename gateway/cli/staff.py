@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import click
 
+from gateway.booking.audit import AUDIT_ACTOR_LENGTH
 from gateway.booking.checkin import CheckInRefused
 from gateway.booking.desk import DeskBooking
 from gateway.booking.invitations import Offer
@@ -35,7 +36,10 @@ def _os_user() -> str:
 def _actor(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """`--by` is only a claim: the audit trail keeps the OS user who ran the command too."""
     user = _os_user()
-    return value if value == user else f"{value} (os: {user})"
+    if value == user:
+        return value
+    suffix = f" (os: {user})"
+    return f"{value[: AUDIT_ACTOR_LENGTH - len(suffix)]}{suffix}"  # the OS user always fits
 
 
 by_option = click.option(

@@ -31,7 +31,23 @@ TEXTABLE = frozenset(
 )
 # Vouchers and one-time codes answer what the citizen just did: never capped. `claim` is the
 # second half of a voice booking's voucher (without it the booking is silently released).
-UNCAPPED = frozenset({"voucher", "rebooked", "invited", "claim", "phone_code"})
+# Notices about a booking the citizen holds (a cancellation, a release, a reminder) are never
+# capped either: silent spoofed calls could otherwise spend the allowance on "call again"
+# SMS and a real cancellation would never arrive.
+UNCAPPED = frozenset(
+    {
+        "voucher",
+        "rebooked",
+        "invited",
+        "claim",
+        "phone_code",
+        "cancelled",
+        "cancelled_by_staff",
+        "released",
+        "reminder",
+        "invitation_expired",
+    }
+)
 CAP_WINDOW = timedelta(days=1)
 
 

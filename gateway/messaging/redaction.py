@@ -18,6 +18,8 @@ URGENT_TEMPLATES = frozenset({"phone_code"})
 SECRET_PAYLOAD: dict[str, tuple[str, ...]] = {"phone.code": ("code",)}
 _DIGIT = re.compile(r"\d")
 _CODE = re.compile(r"(?<!\d)\d{4}(?!\d)")
+# A T-code as SMS show it (482 913 5575, or 482-913-5575): every group, not only the last.
+_GROUPED_TCODE = re.compile(r"(?<!\d)\d{3}[ -]\d{3}[ -]\d{4}(?!\d)")
 
 
 def redact(body: str) -> str:
@@ -26,9 +28,9 @@ def redact(body: str) -> str:
 
 
 def for_log(body: str) -> str:
-    """The body with each standalone 4-digit group masked (a one-time code, or part of a
-    grouped T-code)."""
-    return _CODE.sub("****", body)
+    """The body with each grouped T-code and each standalone 4-digit group (a one-time code)
+    masked."""
+    return _CODE.sub("****", _GROUPED_TCODE.sub("*** *** ****", body))
 
 
 def relayed_payload(event_type: str, payload: dict[str, Any]) -> dict[str, Any] | None:

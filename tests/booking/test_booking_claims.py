@@ -242,3 +242,29 @@ def test_confirm_and_release_racing_settle_each_claim_once(catalog: Runtime) -> 
         for status, unconfirmed in rows
     )
     assert sum(status == "confirmed" for status, _ in rows) == len(kept)
+
+
+def test_a_voice_caller_learns_nothing_from_the_owners_limits(catalog: Runtime) -> None:
+    # The owner's own booking in a department; a caller who forged the number asks for a place
+    # in that department the same day. A refusal ("you already have this department that day")
+    # would name the owner's clinic: the claim is taken, and the limits wait for the owner.
+    catalog.booking.book(VICTIM, card(catalog, TUE_0800), "ussd")
+    later = card(catalog, TUE_0800 + timedelta(hours=1))
+    catalog.booking.hold(VICTIM, "CA1", later, "ivr")
+    voice = catalog.booking.book(VICTIM, later, "ivr", "CA1")
+    assert booking_row(catalog, voice.ref).unconfirmed
+    with pytest.raises(DepartmentSameDay):  # over USSD the owner is told, as before
+        catalog.booking.hold(VICTIM, "S1", card(catalog, TUE_0800 + timedelta(hours=2)))
+    with pytest.raises(DepartmentSameDay):  # and keeping the claim checks the limits then
+        catalog.booking.confirm_claims(VICTIM)
+
+
+def test_a_blocked_owner_cannot_keep_a_claim(catalog: Runtime) -> None:
+    voice = catalog.booking.book(VICTIM, card(catalog, WED_0800), "ivr", "CA1")
+    with catalog.writer() as s:
+        citizen = s.scalars(select(Citizen).where(Citizen.phone == VICTIM)).one()
+        citizen.blocked_until = catalog.clock.now() + timedelta(days=7)
+        s.commit()
+    with pytest.raises(Blocked):
+        catalog.booking.confirm_claims(VICTIM)
+    assert booking_row(catalog, voice.ref).unconfirmed

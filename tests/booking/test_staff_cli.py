@@ -273,3 +273,13 @@ def test_staff_rebook(catalog: Runtime, ors_cli: Ors) -> None:
         assert s.scalars(select(Booking.slot_id).where(Booking.ref == booked.ref)).one() == card(
             catalog, 24, 10
         )
+
+
+def test_a_long_by_never_pushes_the_os_user_out_of_the_audit(
+    catalog: Runtime, ors_cli: Ors
+) -> None:
+    booked = catalog.booking.book(PHONES[0], card(catalog, 24, 8), "ussd")
+    code, _, _ = ors_cli("bookings", "cancel", booked.ref, "--reason", "x", "--by", "x" * 80)
+    assert code == 0
+    [action] = staff_actions(catalog)
+    assert len(action.actor) <= 64 and action.actor.endswith(f"(os: {getpass.getuser()})")

@@ -152,3 +152,20 @@ def test_the_console_provider_logs_no_code(
     deliver(rt)
     assert "ORS code ****." in caplog.text
     assert "4821" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "MLKH Dental Clinic Tue 8 Dec. T-code 237 400 5083. Show at kiosk",
+        "T-code 237-400-5083",
+        "Reply CANCEL 2374005083 to cancel",
+    ],
+)
+def test_log_lines_keep_no_digit_group_of_a_tcode(body: str) -> None:
+    from gateway.logs import mask
+    from gateway.messaging.redaction import for_log
+
+    line = mask(for_log(body))
+    for group in ("237", "400", "5083"):
+        assert f"{group} " not in line and f"{group}-" not in line and not line.count("5083")
