@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from redis import Redis
@@ -173,3 +174,15 @@ class RunningClock:
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=time.monotonic() - self.started)
+
+
+@pytest.fixture(params=["at", "twilio"])
+def texter(request: pytest.FixtureRequest, make_runtime: MakeRuntime) -> Any:
+    """A citizen texting the gateway (a `Texter`), over Africa's Talking and over Twilio."""
+    # Imported here: sms_phone imports this module's constants.
+    from gateway.app import create_app
+    from tests.messaging.sms_phone import SmsPhone, Texter
+
+    provider = "africastalking" if request.param == "at" else "twilio"
+    rt = make_runtime(provider=provider)
+    return Texter(rt, SmsPhone(create_app(runtime=rt).test_client(), request.param))

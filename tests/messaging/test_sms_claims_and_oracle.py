@@ -5,27 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from sqlalchemy import select
 
-from gateway.app import create_app
 from gateway.booking.models import Booking
 from gateway.runtime import Runtime
 from tcode.codes import check_digit, group
 from tests.booking.conftest import at, slot_id
-from tests.messaging.conftest import A, B, C, MakeRuntime
-from tests.messaging.sms_phone import SmsPhone, Texter, deliver, sent_to
+from tests.messaging.conftest import A, B, C
+from tests.messaging.sms_phone import Texter, deliver, sent_to
 
 MONDAY_8 = datetime(2026, 11, 23, 8, 0)
 TUESDAY_9 = datetime(2026, 11, 24, 9, 0)
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0)
-
-
-@pytest.fixture(params=["at", "twilio"])
-def texter(request: pytest.FixtureRequest, make_runtime: MakeRuntime) -> Texter:
-    provider = "africastalking" if request.param == "at" else "twilio"
-    rt = make_runtime(provider=provider)
-    return Texter(rt, SmsPhone(create_app(runtime=rt).test_client(), request.param))
 
 
 def book(rt: Runtime, when: datetime, channel: str, phone: str = A, dept: str = "CARD"):  # type: ignore[no-untyped-def]

@@ -34,13 +34,6 @@ TUESDAY_9 = datetime(2026, 11, 24, 9, 0)
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0)
 
 
-@pytest.fixture(params=["at", "twilio"])
-def texter(request: pytest.FixtureRequest, make_runtime: MakeRuntime) -> Texter:
-    provider = "africastalking" if request.param == "at" else "twilio"
-    rt = make_runtime(provider=provider)
-    return Texter(rt, SmsPhone(create_app(runtime=rt).test_client(), request.param))
-
-
 def book_tuesday(rt: Runtime, phone: str = A, when: datetime = TUESDAY_9, dept: str = "CARD"):  # type: ignore[no-untyped-def]
     return rt.booking.book(phone, slot_id(rt, dept, when), "ussd")
 
