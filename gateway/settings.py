@@ -116,6 +116,28 @@ class VoiceProof:
 
 
 @dataclass(frozen=True)
+class Timeouts:
+    """Bounds on every wait for a dependency, in seconds (sized for a USSD hop)."""
+
+    database_connect: float = 2.0
+    database_statement: float = 3.0  # PostgreSQL statement_timeout
+    database_lock: float = 2.0  # PostgreSQL lock_timeout
+    database_idle_in_transaction: float = 10.0  # idle_in_transaction_session_timeout
+    database_pool: float = 2.0  # waiting for a free pooled connection
+    redis: float = 1.0  # Redis socket and connect timeouts
+    provider_http: float = 10.0  # one SMS provider HTTP call
+    hop_deadline: float = 5.0  # a USSD/IVR hop answers (an apology at worst) within this
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long personal data is kept (days); the sweep enforces it."""
+
+    message_bodies_days: int = 30  # SMS bodies redacted this long after creation
+    inactive_days: int = 730  # citizens without activity this long are anonymised
+
+
+@dataclass(frozen=True)
 class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     default_region: str = "KE"
@@ -153,6 +175,10 @@ class Settings:
     sms_allowed_regions: tuple[str, ...] = ()
     daily_notice_limit: int = 10  # SMS per phone per day, vouchers and one-time codes apart
     voice_proof: VoiceProof = VoiceProof()
+    timeouts: Timeouts = Timeouts()
+    retention: Retention = Retention()
+    # An event, message or inbound SMS that fails this often is parked as a dead letter.
+    dead_letter_after: int = 5
     secrets: Secrets = Secrets()
 
     @property
@@ -244,6 +270,9 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         sms_allowed_regions=_regions(r, "messaging.allowed_regions"),
         daily_notice_limit=r.int("messaging.daily_notice_limit", 10, minimum=0),
         voice_proof=_voice_proof(r),
+        timeouts=_timeouts(r),
+        retention=_retention(r),
+        dead_letter_after=r.int("messaging.dead_letter_after", 5, minimum=1),
         secrets=Secrets(**{attr: env.get(name, "") for name, attr in ENV_SECRETS.items()}),
     )
     _check_urls(settings, env)
@@ -400,6 +429,50 @@ def _voice_proof(r: _Reader) -> VoiceProof:
     )
 
 
+def _timeouts(r: _Reader) -> Timeouts:
+    d = Timeouts()
+    db, p = "database.timeouts", "channels.hop_deadline_seconds"
+    _known(
+        r,
+        db,
+        {
+            "connect_seconds",
+            "statement_seconds",
+            "lock_seconds",
+            "idle_in_transaction_seconds",
+            "pool_seconds",
+        },
+    )
+    return Timeouts(
+        database_connect=r.positive(f"{db}.connect_seconds", d.database_connect),
+        database_statement=r.positive(f"{db}.statement_seconds", d.database_statement),
+        database_lock=r.positive(f"{db}.lock_seconds", d.database_lock),
+        database_idle_in_transaction=r.positive(
+            f"{db}.idle_in_transaction_seconds", d.database_idle_in_transaction
+        ),
+        database_pool=r.positive(f"{db}.pool_seconds", d.database_pool),
+        redis=r.positive("redis.timeout_seconds", d.redis),
+        provider_http=r.positive("messaging.provider_timeout_seconds", d.provider_http),
+        hop_deadline=r.positive(p, d.hop_deadline),
+    )
+
+
+def _retention(r: _Reader) -> Retention:
+    p = "retention"
+    _known(r, p, {f.name for f in fields(Retention)})
+    d = Retention()
+    return Retention(
+        message_bodies_days=r.int(f"{p}.message_bodies_days", d.message_bodies_days, minimum=1),
+        inactive_days=r.int(f"{p}.inactive_days", d.inactive_days, minimum=30),
+    )
+
+
+def _known(r: _Reader, path: str, known: set[str]) -> None:
+    for key in r.mapping(path):
+        if key not in known:
+            raise ConfigError(f"{path}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+
+
 def _optional_url(r: _Reader, path: str) -> str:
     return r.url(path, "") if r.str(path, "") else ""
 
@@ -497,6 +570,12 @@ class _Reader:
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{path}: expected a number ≥ 0, got {value!r}")
         return float(value)
+
+    def positive(self, path: str, default: float) -> float:
+        value = self.number(path, default)
+        if value <= 0:
+            raise ConfigError(f"{path}: expected a number above 0, got {value!r}")
+        return value
 
     def share(self, path: str, default: float) -> float:
         value = self.number(path, default)

@@ -195,6 +195,8 @@ class Citizen(Base):
     # staff lifting one, wipes the slate so the same strikes never block twice.
     strikes_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Set when the person was erased or aged out (retention): phone, name and ID hash are gone.
+    anonymised_at: Mapped[datetime | None]
 
 
 class Booking(Base):
@@ -383,3 +385,8 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
     relayed_at: Mapped[datetime | None]
+    # Failed relay attempts; after `dead_letter_after` of them the event is parked (dead_at)
+    # with its error, so it never holds up the events behind it (`ors outbox dead`).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    dead_at: Mapped[datetime | None]

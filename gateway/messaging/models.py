@@ -25,6 +25,7 @@ class Message(Base):
         UniqueConstraint("event_id", "template"),
         Index("ix_messages_status_due", "status", "next_attempt_at"),
         Index("ix_messages_to_phone", "to_phone", "id"),
+        Index("ix_messages_created_at", "created_at"),  # the retention sweep's scan
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
@@ -60,6 +61,23 @@ class PendingReport(Base):
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboundFailure(Base):
+    """An inbound SMS whose command failed `dead_letter_after` times: set aside with its error
+    (a dead letter) so provider retries stop, until staff retry it (`ors outbox retry`)."""
+
+    __tablename__ = "inbound_failures"
+    __table_args__ = (UniqueConstraint("provider", "provider_message_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(String(300))
+    dead_at: Mapped[datetime]
+    retried_at: Mapped[datetime | None]
 
 
 class ReminderSent(Base):
