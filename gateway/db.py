@@ -4,35 +4,95 @@ Engines are created per process, after gunicorn or RQ has forked, and never shar
 processes (DESIGN §9): callers build them through the runtime, not at import time.
 
 On this hardware a database round trip costs more CPU than the SQL it carries (bench/results.md),
-so the hot paths count them: no ping on every pool checkout, and reads on PostgreSQL in
-autocommit (no BEGIN/ROLLBACK around a single SELECT).
+so the hot paths count them: no ping on every pool checkout (a restarted server is noticed
+without one, gateway.db_restarts), and reads on PostgreSQL in autocommit (no BEGIN/ROLLBACK
+around a single SELECT).
+
+Every wait on PostgreSQL is bounded (settings.Timeouts): connecting, a statement, a lock, a
+transaction left idle, and waiting for a free pooled connection. No engine ever puts a bound
+value (a phone, a T-code, an SMS body) into an error's text: `hide_parameters` everywhere.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.db_restarts import pair, watch_for_restarts
+from gateway.settings import Timeouts
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # A pooled connection older than this is replaced: outlives no server-side idle timeout.
 POOL_RECYCLE_SECONDS = 1800
+# TCP keepalive: the kernel closes an idle connection whose server vanished without a word (host
+# down, a partition) after about idle + interval × count seconds; the checkout check then
+# sees it closed and replaces it before a request uses it.
+KEEPALIVE_IDLE_SECONDS = 10
+KEEPALIVE_INTERVAL_SECONDS = 3
+KEEPALIVE_COUNT = 3
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine for a database URL with the pragmas and pool this app needs."""
+def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """Create the engine for a database URL with the pragmas, pool and bounds this app needs.
+
+    Waiting to connect, for a pooled connection and on a silent peer is always bounded (by
+    `timeouts`, else the defaults). The server-side limits on statements, locks and idle
+    transactions are set only when `timeouts` is given, as the runtime does for the service:
+    they are sized for a USSD hop, and administrative work (creating a database, which waits
+    for a checkpoint; a migration building an index) runs longer by nature.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    # No pre-ping: it is a round trip on every checkout. A connection the server dropped fails
-    # its request once (a polite END on USSD); SQLAlchemy then invalidates the whole pool, so
-    # the next request connects afresh.
-    kwargs.setdefault("pool_pre_ping", False)
+    bounds = timeouts or Timeouts()
+    connect_args = postgres_connect_args(bounds, server_limits=timeouts is not None)
+    kwargs["connect_args"] = {**connect_args, **kwargs.get("connect_args", {})}
+    kwargs.setdefault("pool_pre_ping", False)  # a round trip per checkout: see db_restarts
+    kwargs.setdefault("pool_timeout", bounds.database_pool)
     kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    watch_for_restarts(engine)
+    return engine
+
+
+def postgres_connect_args(timeouts: Timeouts, server_limits: bool = True) -> dict[str, Any]:
+    """libpq parameters bounding every wait on the server, set once per connection.
+
+    The server-side limits travel in the startup packet (`options`), so they cost no round
+    trip. They bound a slow server; a silent one (host down, a partition) is bounded by TCP:
+    keepalive while the connection is idle, `tcp_user_timeout` while a statement is unanswered
+    at the TCP level (sent and never acknowledged).
+    """
+    args: dict[str, Any] = {
+        # libpq counts whole seconds (and takes 1 as 2); 0 would mean "wait for ever".
+        "connect_timeout": max(1, math.ceil(timeouts.database_connect)),
+        "keepalives": 1,
+        "keepalives_idle": KEEPALIVE_IDLE_SECONDS,
+        "keepalives_interval": KEEPALIVE_INTERVAL_SECONDS,
+        "keepalives_count": KEEPALIVE_COUNT,
+        # A living server's kernel acknowledges within milliseconds, however slow the query:
+        # this long without an acknowledgement means the peer is gone.
+        "tcp_user_timeout": _ms(timeouts.database_connect + timeouts.database_statement),
+    }
+    if server_limits:
+        limits = {
+            "statement_timeout": timeouts.database_statement,
+            "lock_timeout": timeouts.database_lock,
+            "idle_in_transaction_session_timeout": timeouts.database_idle_in_transaction,
+        }
+        args["options"] = " ".join(f"-c {name}={_ms(sec)}" for name, sec in limits.items())
+    return args
+
+
+def _ms(seconds: float) -> int:
+    """Milliseconds for a server limit; at least 1, since PostgreSQL reads 0 as "no limit"."""
+    return max(1, round(seconds * 1000))
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
@@ -65,15 +125,20 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_read_engine(engine: Engine) -> Engine:
+def make_read_engine(engine: Engine, timeouts: Timeouts | None = None) -> Engine:
     """The engine for this process's reads: on PostgreSQL a pool of its own, of autocommit
     connections to the same database (switching a connection to autocommit and back on every
-    checkout costs more CPU than the query); on SQLite, `read_only(engine)`."""
+    checkout costs more CPU than the query); on SQLite, `read_only(engine)`.
+
+    The two PostgreSQL engines are paired: a dropped connection seen by either disposes both.
+    """
     if is_sqlite(engine):
         return read_only(engine)
-    return make_engine(
-        engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    reads = make_engine(
+        engine.url.render_as_string(hide_password=False), timeouts, isolation_level="AUTOCOMMIT"
     )
+    pair(engine, reads)
+    return reads
 
 
 def read_only(engine: Engine) -> Engine:

@@ -22,5 +22,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to `revision` (default: the newest)."""
     config = alembic_config(engine)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # The service's statement_timeout is sized for a USSD hop; building an index on a big
+            # table runs longer. lock_timeout stays: behind live traffic the migration gives up
+            # rather than queue every request behind its lock.
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         config.attributes["connection"] = conn
         command.upgrade(config, revision)

@@ -46,16 +46,22 @@ class Runtime:
 
 def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     """Create engines, clients and services for this process (call it after any fork)."""
+    timeouts = settings.timeouts
     engine = overrides.pop("engine", None)
     if engine is None:
-        engine = make_engine(settings.effective_database_url)
-        read_engine = make_read_engine(engine)
-    else:  # a test's shared engine: reads on it too, so no second pool outlives the test
-        read_engine = read_only(engine)
+        engine = make_engine(settings.effective_database_url, timeouts)
+        read_engine = make_read_engine(engine, timeouts)
+    else:  # a test's engine: reads on it too (unless given), so no second pool outlives it
+        read_engine = overrides.pop("read_engine", None) or read_only(engine)
     clock = overrides.pop("clock", None) or SystemClock()
     redis = overrides.pop("redis", None)
     if redis is None and settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        # Sessions, queues and the SMS gate share this client: no hop waits longer on Redis.
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=timeouts.redis,
+            socket_connect_timeout=timeouts.redis,
+        )
     keys = overrides.pop("keys", None) or load_voucher_keys(settings)
     booking = BookingService(engine, settings, clock, keys.signing, read_engine)
     writer, reader = booking.writer, booking.reader

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from gateway.booking.executor import Executor
+from gateway.db_restarts import forget_connections
 
 Processor = Callable[[Any], Any]
 
@@ -71,6 +72,7 @@ class DriverStatement:
 
     def __init__(self, statement: ClauseElement):
         self.statement = statement
+        self._reads = bool(getattr(statement, "is_select", False))  # a SELECT writes nothing
         # dialect -> parameter names given -> the compiled form (an INSERT's columns are the
         # names given, as with SQLAlchemy's own execution)
         self._prepared: weakref.WeakKeyDictionary[Dialect, dict[tuple[str, ...], _Prepared]] = (
@@ -97,15 +99,20 @@ class DriverStatement:
             values = {**prepared.defaults, **params}
         for name, convert in prepared.binds.items():
             values[name] = convert(values[name])
-        cursor = _cursor(conn)
         try:
-            cursor.execute(prepared.sql, values)
-            rows = cursor.fetchall() if cursor.description is not None else []
+            return _execute(conn, prepared, values)
+        except dialect.loaded_dbapi.Error as exc:
+            again = self._reads and _may_reconnect(conn)  # asked before invalidation
+            error = self._translated(conn, exc, prepared.sql, values)
+            if not (again and error.connection_invalidated):
+                raise error from exc
+        # The server dropped the connection between the checkout check (db_restarts) and this
+        # read, e.g. while restarting. A read in autocommit changed nothing: run it once more,
+        # on a fresh connection (the invalidated Connection reconnects on its next use).
+        try:
+            return _execute(conn, prepared, values)
         except dialect.loaded_dbapi.Error as exc:
             raise self._translated(conn, exc, prepared.sql, values) from exc
-        if prepared.results and rows:
-            rows = [_converted(row, prepared.results) for row in rows]
-        return Result(rows, cursor.rowcount)
 
     def _prepare(self, dialect: Dialect, keys: tuple[str, ...]) -> _Prepared:
         compiled: Any = self.statement.compile(dialect=dialect, column_keys=list(keys))
@@ -114,17 +121,24 @@ class DriverStatement:
         names: dict[str, str] = {}
         binds: dict[str, Processor] = {}
         defaults: dict[str, Any] = {}
+        # Columns left out of an INSERT/UPDATE whose model gives a Python-side default: SQLAlchemy
+        # computes those before executing ("prefetch"), so the driver must too, or send NULL.
+        prefetch = {
+            c.key: c.default for c in (*compiled.insert_prefetch, *compiled.update_prefetch)
+        }
         for bind, name in compiled.bind_names.items():
             name = compiled.escaped_bind_names.get(name, name)
             if bind.required:
                 if bind.key != name:
                     names[bind.key] = name
+            elif bind.key in prefetch:
+                defaults[name] = _scalar_default(bind.key, prefetch[bind.key])
             else:  # a value fixed in the statement
                 defaults[name] = bind.effective_value
             convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if convert is not None:
                 binds[name] = convert
-        columns = getattr(self.statement, "selected_columns", None)
+        columns: Any = getattr(self.statement, "selected_columns", None)
         if columns is None:
             columns = getattr(self.statement, "exported_columns", ())
         results = []
@@ -140,23 +154,50 @@ class DriverStatement:
     def _translated(
         conn: Connection, exc: Exception, sql: str, values: Mapping[str, Any]
     ) -> DBAPIError:
-        """The error SQLAlchemy would raise. A dropped connection means the server went away:
-        every pooled connection as old as it is dead too (the pool does not ping), so the pool
-        is replaced at once, as SQLAlchemy does on a disconnect it sees itself."""
+        """The error SQLAlchemy would raise, with the bound values hidden as the engine says
+        (they hold phones and T-codes). A dropped connection means the server went away:
+        every pooled connection as old as it is dead too, so this process's pools are replaced
+        at once (gateway.db_restarts), as SQLAlchemy does on a disconnect it sees itself."""
         dialect = conn.dialect
         dbapi_connection = conn.connection.dbapi_connection
         disconnect = dialect.is_disconnect(exc, dbapi_connection, None)  # type: ignore[arg-type]
         if disconnect:
             conn.invalidate(exc)
-            conn.engine.dispose()
-        return DBAPIError.instance(
+            forget_connections(conn.engine)
+        error = DBAPIError.instance(
             sql,
             dict(values),
             exc,
             dialect.loaded_dbapi.Error,
+            hide_parameters=conn.engine.hide_parameters,
             connection_invalidated=disconnect,
             dialect=dialect,
         )
+        assert isinstance(error, DBAPIError)  # `exc` is a driver error: wrapped as DBAPIError
+        return error
+
+
+def _execute(conn: Connection, prepared: _Prepared, values: Mapping[str, Any]) -> Result:
+    cursor = _cursor(conn)
+    cursor.execute(prepared.sql, values)
+    rows = cursor.fetchall() if cursor.description is not None else []
+    if prepared.results and rows:
+        rows = [_converted(row, prepared.results) for row in rows]
+    return Result(rows, cursor.rowcount)
+
+
+def _scalar_default(column: str, default: Any) -> Any:
+    if default is None or not default.is_scalar:
+        raise TypeError(f"{column}: a default computed per row cannot run on the driver: pass it")
+    return default.arg
+
+
+def _may_reconnect(conn: Connection) -> bool:
+    """Whether a statement that failed on `conn` may run again on a fresh connection: only in
+    autocommit (nothing of a transaction is lost) and outside a SQLAlchemy transaction (which
+    must be rolled back by its owner before the Connection reconnects)."""
+    dbapi_connection: Any = conn.connection.dbapi_connection
+    return bool(dbapi_connection.autocommit) and not conn.in_transaction()
 
 
 def _cursor(conn: Connection) -> Any:

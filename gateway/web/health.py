@@ -11,9 +11,9 @@ import hmac
 import logging
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
-from sqlalchemy import text
 
 from gateway.metrics import exposition
+from gateway.web import readiness
 from gateway.web.proxies import is_loopback_caller
 
 bp = Blueprint("health", __name__)
@@ -40,19 +40,13 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """200 when the database (and Redis, when configured) answer, else 503."""
+    """200 when the database (and Redis, when configured) answer, else 503; within 1 s even
+    when one of them hangs (a check that does not finish in time counts as "timeout")."""
     runtime = current_app.extensions["ors"]
-    problems = []
-    try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure means "not ready"; say which
-        problems.append(f"database: {type(exc).__name__}")
+    checks: dict[str, readiness.Check] = {"database": readiness.database_check(runtime.engine)}
     if runtime.redis is not None:
-        try:
-            runtime.redis.ping()
-        except Exception as exc:
-            problems.append(f"redis: {type(exc).__name__}")
+        checks["redis"] = runtime.redis.ping
+    problems = readiness.problems(checks)
     if not problems:
         return jsonify(status="ready"), 200
     log.warning("not ready: %s", ", ".join(problems))
