@@ -13,7 +13,7 @@ from gateway.logs import configure_logging
 from gateway.metrics import instrument
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import ConfigError, Settings, check_production, load_settings
-from gateway.web import body_limits, browser_headers, health, vouchers
+from gateway.web import body_limits, browser_headers, health, hops, vouchers
 from gateway.web.proxies import TrustedProxies
 from kiosk import api as kiosk_api
 from kiosk import page as kiosk_page
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.config["SECRET_KEY"] = settings.secrets.secret_key or None
     app.session_interface = NoCookieSessions()
     app.extensions["ors"] = runtime
+    hops.install(app)  # hooks and the kiosk API answer within the hop deadline
     if settings.trusted_proxies:  # forwarded headers are believed from these peers only
         proxied = TrustedProxies(app.wsgi_app, settings.trusted_proxies)
         app.wsgi_app = proxied  # type: ignore[method-assign]

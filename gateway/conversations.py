@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 from redis import Redis
@@ -24,6 +23,14 @@ from menus.calls import Calls, Turn
 from menus.ivr import IvrRenderer
 from menus.prompts import AudioPrompts
 from menus.voice import load_voice_catalogues
+
+
+@dataclass
+class HopNotes:
+    """What a hop learnt before it failed or ran out of time: the request thread reads it to
+    apologise in the caller's language without asking the session store again."""
+
+    language: str | None = None
 
 
 @dataclass
@@ -60,19 +67,34 @@ class IvrStack:
     audio: AudioPrompts
     booking: BookingService
 
-    def answer(self, call_id: str, phone: str, heard: str | None, *, hinted: bool = False) -> Turn:
-        """Take one request of the call (heard None: no key) and return what to do next."""
+    def answer(
+        self,
+        call_id: str,
+        phone: str,
+        heard: str | None,
+        *,
+        hinted: bool = False,
+        notes: HopNotes | None = None,
+    ) -> Turn:
+        """Take one request of the call (heard None: no key) and return what to do next.
+
+        `phone` is the caller's E.164 number: the hook normalised it, and it is what the
+        session, the booking core and every event of the call see from then on."""
+        if not call_id or not phone:
+            raise ValueError("a call needs its id and the caller's number")
         session = self.sessions.get(call_id)
-        if session is not None and phone and session.phone != phone:
+        if session is not None and session.phone != phone:
             # A call's session belongs to the number that opened it (and holds its proof):
             # the same call id from another number starts afresh.
             session = None
         if session is None:
-            if not call_id or not phone:
-                raise ValueError("a new call needs its id and the caller's number")
             session = Session.new(call_id, phone)
+        if notes is not None:
+            notes.language = session.language
         now = self.booking.clock.now()
         turn = self.calls.hop(session, heard, hinted=hinted, now=now)
+        if notes is not None:
+            notes.language = turn.language
         if turn.gave_up:
             # The messaging layer turns this into the "call again or dial" SMS.
             self.booking.notice("ivr.gave_up", call_id, phone=session.phone, language=turn.language)
@@ -87,13 +109,8 @@ class IvrStack:
         if call_id:
             self.sessions.delete(call_id)
 
-    def apology(self, call_id: str) -> Turn:
-        """Return the spoken apology for a failed request, in the call's language if known."""
-        language = None
-        with contextlib.suppress(Exception):  # the store itself may be what failed
-            session = self.sessions.get(call_id) if call_id else None
-            language = session.language if session else None
-            self.hang_up(call_id)
+    def apology(self, language: str | None) -> Turn:
+        """Return the spoken apology that ends a call, in its language if the turn learnt it."""
         return self.calls.failure(language)
 
 

@@ -179,6 +179,8 @@ class Settings:
     retention: Retention = Retention()
     # An event, message or inbound SMS that fails this often is parked as a dead letter.
     dead_letter_after: int = 5
+    # Request threads of each web worker, set by `ors serve` (0: unknown, e.g. the demo server).
+    web_threads: int = 0
     secrets: Secrets = Secrets()
 
     @property

@@ -4,6 +4,11 @@ A QR payload is verified (signature) and typed digits Damm-checked before anythi
 the database; codes that look like guesses count against a per-kiosk rate limit. A third
 route, `POST /kiosk/api/v1/setup-pin` (`{"pin": "…"}`), tells the page whether staff typed
 the configured setup PIN, so a passer-by cannot make the kiosk forget its key.
+
+The host app may bound every call (the gateway does: a deadline and a circuit breaker, so a
+hung database costs a kiosk seconds, not a minute): it puts a `Bound` in `app.extensions`
+under `BOUND`. A call that cannot be answered in time gets 503 `unavailable`; nothing was
+decided, and the kiosk may try again.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from typing import Any
+from functools import wraps
+from typing import Any, Protocol
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
@@ -36,12 +42,27 @@ HTTP_STATUS = {
     "too_early": 422,
     "too_late": 422,
     "rate_limited": 429,
+    "unavailable": 503,
     # POST /setup-pin only: may the page forget its key?
     "pin_accepted": 200,
     "pin_refused": 403,
 }
 MAX_CODE_LENGTH = 256
 EXTENSION = "kiosk_desk"
+BOUND = "kiosk_bound"
+# Said when the host could not answer in time (kiosk/messages.py says the desk's answers).
+UNAVAILABLE = {
+    "en": "The service is busy. Please try again in a moment or go to reception.",
+    "sw": "Huduma ina shughuli nyingi. Tafadhali jaribu tena baada ya muda au nenda mapokezi.",
+}
+RETRY_AFTER_SECONDS = 2
+
+
+class Bound(Protocol):
+    """Run a call's work in a copy of the caller's context (so Flask's `request`, `g` and
+    `current_app` work there) and return its answer, or raise TimeoutError in time."""
+
+    def __call__(self, work: Callable[[], Response]) -> Response: ...
 
 
 def desk() -> CheckInDesk:
@@ -58,30 +79,51 @@ def create_api(failed_code_limit: str, storage_uri: str) -> Blueprint:
     bp = Blueprint("kiosk_api", __name__, url_prefix="/kiosk/api/v1")
     limit = FailedCodeLimit(failed_code_limit, storage_uri)
 
-    @bp.before_request
-    def authenticate() -> Response | None:
-        header = request.headers.get("Authorization", "")
-        key = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        kiosk = desk().identify(key) if 20 <= len(key) <= 128 else None
-        if kiosk is None:
-            return answer("unauthorized", _language(None))
-        g.kiosk = kiosk
-        return None
-
     @bp.post("/checkin")
+    @bounded
     def checkin() -> Response:
         return scan(limit, dry_run=False)
 
     @bp.post("/lookup")
+    @bounded
     def lookup() -> Response:
         return scan(limit, dry_run=True)
 
     @bp.post("/setup-pin")
+    @bounded
     def setup_pin() -> Response:
         """Check the staff PIN that lets the page forget its key (wrong PINs count as guesses)."""
         return limited(limit, check_pin)
 
     return bp
+
+
+def bounded(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Authenticate and answer within the host's bound, when it set one."""
+
+    @wraps(view)
+    def run() -> Response:
+        bound: Bound | None = current_app.extensions.get(BOUND)
+        if bound is None:
+            return authenticated(view)
+        request.get_data()  # read here: the request thread owns the socket, the work may outlive it
+        try:
+            return bound(lambda: authenticated(view))
+        except TimeoutError:
+            return answer("unavailable", _language(g.get("kiosk")))
+
+    return run
+
+
+def authenticated(view: Callable[[], Response]) -> Response:
+    """Answer with `view` for a kiosk whose bearer key is known, else `unauthorized`."""
+    header = request.headers.get("Authorization", "")
+    key = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    kiosk = desk().identify(key) if 20 <= len(key) <= 128 else None
+    if kiosk is None:
+        return answer("unauthorized", _language(None))
+    g.kiosk = kiosk
+    return view()
 
 
 def scan(limit: FailedCodeLimit, dry_run: bool) -> Response:
@@ -167,15 +209,21 @@ def _language(kiosk: KioskInfo | None) -> str:
 def answer(status: str, lang: str, ticket: TicketInfo | None = None, **facts: Any) -> Response:
     if ticket is not None:
         facts.setdefault("queue_number", ticket.queue_number)
+    if status == "unavailable":
+        sentence = UNAVAILABLE.get(lang, UNAVAILABLE["en"])
+    else:
+        sentence = message(status, lang, **facts)
     body = {
         "status": status,
-        "message": message(status, lang, **facts),
+        "message": sentence,
         "ticket": _ticket_json(ticket) if ticket is not None else None,
     }
     g.status = status
     response = jsonify(body)
     response.status_code = HTTP_STATUS[status]
     response.headers["Cache-Control"] = "no-store"
+    if status == "unavailable":
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -70,32 +71,54 @@ Press Ctrl+C to stop.
 """)
 
 
+# Threads per worker. A hop may now wait up to the hop deadline (5 s) on a sick database, and
+# with one thread a worker whose hop waits answers nothing else, not even /healthz (which must
+# answer within 200 ms with PostgreSQL hung). Four gthread threads leave spare ones for
+# liveness and for hops that need no database (most menu screens come from the catalogue
+# cache) while a few wait. A waiting thread costs a stack, not CPU; the work stays bound by
+# the 2 cores and the GIL (bench/results.md was measured with 1 thread per worker). Each
+# engine's pool (10 + 20 overflow) has a connection for every thread.
+DEFAULT_THREADS = 4
+# Seconds gunicorn lets a worker go without a heartbeat before killing it. A gthread worker's
+# heartbeat comes from its main loop, not from the request threads, so a slow request never
+# trips it; only a worker stuck as a whole does, and 30 s (gunicorn's default) tells that
+# apart from a busy one.
+WORKER_HEARTBEAT_SECONDS = 30
+
+
 @click.command(help="Run the production web server (gunicorn) on PostgreSQL and Redis.")
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=DEFAULT_THREADS, show_default=True)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     settings = context.settings()
     check_production(settings)
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ors-metrics-"))
+    # On a restart or stop, requests in flight get what a hop may take, and some to spare.
+    graceful = math.ceil(2 * settings.timeouts.hop_deadline)
 
     class Gunicorn(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", threads)
+            self.cfg.set("timeout", WORKER_HEARTBEAT_SECONDS)
+            self.cfg.set("graceful_timeout", graceful)
             self.cfg.set("preload_app", False)  # each worker builds its own engine and Redis client
             # %(U)s is the path without the query string, so ?token= never reaches the log.
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms')
             self.cfg.set("accesslog", "-")
+            # Mask the master process's lines too; it never builds the app.
+            self.cfg.set("logger_class", "gateway.gunicorn_logging.MaskingLogger")
 
         def load(self):  # type: ignore[no-untyped-def]
             from gateway.app import create_app
 
-            return create_app(settings)
+            return create_app(settings.with_overrides(web_threads=threads))
 
     Gunicorn().run()
 

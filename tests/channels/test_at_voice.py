@@ -65,6 +65,12 @@ def monday(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, 23, hour, minute)
 
 
+def returning(rt: Runtime) -> None:
+    """Make the caller one who has booked before: no privacy line before the first screen (a
+    first-time caller hears it: tests/channels/test_privacy_line.py)."""
+    rt.booking.book(CALLER, slot_id(rt, "DERM", monday(9)), "sms")
+
+
 def gave_up_events(rt: Runtime) -> list[Event]:
     with rt.reader() as s:
         return list(s.scalars(select(Event).where(Event.type == "ivr.gave_up")))
@@ -145,7 +151,8 @@ def test_silence_three_times_says_goodbye_and_notices_once(call: AtCall, rt: Run
     assert event.payload == {"phone": CALLER, "language": "en"}
 
 
-def test_the_redirect_after_silence_does_not_repeat_the_hint(call: AtCall) -> None:
+def test_the_redirect_after_silence_does_not_repeat_the_hint(call: AtCall, rt: Runtime) -> None:
+    returning(rt)
     call.dial()
     call.silence()
     # The fallback said the hint; the re-prompt starts with the screen itself.
@@ -318,6 +325,7 @@ def test_recorded_prompts_play_where_configured(catalog: Runtime, settings: Sett
         ivr_prompts=prompts,
     )
     call = AtCall(create_app(runtime=rt).test_client(), token=TOKEN)
+    returning(rt)
 
     call.dial()
 

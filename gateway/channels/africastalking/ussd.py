@@ -3,7 +3,10 @@
 AT posts the whole input so far (`text` = "1*2*3"); the latest answer is the last piece. A
 retried POST (same sessionId and text) gets the same screen back and acts once. Once the
 token check has passed, every failure becomes a polite END in the caller's language whose
-short ref names the logged traceback: AT must never see a non-200 or a body without CON/END.
+short ref names the logged line: AT must never see a non-200 or a body without CON/END. That
+includes a caller number the booking core cannot read or a malformed session id (refused
+before anything is stored), and a hop whose work cannot finish within the hop deadline
+(gateway.web.hops): AT gives up on a session after about 15 seconds.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import secrets
 import string
 
 from flask import Response, current_app, request
+from flask.blueprints import BlueprintSetupState
 
 from gateway.channels.africastalking import bp
-from gateway.conversations import UssdStack
+from gateway.channels.caller_ids import MalformedCaller, checked_id, checked_phone
+from gateway.conversations import HopNotes, UssdStack
+from gateway.web import hops
 from menus import Session
 
 log = logging.getLogger(__name__)
@@ -27,34 +33,56 @@ def _plain(body: str) -> Response:
     return Response(body, status=200, mimetype="text/plain")
 
 
+@bp.record_once
+def _guard_hops(state: BlueprintSetupState) -> None:
+    """Hops run under the app's deadline and circuit breaker, installed with the blueprint."""
+    hops.install(state.app)
+
+
 @bp.post("/ussd")
 def ussd() -> Response:
-    stack: UssdStack = current_app.extensions["ors"].ussd
+    runtime = current_app.extensions["ors"]
+    stack: UssdStack = runtime.ussd
     form = request.form
-    session_id, phone, text = (
+    raw_id, raw_phone, text = (
         form.get("sessionId", ""),
         form.get("phoneNumber", ""),
         form.get("text", ""),
     )
-    session: Session | None = None
+    notes = HopNotes()
     try:
-        if not session_id or not phone or len(text) > MAX_TEXT:
-            raise ValueError("sessionId or phoneNumber missing, or text too long")
-        session = stack.sessions.get(session_id)
-        if session is not None and session.phone != phone:
-            # A session belongs to the phone that opened it: the same id from another phone
-            # (a provider reusing ids, or a forged hop) starts afresh and sees nothing of it.
-            session = None
-        replay = session.replay(text) if session is not None else None
-        if replay is not None:
-            return _plain(replay)
-        return _plain(_hop(stack, session_id, phone, text, session))
-    except Exception:
-        ref = _failure_ref()
+        session_id = checked_id(raw_id)
+        phone = checked_phone(raw_phone, runtime.booking.phone)
+        if len(text) > MAX_TEXT:
+            raise ValueError("text too long")
+        guard = hops.guard(current_app)
+        return _plain(guard.run("ussd", lambda: _answer(stack, session_id, phone, text, notes)))
+    except Exception as error:
+        return _plain(_apology(stack, notes.language, error))
+
+
+def _answer(stack: UssdStack, session_id: str, phone: str, text: str, notes: HopNotes) -> str:
+    """The hop's work, on the hop pool: replay a retried hop, else step the engine."""
+    session = stack.sessions.get(session_id)
+    if session is not None and session.phone != phone:
+        # A session belongs to the phone that opened it: the same id from another phone
+        # (a provider reusing ids, or a forged hop) starts afresh and sees nothing of it.
+        session = None
+    notes.language = session.language if session is not None else None
+    replay = session.replay(text) if session is not None else None
+    if replay is not None:
+        return replay
+    return _hop(stack, session_id, phone, text, session)
+
+
+def _apology(stack: UssdStack, language: str | None, error: Exception) -> str:
+    ref = _failure_ref()
+    if isinstance(error, MalformedCaller | hops.HopUnavailable):
+        log.warning("USSD hop answered with an apology (ref %s): %s", ref, error)
+    else:
         log.exception("USSD hop failed (ref %s)", ref)
-        language = session.language if session else None
-        apology = stack.renderer.render(stack.engine.failure_reply(language))[0]
-        return _plain(f"END {apology} (ref {ref})")
+    apology = stack.renderer.render(stack.engine.failure_reply(language))[0]
+    return f"END {apology} (ref {ref})"
 
 
 def _failure_ref() -> str:
@@ -85,14 +113,21 @@ def _hop(stack: UssdStack, session_id: str, phone: str, text: str, session: Sess
 
 @bp.post("/ussd/events")
 def ussd_events() -> Response:
-    """End-of-session notice: a dropped session that holds a slot gets one dial-back notice."""
+    """End-of-session notice: a dropped session that holds a slot gets one dial-back notice.
+
+    A malformed phone number or session id writes nothing; AT does not retry usefully, so
+    every notice is acknowledged."""
     form = request.form
-    status, phone = form.get("status", ""), form.get("phoneNumber", "")
-    if status in DROPPED and phone:
-        try:
-            current_app.extensions["ors"].booking.notice_dropped_session(
-                phone, form.get("sessionId", "")
-            )
-        except Exception:  # AT does not retry usefully; log and acknowledge
-            log.exception("could not record a dropped USSD session")
+    if form.get("status", "") not in DROPPED:
+        return _plain("OK")
+    booking = current_app.extensions["ors"].booking
+    try:
+        session_id = checked_id(form.get("sessionId", ""))
+        phone = checked_phone(form.get("phoneNumber", ""), booking.phone)
+        guard = hops.guard(current_app)
+        guard.run("ussd", lambda: booking.notice_dropped_session(phone, session_id))
+    except (MalformedCaller, hops.HopUnavailable) as error:
+        log.warning("dropped USSD session not recorded: %s", error)
+    except Exception:
+        log.exception("could not record a dropped USSD session")
     return _plain("OK")

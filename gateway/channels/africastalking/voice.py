@@ -8,7 +8,9 @@ sends no request then) and a Redirect back here, marked as silence, to ask again
 until it expires, so the caller can call back or dial USSD and continue.
 
 Once the token check has passed, every failure becomes a spoken apology: AT must never see
-a non-200 or a body that is not XML.
+a non-200 or a body that is not XML. So does a caller number the booking core cannot read (a
+SIP URI, a withheld number) or a malformed call id, before anything is stored, and a turn
+whose work cannot finish within the hop deadline (gateway.web.hops).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from xml.etree import ElementTree as ET
 from flask import Response, current_app, request
 
 from gateway.channels.africastalking import bp
-from gateway.conversations import IvrStack
+from gateway.channels.caller_ids import MalformedCaller, checked_id, checked_phone
+from gateway.conversations import HopNotes, IvrStack
 from gateway.settings import Settings
+from gateway.web import hops
 from menus.calls import Listen, Turn
 from menus.prompts import Part
 
@@ -40,20 +44,30 @@ def voice() -> Response:
     runtime = current_app.extensions["ors"]
     stack: IvrStack = runtime.ivr
     form = request.form
-    call_id = form.get("sessionId", "")
+    raw_id = form.get("sessionId", "")
     if form.get("isActive", "1").strip() == "0":
-        _hang_up(stack, call_id)
+        _hang_up(stack, raw_id)
         return _xml(EMPTY)
     url = hook_url(runtime.settings)
+    notes = HopNotes()
     try:
+        call_id = checked_id(raw_id, "call id")
+        phone = checked_phone(form.get("callerNumber", ""), runtime.booking.phone)
         hinted = request.args.get(AFTER) == SILENCE
         digits = None if hinted else form.get("dtmfDigits")
         heard = digits[:MAX_DIGITS] if digits is not None else None
-        turn = stack.answer(call_id, form.get("callerNumber", ""), heard, hinted=hinted)
+        guard = hops.guard(current_app)
+        turn = guard.run(
+            "voice", lambda: stack.answer(call_id, phone, heard, hinted=hinted, notes=notes)
+        )
         return _xml(render(turn, stack, url))
+    except (MalformedCaller, hops.HopUnavailable) as error:
+        # Nothing was stored for a malformed caller, and the store may be what hangs.
+        log.warning("AT voice turn answered with an apology: %s", error)
     except Exception:
         log.exception("AT voice turn failed")
-        return _xml(render(stack.apology(call_id), stack, url))
+        _hang_up(stack, raw_id)  # the apology ends the call
+    return _xml(render(stack.apology(notes.language), stack, url))
 
 
 def hook_url(settings: Settings) -> str:
@@ -104,7 +118,9 @@ def _speak(parent: ET.Element, parts: list[Part]) -> None:
 
 def _hang_up(stack: IvrStack, call_id: str) -> None:
     try:
-        stack.hang_up(call_id)
+        stack.hang_up(checked_id(call_id, "call id"))
+    except MalformedCaller:
+        pass  # no session was ever stored under it
     except Exception:  # the call is over either way; the session expires on its own
         log.exception("could not forget a finished AT call")
 

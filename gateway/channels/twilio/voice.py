@@ -8,6 +8,9 @@ has ended (`completed`, `busy`, `failed`, `no-answer`, `canceled`) loses its ses
 place stays until it expires, so the caller can call back or dial USSD and continue.
 
 Once the signature has passed, every failure becomes a spoken apology, never an HTTP error.
+So does a caller the booking core cannot read as a phone number (`From` is a SIP URI for
+SIP-domain calls, `client:…` for client calls) or a malformed CallSid, before anything is
+stored, and a turn whose work cannot finish within the hop deadline (gateway.web.hops).
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, request
+from flask.blueprints import BlueprintSetupState
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from gateway.channels.caller_ids import MalformedCaller, checked_id, checked_phone
 from gateway.channels.twilio import bp
-from gateway.conversations import IvrStack
+from gateway.conversations import HopNotes, IvrStack
+from gateway.web import hops
 from menus.calls import Turn
 from menus.prompts import Part
 
@@ -40,23 +46,37 @@ CALL_GOES_ON: dict[str, bool] = {
 }
 
 
+@bp.record_once
+def _guard_hops(state: BlueprintSetupState) -> None:
+    """Turns run under the app's deadline and circuit breaker, installed with the blueprint."""
+    hops.install(state.app)
+
+
 @bp.post("/voice")
 def voice() -> Response:
     runtime = current_app.extensions["ors"]
     stack: IvrStack = runtime.ivr
     form = request.form
-    call_id = form.get("CallSid", "")
+    raw_id = form.get("CallSid", "")
     if not CALL_GOES_ON.get(form.get("CallStatus", ""), True):
-        _hang_up(stack, call_id)
+        _hang_up(stack, raw_id)
         return _twiml(EMPTY_TWIML)
     action = f"{runtime.settings.public_base_url}/hooks/twilio/voice"
+    notes = HopNotes()
     try:
+        call_id = checked_id(raw_id, "call id")
+        phone = checked_phone(form.get("From", ""), runtime.booking.phone)
         heard = form.get("Digits", "")[:MAX_DIGITS] or None
-        turn = stack.answer(call_id, form.get("From", ""), heard)
+        guard = hops.guard(current_app)
+        turn = guard.run("voice", lambda: stack.answer(call_id, phone, heard, notes=notes))
         return _twiml(render(turn, stack, action))
+    except (MalformedCaller, hops.HopUnavailable) as error:
+        # Nothing was stored for a malformed caller, and the store may be what hangs.
+        log.warning("Twilio voice turn answered with an apology: %s", error)
     except Exception:
         log.exception("Twilio voice turn failed")
-        return _twiml(render(stack.apology(call_id), stack, action))
+        _hang_up(stack, raw_id)  # the apology ends the call
+    return _twiml(render(stack.apology(notes.language), stack, action))
 
 
 @bp.post("/voice/status")
@@ -109,7 +129,9 @@ def _speak(verb: VoiceResponse | Gather, parts: list[Part]) -> None:
 
 def _hang_up(stack: IvrStack, call_id: str) -> None:
     try:
-        stack.hang_up(call_id)
+        stack.hang_up(checked_id(call_id, "call id"))
+    except MalformedCaller:
+        pass  # no session was ever stored under it
     except Exception:  # the call is over either way; the session expires on its own
         log.exception("could not forget a finished Twilio call")
 
