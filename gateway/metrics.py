@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests by route and status, latency; multiprocess-safe under gunicorn."""
+"""Prometheus metrics: requests by route and status, latency, dead letters; multiprocess-safe
+under gunicorn."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ LATENCY = Histogram(
     "HTTP request latency",
     ["route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+# Counted when something is parked, not computed at scrape time: a scrape then costs no query.
+# kind: event (the relay gave up on it), message (its sending gave up), sms (an inbound SMS
+# whose command kept failing). `ors outbox dead` lists what is parked now.
+DEAD_LETTERS = Counter(
+    "ors_dead_letters_total",
+    "Events, messages and inbound SMS set aside after failing too often",
+    ["kind"],
 )
 # Any caller can send any method name; a fixed label set keeps the series count bounded.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

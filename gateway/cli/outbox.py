@@ -1,4 +1,5 @@
-"""`ors outbox`: recent outbound messages and where each one stands."""
+"""`ors outbox`: recent outbound messages and where each one stands; `ors outbox dead` and
+`ors outbox retry ID`: what was set aside after failing too often, and putting one back."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import click
 
 from gateway.cli import context
+from gateway.logs import mask
+from gateway.messaging.dead_letters import DeadLetter, NotRetried, dead_letters, retry
 from gateway.messaging.outbox import OutboxEntry, recent
 
 
@@ -14,11 +17,17 @@ def register(group: click.Group) -> None:
     group.add_command(outbox)
 
 
-@click.command(help="Recent outbound messages with their status, newest first.")
+@click.group(
+    invoke_without_command=True,
+    help="Recent outbound messages with their status, newest first.",
+)
 @click.option("--phone", help="Only messages to this phone (any format, e.g. 0712 345678).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array of objects.")
-def outbox(phone: str | None, limit: int, as_json: bool) -> None:
+@click.pass_context
+def outbox(ctx: click.Context, phone: str | None, limit: int, as_json: bool) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
     rt = context.runtime()
     entries = recent(rt.reader, rt.booking.phone(phone) if phone else None, limit)
     if as_json:
@@ -30,7 +39,36 @@ def outbox(phone: str | None, limit: int, as_json: bool) -> None:
         click.echo(_line(entry))
 
 
+@outbox.command(help="Dead letters: events, messages and inbound SMS set aside, newest first.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array of objects.")
+def dead(limit: int, as_json: bool) -> None:
+    found = dead_letters(context.runtime(), limit)
+    if as_json:
+        click.echo(json.dumps([d.as_json() for d in found], ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no dead letters")
+    for letter in found:
+        click.echo(_dead_line(letter))
+
+
+@outbox.command("retry", help="Put one dead letter back (an id from `ors outbox dead`).")
+@click.argument("ref", metavar="ID")
+def retry_command(ref: str) -> None:
+    try:
+        click.echo(retry(context.runtime(), ref))
+    except NotRetried as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _line(e: OutboxEntry) -> str:
     head = f"{e.created_at:%Y-%m-%d %H:%M:%S}  {e.to:<15}  {e.status:<11}  {e.provider:<14}"
     error = f"  [{e.last_error}]" if e.last_error and e.status != "delivered" else ""
     return f"{head}  {e.body}{error}"
+
+
+def _dead_line(d: DeadLetter) -> str:
+    # Phones masked: this table is for screens and tickets; --json is for tools.
+    head = f"{d.when:%Y-%m-%d %H:%M:%S}  {d.id:<14}  {d.attempts:>2}x  {mask(d.phone):<15}"
+    return f"{head}  {d.what:<20}  {d.error}"

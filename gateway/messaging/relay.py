@@ -7,11 +7,21 @@ un-relayed, and UNIQUE(event_id, template) makes sure a second pass never double
 Every draft passes recipients.refusal first, the one place that decides who may get an SMS: a
 refused one is kept with the terminal status `refused` and never enqueued. One-time codes
 (`phone.code`) are relayed before any other event, and enqueued on the urgent queue.
+
+An event that fails (a composer bug, a value the database refuses) is rolled back alone, in its
+savepoint; its failure is counted on the row (`attempts`, `last_error`) in the batch's own
+transaction, and after `dead_letter_after` failures it is parked (`dead_at`): a dead letter that
+`ors outbox dead` lists and `ors outbox retry` puts back. A round (`relay_all`) walks the
+un-relayed events once, in id order, batch after batch, each batch starting after the last id
+the previous one took. So a failing event costs one attempt per round and never hides the
+events behind it, however many fail: 250 broken events ahead of a good one delay it by one
+batch, not for ever (security review #7).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,6 +32,7 @@ from gateway.booking.models import Event
 from gateway.booking.uow import UnitOfWork
 from gateway.messaging import recipients, statuses
 from gateway.messaging.composers import COMPOSERS, Context, Draft
+from gateway.messaging.failures import describe, is_transient
 from gateway.messaging.models import Message
 from gateway.messaging.providers.router import ProviderRouter
 from gateway.messaging.redaction import (
@@ -30,6 +41,7 @@ from gateway.messaging.redaction import (
     redact,
     relayed_payload,
 )
+from gateway.metrics import DEAD_LETTERS
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -55,23 +67,69 @@ REFUSED_PREFIX = "refused: "
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """How far a round has got: the last event id it took, of each kind."""
+
+    urgent: int = 0
+    normal: int = 0
+
+
+START = Cursor()
+
+
+@dataclass(frozen=True)
+class Batch:
+    relayed: int  # events marked relayed
+    taken: int  # events looked at (relayed, failed or parked)
+    parked: int  # events that failed for the last time and became dead letters
+    cursor: Cursor  # where the next batch of the round starts
+
+
 def relay_once(runtime: Runtime, limit: int = 200, only_urgent: bool = False) -> int:
     """Relay up to `limit` events in one transaction (one-time codes first), then enqueue
     their messages.
 
-    Returns how many events were relayed (one that fails to compose stays for the next round).
+    Returns how many events were relayed (one that fails stays for the next round, until it
+    has failed `dead_letter_after` times).
     """
+    return relay_batch(runtime, limit, only_urgent).relayed
+
+
+def relay_batch(
+    runtime: Runtime, limit: int, only_urgent: bool = False, after: Cursor = START
+) -> Batch:
+    """Relay up to `limit` live events with ids after `after`, then enqueue their messages."""
     now = runtime.clock.now()
     ctx = Context(runtime.settings, runtime.messaging.texts)
     router = runtime.messaging.router
+    dead_after = runtime.settings.dead_letter_after
     with UnitOfWork(runtime.writer) as uow:
         session = uow.session
-        events = list(session.scalars(_unrelayed(session, limit, urgent=True)))
-        if not only_urgent and len(events) < limit:
-            events += session.scalars(_unrelayed(session, limit - len(events), urgent=False))
+        events = _take(session, limit, only_urgent, after)
+        cursor = _advanced(after, events)
         messages: list[Message] = []
+        failures: list[tuple[Event, Exception]] = []
         for event in events:
-            messages += _relay_event(session, event, ctx, router, now)
+            made, failed = _relay_event(session, event, ctx, router, now)
+            messages += made
+            if failed is not None:
+                failures.append((event, failed))
+        # Counted after the loop, so the flush below writes them all at once (one UPDATE
+        # each, as an executemany), not one by one as each next savepoint would.
+        for event, exc in failures:
+            if is_transient(exc):
+                log.warning(
+                    "event %s (%s) waits for the next round: %s",
+                    event.id,
+                    event.type,
+                    describe(exc),
+                )
+        parked = sum(
+            _count_failure(event, exc, now, dead_after)
+            for event, exc in failures
+            if not is_transient(exc)
+        )
         relayed = sum(1 for event in events if event.relayed_at is not None)
         session.flush()
         to_send = [m for m in messages if m.status == statuses.QUEUED]
@@ -79,6 +137,8 @@ def relay_once(runtime: Runtime, limit: int = 200, only_urgent: bool = False) ->
         normal = [m.id for m in to_send if m.template not in URGENT_TEMPLATES]
         refused = [m.last_error or "" for m in messages if m.status == statuses.REFUSED]
         uow.commit()
+    if parked:
+        DEAD_LETTERS.labels("event").inc(parked)
     for reason in refused:
         recipients.count(reason.removeprefix(REFUSED_PREFIX))
     # In batches; if the queue is down, what it missed stays queued for requeue_stale.
@@ -86,7 +146,7 @@ def relay_once(runtime: Runtime, limit: int = 200, only_urgent: bool = False) ->
         runtime.messaging.jobs.enqueue(urgent, urgent=True)
     if normal:
         runtime.messaging.jobs.enqueue(normal)
-    return relayed
+    return Batch(relayed, len(events), parked, cursor)
 
 
 def relay_urgent(runtime: Runtime) -> int:
@@ -96,35 +156,63 @@ def relay_urgent(runtime: Runtime) -> int:
     with runtime.reader() as session:
         waiting = session.scalar(
             select(Event.id)
-            .where(Event.relayed_at.is_(None), Event.type.in_(URGENT_EVENTS))
+            .where(
+                Event.relayed_at.is_(None),
+                Event.dead_at.is_(None),
+                Event.type.in_(URGENT_EVENTS),
+            )
             .limit(1)
         )
     return relay_once(runtime, only_urgent=True) if waiting is not None else 0
 
 
 def relay_all(runtime: Runtime, batch: int = 200) -> int:
-    """Relay until no event is left (a backlog after downtime goes out in batches)."""
-    total = 0
-    while (done := relay_once(runtime, batch)) > 0:
-        total += done
-        if done < batch:
-            break
-    return total
+    """One round: every live un-relayed event at most once, in id order, batch after batch
+    (a backlog after downtime goes out in batches). Returns how many were relayed."""
+    total, cursor = 0, START
+    while True:
+        done = relay_batch(runtime, batch, after=cursor)
+        total += done.relayed
+        # A short batch means nothing was left after it (or the rest is another relay's,
+        # locked on PostgreSQL): the round is over.
+        if done.taken < batch:
+            return total
+        cursor = done.cursor
 
 
-def _unrelayed(session: Session, limit: int, urgent: bool) -> Select[tuple[Event]]:
+def _take(session: Session, limit: int, only_urgent: bool, after: Cursor) -> list[Event]:
+    """Up to `limit` live un-relayed events after the cursor: one-time codes first."""
+    events = list(session.scalars(_unrelayed(session, limit, True, after.urgent)))
+    if not only_urgent and len(events) < limit:
+        events += session.scalars(_unrelayed(session, limit - len(events), False, after.normal))
+    return events
+
+
+def _unrelayed(session: Session, limit: int, urgent: bool, after: int) -> Select[Event]:
     kind = Event.type.in_(URGENT_EVENTS) if urgent else Event.type.not_in(URGENT_EVENTS)
-    query = select(Event).where(Event.relayed_at.is_(None), kind).order_by(Event.id).limit(limit)
+    query = (
+        select(Event)
+        .where(Event.relayed_at.is_(None), Event.dead_at.is_(None), Event.id > after, kind)
+        .order_by(Event.id)
+        .limit(limit)
+    )
     if session.get_bind().dialect.name == "postgresql":
         # Several workers relay at once; each takes rows the others have not locked.
         query = query.with_for_update(skip_locked=True)
     return query
 
 
+def _advanced(cursor: Cursor, events: list[Event]) -> Cursor:
+    urgent = [e.id for e in events if e.type in URGENT_EVENTS]
+    normal = [e.id for e in events if e.type not in URGENT_EVENTS]
+    return Cursor(max(urgent, default=cursor.urgent), max(normal, default=cursor.normal))
+
+
 def _relay_event(
     session: Session, event: Event, ctx: Context, router: ProviderRouter, now: datetime
-) -> list[Message]:
-    """Add the event's messages and mark it relayed; on a bug, log and leave it for later."""
+) -> tuple[list[Message], Exception | None]:
+    """Add the event's messages and mark it relayed; on a failure, roll back this event alone
+    and return the error (the caller counts it)."""
     try:
         with session.begin_nested():
             made = []
@@ -143,10 +231,39 @@ def _relay_event(
             event.relayed_at = now
             if (cleaned := relayed_payload(event.type, event.payload)) is not None:
                 event.payload = cleaned  # the one-time code lives on in the message only
-    except Exception:  # one bad event must not hold up every message behind it
-        log.exception("could not relay event %s (%s); it stays un-relayed", event.id, event.type)
-        return []
-    return made
+    except Exception as exc:  # one bad event must not hold up every message behind it
+        return [], exc
+    return made, None
+
+
+def _count_failure(event: Event, exc: Exception, now: datetime, dead_after: int) -> int:
+    """Count one failed attempt on the event (in the batch's transaction, after its savepoint
+    was rolled back); park it once it has failed `dead_after` times. Returns 1 if parked."""
+    event.attempts = (event.attempts or 0) + 1
+    event.last_error = describe(exc)
+    if event.attempts == 1:  # the traceback once; the later rounds add nothing to it
+        log.error("could not relay event %s (%s)", event.id, event.type, exc_info=exc)
+    if event.attempts < dead_after:
+        log.warning(
+            "event %s (%s) failed %d of %d times: %s",
+            event.id,
+            event.type,
+            event.attempts,
+            dead_after,
+            event.last_error,
+        )
+        return 0
+    event.dead_at = now
+    if (cleaned := relayed_payload(event.type, event.payload)) is not None:
+        event.payload = cleaned  # a one-time code must not outlive its chance to be sent
+    log.error(
+        "event %s (%s) parked as a dead letter after %d attempts: %s",
+        event.id,
+        event.type,
+        event.attempts,
+        event.last_error,
+    )
+    return 1
 
 
 def _refuse(message: Message, reason: str) -> None:

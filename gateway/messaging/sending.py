@@ -8,6 +8,11 @@ had already accepted. Results are written at least every `record_every` seconds,
 those duplicates when the provider is slow. Sends start only within the policy's send window
 after the claim; the rest of the batch is released unattempted, so no send can still be
 running when the lease ends and another worker takes the message over.
+
+A message that cannot go is a dead letter: `failed`, with a last_error that starts with
+DEAD_LETTER, once the provider's temporary errors outlast the policy's attempts, or once an
+unexpected error (a bug, not a provider's answer) has come back `dead_letter_after` times.
+`ors outbox dead` lists them and `ors outbox retry` puts one back.
 """
 
 from __future__ import annotations
@@ -20,14 +25,18 @@ from typing import TYPE_CHECKING
 
 from gateway.messaging import statuses
 from gateway.messaging.claims import Claim, claim
+from gateway.messaging.failures import describe
 from gateway.messaging.providers import Permanent, Retryable, SendError
 from gateway.messaging.recording import Result, record
+from gateway.metrics import DEAD_LETTERS
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 log = logging.getLogger(__name__)
 RETRY, SKIPPED, RELEASED = "retry", "skipped", "released"
+DEAD_LETTER = "dead letter: "  # how last_error of a message that was given up on starts
+INTERNAL_ERROR = "internal_error"
 
 
 @dataclass(frozen=True)
@@ -63,12 +72,15 @@ def _write(runtime: Runtime, results: list[Result]) -> dict[int, Outcome]:
     held = record(runtime, results) if results else {}
     for result in results:
         _log(result, held[result.claim.id])
+    dead = sum(1 for r in results if held[r.claim.id] and r.error.startswith(DEAD_LETTER))
+    if dead:
+        DEAD_LETTERS.labels("message").inc(dead)
     return {r.claim.id: _outcome(r) for r in results}
 
 
 def _attempt(runtime: Runtime, claim: Claim) -> Result:
     if claim.attempts > runtime.messaging.policy.max_attempts:
-        return _failed(claim, Permanent("gave_up", f"after {claim.attempts - 1} attempts"))
+        return _dead(claim, f"gave_up: after {claim.attempts - 1} attempts")
     try:
         provider_id = runtime.messaging.router.get(claim.provider).send(claim.to_phone, claim.body)
     except Permanent as exc:
@@ -77,17 +89,33 @@ def _attempt(runtime: Runtime, claim: Claim) -> Result:
         return _retry(runtime, claim, exc)
     except Exception as exc:  # a bug or a missing setting: retry (bounded), never lose it
         log.exception("message %s: unexpected error from %s", claim.id, claim.provider)
-        return _retry(runtime, claim, Retryable("internal_error", type(exc).__name__))
+        return _internal_error(runtime, claim, exc)
     return Result(claim, statuses.SENT, provider_id=provider_id)
+
+
+def _internal_error(runtime: Runtime, claim: Claim, exc: Exception) -> Result:
+    """Retry a bug like a provider's trouble, but only `dead_letter_after` times: a bug does
+    not go away with backoff, and the message must not wait hours behind it.
+
+    The bound counts every attempt of the message, whatever failed before (the row keeps no
+    separate count of its internal errors): at worst a message gives up on a bug sooner.
+    """
+    error = Retryable(INTERNAL_ERROR, describe(exc))
+    if claim.attempts >= runtime.settings.dead_letter_after:
+        return _dead(claim, f"{error} (after {claim.attempts} attempts)")
+    return _retry(runtime, claim, error)
 
 
 def _retry(runtime: Runtime, claim: Claim, error: Retryable) -> Result:
     policy = runtime.messaging.policy
     if claim.attempts >= policy.max_attempts:
-        reason = f"{error} (gave up after {claim.attempts} attempts)"
-        return _failed(claim, Permanent(error.reason, reason))
+        return _dead(claim, f"{error} (gave up after {claim.attempts} attempts)")
     delay = policy.delay(claim.attempts, runtime.messaging.rng)
     return Result(claim, statuses.QUEUED, error=str(error)[:300], retry_in=delay)
+
+
+def _dead(claim: Claim, reason: str) -> Result:
+    return Result(claim, statuses.FAILED, error=f"{DEAD_LETTER}{reason}"[:300])
 
 
 def _failed(claim: Claim, error: SendError) -> Result:

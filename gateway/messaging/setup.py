@@ -25,6 +25,7 @@ from gateway.messaging.texts import Texts, load_texts
 from gateway.settings import ConfigError, Settings
 
 STATUS_CALLBACK_PATH = "/hooks/twilio/status"
+CONNECT_TIMEOUT = 3.05  # seconds; a little over a multiple of 3, TCP's SYN retransmit interval
 
 
 @dataclass
@@ -41,7 +42,7 @@ def build_messaging(
     settings: Settings, redis: Redis | None, overrides: dict[str, Any]
 ) -> Messaging:
     """Pop the messaging overrides from `overrides` and build the rest from settings."""
-    policy = overrides.pop("messaging_policy", None) or SendingPolicy()
+    policy = overrides.pop("messaging_policy", None) or sending_policy(settings)
     factories = provider_factories(settings, policy)
     for name, provider in (overrides.pop("sms_providers", None) or {}).items():
         factories[name] = _given(provider)
@@ -56,6 +57,17 @@ def build_messaging(
         rng=overrides.pop("rng", None) or random.Random(),
         inbound=overrides.pop("inbound_gate", None) or build_gate(redis),
     )
+
+
+def sending_policy(settings: Settings) -> SendingPolicy:
+    """The default policy with the configured provider timeout (`timeouts.provider_http`).
+
+    The lease must outlast a send started at the end of the send window (lease − 2 × timeout):
+    a long configured timeout lengthens the lease, so the window never shrinks below half of it.
+    """
+    timeout = settings.timeouts.provider_http
+    lease = max(SendingPolicy.lease_seconds, 4 * timeout)
+    return SendingPolicy(provider_timeout=timeout, lease_seconds=lease)
 
 
 def provider_factories(
@@ -76,7 +88,8 @@ def provider_factories(
             settings.secrets.at_api_key,
             sender_id=settings.at_sender_id,
             base_url=settings.at_base_url or None,
-            timeout=(3.05, policy.provider_timeout),
+            # (connect, read): together at most 2 × provider_timeout, what the lease allows for.
+            timeout=(min(CONNECT_TIMEOUT, policy.provider_timeout), policy.provider_timeout),
         )
 
     def twilio() -> SmsProvider:

@@ -3,27 +3,32 @@
 The blueprint has already checked X-Twilio-Signature. The answer is a `<Message>` in the
 TwiML reply, or an empty `<Response/>`. On long codes Twilio itself handles the opt-out
 keywords: after a bare STOP (or CANCEL, END, QUIT, UNSUBSCRIBE…) it answers the citizen and
-refuses our messages (error 21610), so we record the opt-out and stay silent. Every failure
-still answers 200 with an empty response, logged under a short ref.
+refuses our messages (error 21610), so we record the opt-out and stay silent.
+
+A command that fails answers 500 with an empty response, and 503 while another delivery of
+the same SMS is being handled (intake.py). Twilio does not retry an inbound webhook by
+default: it logs error 11200 and calls the number's fallback URL, if one is set; retries can
+be asked for with a connection override on the URL (`#rc=2&rp=5xx`). A missing sender or an
+id we could not store is a 400.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from flask import Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.twilio import bp
-from gateway.messaging.commands import Inbound, normalize_text, receive
-from gateway.messaging.inbound import failure_ref
+from gateway.messaging.commands import Inbound, normalize_text
+from gateway.messaging.hook_values import valid_id, without_nul
+from gateway.messaging.intake import take
+from gateway.web.hops import HopUnavailable, bounded
 
 PROVIDER = "twilio"
 # Twilio's default opt-out and opt-in keywords (the whole body, any case).
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
-log = logging.getLogger(__name__)
 
 
 def provider_keyword(form: Mapping[str, str]) -> str:
@@ -38,23 +43,27 @@ def provider_keyword(form: Mapping[str, str]) -> str:
 
 
 @bp.post("/sms")
-def incoming_sms() -> Response:
-    runtime = current_app.extensions["ors"]
+def incoming_sms() -> tuple[Response, int]:
     form = request.form
     reply = MessagingResponse()
     inbound = Inbound(
         provider=PROVIDER,
-        phone=form.get("From", "").strip(),
-        text=form.get("Body", ""),
+        phone=without_nul(form.get("From", "")).strip(),
+        text=without_nul(form.get("Body", "")),
         message_id=(form.get("MessageSid") or form.get("SmsSid") or "").strip(),
         provider_keyword=provider_keyword(form),
     )
+    if not valid_id(inbound.message_id) or not inbound.phone:
+        return _twiml(reply), 400
+    runtime = current_app.extensions["ors"]
     try:
-        if not inbound.phone:
-            raise ValueError("no `From` in the inbound SMS")
-        received = receive(runtime, inbound)
-        if received is not None and received[1].body:
-            reply.message(received[1].body)
-    except Exception:
-        log.exception("inbound SMS failed (ref %s)", failure_ref())
-    return Response(str(reply), status=200, mimetype="text/xml")
+        handled = bounded("sms", lambda: take(runtime, inbound, in_band=True))
+    except HopUnavailable:  # the database hangs: a retry (if asked for) may handle it
+        return _twiml(reply), 503
+    if handled.answer.body:
+        reply.message(handled.answer.body)
+    return _twiml(reply), handled.status
+
+
+def _twiml(reply: MessagingResponse) -> Response:
+    return Response(str(reply), mimetype="text/xml")
