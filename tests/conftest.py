@@ -29,6 +29,7 @@ from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings, load_settings
 from gateway.voucher_keys import VoucherKeys
 from tcode.keys import Keyring, SigningKey
+from tests.log_audit import LogAudit
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATA = Path(__file__).parent / "data"
@@ -47,6 +48,35 @@ hypothesis_settings.register_profile(
     "dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.load_profile("ci" if IN_CI else "dev")
+
+
+# --- nothing personal in any log line (issue 16) ----------------------------------------------
+# Every record the suite logs is formatted as production formats it and checked for phone
+# numbers, T-codes, voucher refs and national IDs; a leak fails the run at the end, naming the
+# test and the line. (The suite runs in one process: no pytest-xdist, whose workers would each
+# need their own audit.)
+
+LOG_AUDIT = LogAudit()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    LOG_AUDIT.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None and factory._basetemp is not None:  # only if a test made a tmp dir
+        LOG_AUDIT.read_files(factory.getbasetemp())
+    if LOG_AUDIT.leaks and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    report = LOG_AUDIT.report()
+    if report:
+        terminalreporter.section("personal data in log lines", sep="=", red=True, bold=True)
+        for line in report:
+            terminalreporter.write_line(line)
 
 
 def service_missing(reason: str) -> None:

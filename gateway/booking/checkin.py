@@ -156,7 +156,7 @@ def validate(
     if seen.status != "confirmed":
         raise CheckInRefused("cancelled" if seen.status == "cancelled" else "expired")
     rules = booking_rules.rules_for(hospital_code)
-    _check_time(seen.starts_at, seen.day, rules, tz, now)
+    check_time(seen.starts_at, seen.day, rules, tz, now)
     return ticket
 
 
@@ -210,11 +210,14 @@ def _ticket(
     )
 
 
-def desk_check_in(session: Session, ref: str, now: datetime) -> Ticket:
+def desk_check_in(
+    session: Session, ref: str, now: datetime, rules: BookingSettings | None = None
+) -> Ticket:
     """Check booking `ref` in at the hospital desk.
 
     Staff are the human override of the kiosk's time window (a late arrival, a lost phone), so
-    only the day and the booking's state are checked here.
+    only the day (`check_desk_day`, under the hospital's `rules`) and the booking's state are
+    checked here.
     """
     # Lock the booking row alone, then read it with its slot: the state seen is the latest.
     booking_id = session.scalar(select(Booking.id).where(Booking.ref == ref).with_for_update())
@@ -236,8 +239,8 @@ def desk_check_in(session: Session, ref: str, now: datetime) -> Ticket:
         )
     if booking.status != "confirmed":
         raise CheckInRefused("cancelled" if booking.status == "cancelled" else "expired")
-    if now.astimezone(tz).date() != slot.day:
-        raise CheckInRefused("wrong_day", day=slot.day, starts_at=slot.starts_at.astimezone(tz))
+    hospital_rules = rules.rules_for(slot.department.hospital.code) if rules else None
+    check_desk_day(slot.starts_at, slot.day, hospital_rules, tz, now)
     return _admit(session, booking, live_voucher(booking), now, "desk")
 
 
@@ -263,17 +266,44 @@ def _admit(
     return ticket_of(booking)
 
 
-def _check_time(
+def check_time(
     starts_at: datetime, day: date, rules: BookingRules, tz: ZoneInfo, now: datetime
 ) -> None:
+    """Raise the kiosk's refusal unless `now` is inside the slot's check-in window.
+
+    The window decides first, whatever the date: a 00:15 slot's window opens at 22:15 the
+    evening before, and a 23:45 slot's grace runs past midnight. Outside it, the refusal says
+    what to do today: come back at the opening (`too_early`) or go to reception (`too_late`)
+    when the window opens or closes today, else come back on the slot's day (`wrong_day`).
+    """
     opens, closes = checkin_window(starts_at, rules)
+    if opens <= now <= closes:
+        return
     local_start = starts_at.astimezone(tz)  # facts are hospital-local, ready to show
-    if now.astimezone(tz).date() != day:
-        raise CheckInRefused("wrong_day", day=day, starts_at=local_start)
-    if now < opens:
+    today = now.astimezone(tz).date()
+    if now < opens and opens.astimezone(tz).date() == today:
         raise CheckInRefused("too_early", opens_at=opens.astimezone(tz), starts_at=local_start)
-    if now > closes:
+    if now > closes and closes.astimezone(tz).date() == today:
         raise CheckInRefused("too_late", starts_at=local_start)
+    raise CheckInRefused("wrong_day", day=day, starts_at=local_start)
+
+
+def check_desk_day(
+    starts_at: datetime, day: date, rules: BookingRules | None, tz: ZoneInfo, now: datetime
+) -> None:
+    """Raise `wrong_day` unless `now` is on the slot's day or inside its check-in window.
+
+    Staff are the human override of the window's edges (a late arrival, a lost phone), so any
+    time of the slot's day will do; the window itself counts too when it crosses midnight.
+    Without `rules` (a caller that knows none) the day alone counts.
+    """
+    if now.astimezone(tz).date() == day:
+        return
+    if rules is not None:
+        opens, closes = checkin_window(starts_at, rules)
+        if opens <= now <= closes:
+            return
+    raise CheckInRefused("wrong_day", day=day, starts_at=starts_at.astimezone(tz))
 
 
 def _bump(dialect: str) -> ClauseElement:

@@ -294,7 +294,7 @@ class BookingService:
         """Check booking `ref` in at the hospital desk (staff); raises CheckInRefused."""
         now = self.clock.now()
         with UnitOfWork(self.writer) as uow:
-            ticket = checkin.desk_check_in(uow.session, ref, now)
+            ticket = checkin.desk_check_in(uow.session, ref, now, self.rules)
             record_staff_action(uow.session, actor, "check_in", ref, "", now)
             uow.commit()
         return ticket
@@ -461,15 +461,17 @@ class BookingService:
     def language(self, phone: str) -> str | None:
         return self.caller(phone)[0]
 
-    def caller(self, phone: str) -> tuple[str | None, HoldInfo | None]:
-        """The language the phone's holder chose and their live hold: a session's first hop."""
+    def caller(self, phone: str) -> tuple[str | None, HoldInfo | None, bool]:
+        """The language the phone's holder chose, their live hold and whether they ever booked
+        (consented): a session's first hop."""
         phone, now = self.phone(phone), self.clock.now()
         with self.read_engine.connect() as conn:
-            language, found = readside.caller(conn, phone)
+            language, found, informed = readside.caller(conn, phone)
         if found is None or not found[0].live(now):
-            return language, None
+            return language, None, informed
         hold, starts_at, department_id = found
-        return language, _hold_info(hold, starts_at, self.catalogue.department(department_id))
+        info = _hold_info(hold, starts_at, self.catalogue.department(department_id))
+        return language, info, informed
 
     def set_language(self, phone: str, language: str) -> None:
         phone, now = self.phone(phone), self.clock.now()

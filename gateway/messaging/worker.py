@@ -2,7 +2,8 @@
 
 The RQ worker is a SimpleWorker: jobs run in the worker process itself, so the database
 engine and Redis client built for this process are the ones jobs use (DESIGN §9: never shared
-across a fork), and a job costs no process start — the throughput the voucher SMS needs.
+across a fork), and a job costs no process start — the throughput the voucher SMS needs. It
+stores failed jobs' tracebacks masked (gateway/messaging/masked_worker.py).
 
 One-time codes have a relay round of their own in a thread of its own, polled every
 URGENT_SWEEP_SECONDS, and a queue of their own that is served first, so a caller waiting for
@@ -17,11 +18,13 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from rq import Queue, SimpleWorker
+from redis import ConnectionPool, Redis
+from rq import Queue
 
 from gateway.logs import configure_logging
 from gateway.messaging import jobs
 from gateway.messaging.dispatcher import ThreadDispatcher
+from gateway.messaging.masked_worker import MaskedFailuresWorker
 from gateway.messaging.queues import QUEUE_NAME, with_urgent_first
 from gateway.messaging.relay import relay_urgent
 from gateway.messaging.sweeper import Round, Sweeper, messaging_rounds, worker_rounds
@@ -51,13 +54,25 @@ def run_worker(
     sweeper.start()
     urgent_relay(runtime, sweeper.stop).start()
     try:
-        worker = SimpleWorker(
-            [Queue(name, connection=runtime.redis) for name in with_urgent_first(queues)],
-            connection=runtime.redis,
+        rq_redis = _blocking_client(runtime.redis)
+        worker = MaskedFailuresWorker(
+            [Queue(name, connection=rq_redis) for name in with_urgent_first(queues)],
+            connection=rq_redis,
+            # RQ takes over a killed worker's scheduler only at maintenance time (600 s by
+            # default); until then scheduled SMS retries wait for requeue_stale.
+            maintenance_interval=60,
         )
         worker.work(with_scheduler=True, burst=burst)
     finally:
         sweeper.stop.set()
+
+
+def _blocking_client(redis: Redis) -> Redis:
+    """A client of RQ's own: RQ raises its client's socket timeout above its blocking dequeue
+    (415 s), which would unbound the runtime's client that the sweeps and the relay use."""
+    pool = redis.connection_pool
+    kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "socket_timeout"}
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 def start_embedded(runtime: Runtime, stop: threading.Event, sweep_seconds: float = 1.0) -> None:
