@@ -45,6 +45,7 @@ _CANCEL = ("2", "1", "1", "1")  # my appointments > details > cancel? > yes
 _KEEP = ("2", "1", "1")  # my appointments > a voice booking's details > keep it
 _SCENARIOS = (
     _Scenario({}, _BOOK),
+    _Scenario({"informed": False}, ()),  # the first screen with the privacy line
     _Scenario({}, ("x",)),
     _Scenario({"with_hold": True}, ("1",)),
     _Scenario({"with_hold": True}, ("2",)),

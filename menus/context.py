@@ -27,6 +27,9 @@ class Context:
     session: Session
     catalogues: Mapping[str, Catalogue]
     config: EngineConfig
+    # False on a session's first hop when the caller never booked: the first screen then says
+    # the privacy notice (menus.screens.home). Later hops never repeat it.
+    informed: bool = True
     # The caller's hold as this hop last learnt it (placed, released, or read once): a screen
     # shown right after never asks the core again within the same hop.
     _held: dict[str, HoldView | None] = field(default_factory=dict)

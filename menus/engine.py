@@ -72,9 +72,10 @@ class Engine:
 
     def _start(self, ctx: Context) -> Reply:
         session = ctx.session
+        informed = True  # the core unavailable: no notice rather than no menu
         try:
             caller = self.port.caller(session.phone)
-            language = caller.language
+            language, informed = caller.language, caller.informed
             ctx.learnt_hold(caller.hold)
         except Refused:
             language = None
@@ -82,7 +83,7 @@ class Engine:
         session.state, session.shown, session.page = None, None, 0
         session.stack.clear()
         session.chosen.clear()
-        return self._enter(ctx, self.flow.start, None, 0)
+        return self._enter(replace(ctx, informed=informed), self.flow.start, None, 0)
 
     def _current(self, session: Session) -> Reply:
         assert session.shown is not None

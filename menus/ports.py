@@ -72,6 +72,9 @@ class Caller:
 
     language: str | None  # the language they chose before, if any
     hold: HoldView | None  # their live hold, which the first screen offers to continue
+    # False for a phone that never booked (no consent recorded): the first screen says what
+    # is kept about them and how to learn more.
+    informed: bool = True
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class SpecimenPort:
     with_days: bool = True
     with_slots: bool = True
     unconfirmed: bool = False  # the bookings were made by voice and not kept yet
+    informed: bool = True  # False: a first-time caller, whose first screen has the privacy line
     refuse_at: str | None = None
     refusal: Refused | None = None
 
@@ -109,7 +110,7 @@ class SpecimenPort:
         return self._booking(ref)
 
     def caller(self, phone: str) -> Caller:
-        return Caller(self.language_code, self.current_hold(phone))
+        return Caller(self.language_code, self.current_hold(phone), self.informed)
 
     def set_language(self, phone: str, lang: str) -> None:
         self.language_code = lang

@@ -37,6 +37,14 @@ from tcode.keys import SigningKey
 
 BOOKINGS, SLOTS, VOUCHERS = Booking.__table__, Slot.__table__, Voucher.__table__
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a desk
+STAFF_CHANNEL = "staff"  # staff booked for the citizen (an invitation with a slot)
+
+
+def consents(channel: str) -> bool:
+    """Whether booking on `channel` is the citizen's own act, after the privacy notice of the
+    menus: not staff booking for them, and not a voice claim (a forged caller id must not
+    consent for the phone's owner; a claim's owner consents when confirming it)."""
+    return channel != STAFF_CHANNEL and not claims.is_claim(channel)
 
 
 def new_booking_ref() -> str:
@@ -116,7 +124,7 @@ def book(
     claimed here. A retried request with the same idempotency key returns the first booking:
     the key is looked up after the citizen's lock, so a parallel retry waits and finds it.
     """
-    citizen = lock_row(db, phone, now)
+    citizen = lock_row(db, phone, now, consent=consents(channel))
     idempotency_key = scoped_key(channel, citizen.id, idempotency_key)
     slot = admission.read(db, citizen.id, phone, slot_id, now, idempotency_key)
     if slot.earlier is not None:
@@ -207,6 +215,8 @@ def new_booking(
     idempotency_key: str | None = None,
 ) -> tuple[Booking, Voucher]:
     """Add a confirmed remote booking of a place already taken, with its signed voucher."""
+    if citizen.consent_at is None and consents(channel):
+        citizen.consent_at = now  # the first booking: recorded once, never overwritten
     booking = Booking(
         ref=new_booking_ref(),
         citizen=citizen,

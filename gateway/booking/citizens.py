@@ -49,17 +49,25 @@ def _upsert(dialect: str) -> ClauseElement:
     """INSERT … ON CONFLICT DO UPDATE … RETURNING: create, lock and read in one statement.
 
     The no-op update is what takes the row lock on an existing citizen (PostgreSQL); SQLite
-    writers hold the database lock from BEGIN IMMEDIATE anyway.
+    writers hold the database lock from BEGIN IMMEDIATE anyway. It also records consent at
+    the first booking (`consent`: the booking's instant, else NULL), in the same statement so
+    the hot path pays no extra round trip; COALESCE keeps the first one for ever.
     """
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(CITIZENS)
     return (
         insert.values(
-            phone=bindparam("phone"), created_at=bindparam("now"), reminders_opt_out=False
+            phone=bindparam("phone"),
+            created_at=bindparam("now"),
+            reminders_opt_out=False,
+            consent_at=bindparam("consent", type_=CITIZENS.c.consent_at.type),
         )
         .on_conflict_do_update(
             index_elements=[CITIZENS.c.phone],
             index_where=CITIZENS.c.guardian_id.is_(None),
-            set_={"phone": insert.excluded.phone},
+            set_={
+                "phone": insert.excluded.phone,
+                "consent_at": func.coalesce(CITIZENS.c.consent_at, insert.excluded.consent_at),
+            },
         )
         .returning(
             CITIZENS.c.id,
@@ -74,19 +82,22 @@ def _upsert(dialect: str) -> ClauseElement:
 _UPSERTS = {name: DriverStatement(_upsert(name)) for name in ("postgresql", "sqlite")}
 
 
-def lock_row(db: Executor, phone: str, now: datetime) -> CitizenRow:
+def lock_row(db: Executor, phone: str, now: datetime, consent: bool = False) -> CitizenRow:
     """The phone's holder, created on first contact, with the row locked until the commit.
 
     The citizen row is always locked before any slot, so two requests of one person serialise
-    here and the per-person rules see each other's bookings.
+    here and the per-person rules see each other's bookings. `consent`: the caller is about
+    to book for themselves, so `consent_at` is set to `now` unless it is set already (a
+    refused booking rolls it back with everything else).
     """
-    row = _UPSERTS[dialect_name(db)].run(db, {"phone": phone, "now": now}).one()
+    params = {"phone": phone, "now": now, "consent": now if consent else None}
+    row = _UPSERTS[dialect_name(db)].run(db, params).one()
     return CitizenRow(*row)
 
 
-def lock_citizen(session: Session, phone: str, now: datetime) -> Citizen:
+def lock_citizen(session: Session, phone: str, now: datetime, consent: bool = False) -> Citizen:
     """`lock_row` for the use cases that work on ORM objects."""
-    row = lock_row(session, phone, now)
+    row = lock_row(session, phone, now, consent)
     return session.get_one(Citizen, row.id, populate_existing=True)
 
 

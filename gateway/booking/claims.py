@@ -111,6 +111,8 @@ def confirm(
         check_not_blocked(citizen, now)
         check_person_limits(session, citizen, booking.day, booking.department_id, rules)
         booking.unconfirmed = False
+        if citizen.consent_at is None:
+            citizen.consent_at = now  # the owner's own act keeps it: their first booking
         session.flush()  # the next booking's limits count this one
         record(
             session,

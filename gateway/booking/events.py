@@ -49,6 +49,9 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     "unblock": frozenset({"citizen.unblocked"}),
     "register": frozenset({"citizen.registered"}),
     "reassign_id": frozenset({"citizen.id_reassigned"}),
+    # `ors citizens erase`: live future bookings cancelled first (--cancel-future), open
+    # invitations withdrawn, then one `citizen.erased` (its payload names no phone).
+    "erase_citizen": frozenset({"citizen.erased", "booking.cancelled", "invitation.cancelled"}),
     "close_session": frozenset({"session.closed", "booking.cancelled", "hold.released"}),
     "desk_check_in": frozenset({"booking.checked_in"}),
     # Notices the channel adapters write through the same outbox (they never send directly).

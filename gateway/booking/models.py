@@ -181,7 +181,7 @@ class Citizen(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), index=True)
-    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"))
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(160))
     national_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Which ORS_ID_HASH_KEY made the hash (8 hex of its SHA-256), so the key can rotate.

@@ -155,7 +155,13 @@ CITIZENS = Citizen.__table__
 # A hold implies its citizen row (it is placed under the citizen's lock), so starting from the
 # citizen loses nothing; no row at all means a phone never seen.
 _CALLER = DriverStatement(
-    select(CITIZENS.c.language, *holds.COLUMNS, SLOTS.c.starts_at, SLOTS.c.department_id)
+    select(
+        CITIZENS.c.language,
+        *holds.COLUMNS,
+        SLOTS.c.starts_at,
+        SLOTS.c.department_id,
+        CITIZENS.c.consent_at,
+    )
     .select_from(
         CITIZENS.outerjoin(holds.HOLDS, holds.HOLDS.c.phone == CITIZENS.c.phone).outerjoin(
             SLOTS, SLOTS.c.id == holds.HOLDS.c.slot_id
@@ -186,13 +192,14 @@ def held(db: Executor, phone: str) -> Held | None:
     return (holds.HoldRow(*row[:6]), row[6], row[7]) if row else None
 
 
-def caller(db: Executor, phone: str) -> tuple[str | None, Held | None]:
-    """The language the phone's holder chose, and their hold: one statement."""
+def caller(db: Executor, phone: str) -> tuple[str | None, Held | None, bool]:
+    """The language the phone's holder chose, their hold, and whether they ever booked (were
+    told the privacy notice and consented): one statement."""
     row = _CALLER.run(db, {"phone": phone}).first()
     if row is None:
-        return None, None
+        return None, None, False
     hold = (holds.HoldRow(*row[1:7]), row[7], row[8]) if row[1] is not None else None
-    return row[0], hold
+    return row[0], hold, row[9] is not None
 
 
 def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBooking]:

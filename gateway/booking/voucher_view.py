@@ -1,4 +1,9 @@
-"""What the voucher page shows: one query by the link's ref, and the cached QR image."""
+"""What the voucher page shows: one query by the link's ref, and the cached QR image.
+
+A voucher link is gone (410) as soon as the appointment is no longer ahead: its booking
+cancelled or the voucher replaced (rebooked), expired or the person erased, or the slot over —
+its end and the last minute of check-in both past. The page then says nothing about it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.models import Booking, Department, Slot, Voucher, VoucherImage
+from gateway.booking.rules import checkin_window
+from gateway.settings import BookingSettings
+
+LIVE_STATES = ("issued", "used")
+LIVE_BOOKINGS = ("confirmed", "checked_in")
 
 
 @dataclass(frozen=True)
@@ -26,10 +36,22 @@ class VoucherView:
     room: str | None
     starts_at: datetime  # hospital-local
     language: str | None
+    hospital_code: str = ""
+    ends_at: datetime | None = None
+    anonymised: bool = False  # the person was erased or aged out
 
     @property
     def live(self) -> bool:
-        return self.state in ("issued", "used")
+        return self.state in LIVE_STATES
+
+    def gone(self, now: datetime, booking_settings: BookingSettings) -> bool:
+        """Whether the link is no longer to show anything: see the module's docstring."""
+        if not self.live or self.booking_status not in LIVE_BOOKINGS or self.anonymised:
+            return True
+        rules = booking_settings.rules_for(self.hospital_code)
+        last_checkin = checkin_window(self.starts_at, rules)[1]
+        over = max(self.ends_at or self.starts_at, last_checkin)
+        return now >= over
 
 
 def voucher_by_ref(session: Session, ref: str) -> VoucherView | None:
@@ -61,6 +83,9 @@ def voucher_by_ref(session: Session, ref: str) -> VoucherView | None:
         room=None if dept.sensitive else dept.room,
         starts_at=booking.slot.starts_at.astimezone(tz),
         language=booking.citizen.language,
+        hospital_code=dept.hospital.code,
+        ends_at=booking.slot.ends_at,
+        anonymised=booking.citizen.anonymised_at is not None,
     )
 
 

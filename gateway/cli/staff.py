@@ -1,4 +1,5 @@
-"""Staff commands: the day's bookings, invitations, closing a session, blocks and IDs.
+"""Staff commands: the day's bookings, invitations, closing a session, blocks and IDs, and a
+person's data (export, erase).
 
 Each action is recorded in the audit trail under `--by` (default: the OS user), with the OS
 user beside a name given by hand: `--by` is free text, the OS account is who really ran it.
@@ -12,11 +13,18 @@ from datetime import date, datetime
 
 import click
 
+from gateway.booking import erasure
+from gateway.booking import person_export as booking_export
 from gateway.booking.audit import AUDIT_ACTOR_LENGTH
 from gateway.booking.checkin import CheckInRefused
 from gateway.booking.desk import DeskBooking
+from gateway.booking.errors import InvalidPhone, NotFound
 from gateway.booking.invitations import Offer
+from gateway.booking.uow import UnitOfWork
 from gateway.cli import context
+from gateway.messaging import erasure as messaging_erasure
+from gateway.messaging import person_export as messaging_export
+from gateway.runtime import Runtime
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -203,7 +211,7 @@ def sessions_close(hospital: str, department: str, day: datetime, reason: str, b
 # --- ors citizens ------------------------------------------------------------------------------
 
 
-@click.group(help="Citizens: blocks and national IDs.")
+@click.group(help="Citizens: blocks, national IDs, and what is held about them.")
 def citizens() -> None:
     pass
 
@@ -226,3 +234,76 @@ def citizens_reassign_id(phone: str, reason: str, by: str) -> None:
     national_id = click.prompt("National ID", hide_input=True)
     context.runtime().booking.reassign_id(phone, national_id, by, reason)
     click.echo("national ID moved")
+
+
+def _phone(runtime: Runtime, raw: str) -> str:
+    try:
+        return runtime.booking.phone(raw)
+    except InvalidPhone:
+        raise click.ClickException("that is not a phone number") from None
+
+
+@citizens.command("export", help="Print everything held about a person (right of access).")
+@click.argument("phone")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def citizens_export(phone: str, as_json: bool) -> None:
+    runtime = context.runtime()
+    e164 = _phone(runtime, phone)
+    with runtime.reader() as session:
+        held = booking_export.held_about(session, e164)
+        if held is None:
+            raise click.ClickException("no citizen with that phone")
+        held |= messaging_export.held_about(session, e164)
+    if as_json:
+        click.echo(json.dumps(held, ensure_ascii=False, indent=1))
+        return
+    for section, rows in held.items():
+        click.echo(f"{section} ({len(rows)})")
+        for row in rows:
+            click.echo(
+                "  " + "; ".join(f"{k}: {_text(v)}" for k, v in row.items() if v is not None)
+            )
+
+
+def _text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+@citizens.command("erase", help="Anonymise a person and their dependants now (right to erasure).")
+@click.argument("phone")
+@click.option("--reason", required=True, help="Why (kept in the audit trail).")
+@click.option(
+    "--cancel-future",
+    is_flag=True,
+    help="Cancel their live future bookings first (by staff, with the reason).",
+)
+@by_option
+def citizens_erase(phone: str, reason: str, cancel_future: bool, by: str) -> None:
+    runtime = context.runtime()
+    request = erasure.Request(_phone(runtime, phone), reason, by, cancel_future)
+    now = runtime.clock.now()
+    # One transaction for both halves: the booking core's and messaging's (composed here).
+    with UnitOfWork(runtime.writer) as uow:
+        try:
+            done = erasure.erase(
+                uow.session,
+                runtime.booking.rules,
+                request,
+                runtime.booking.settings.secrets.id_hash_key,
+                now,
+            )
+        except NotFound:
+            raise click.ClickException("no citizen with that phone") from None
+        except erasure.FutureBookings as live:
+            raise click.ClickException(
+                f"refused: {len(live.refs)} future booking(s) still live "
+                f"({', '.join(live.refs)}); add --cancel-future to cancel them first"
+            ) from None
+        forgotten = messaging_erasure.forget_phone(uow.session, done.phone, done.placeholder, now)
+        uow.commit()
+    cancelled = f", {len(done.cancelled)} future booking(s) cancelled" if done.cancelled else ""
+    click.echo(
+        f"erased citizen {done.citizen_id} ({done.people} person(s)){cancelled}: "
+        f"{forgotten.messages} message(s) redacted ({forgotten.refused} never to be sent), "
+        f"{done.events} event(s) stripped"
+    )

@@ -128,12 +128,9 @@ def code_of(argument: str) -> str:
 
 
 def receive(runtime: Runtime, inbound: Inbound) -> tuple[str, Answer] | None:
-    """Gate, then handle: (the sender in E.164, the answer), or None for a message dropped as
-    a duplicate delivery or over the phone's rate limit."""
+    """Rate-limit, then handle: (the sender in E.164, the answer), or None for a message
+    dropped over the phone's rate limit. Duplicate deliveries are the caller's (intake.py)."""
     gate = runtime.messaging.inbound
-    if inbound.message_id and not gate.first_time(inbound.provider, inbound.message_id):
-        log.info("inbound SMS %s from %s seen before: dropped", inbound.message_id, inbound.phone)
-        return None
     phone = runtime.booking.phone(inbound.phone)
     if not gate.admit(phone):
         log.warning("inbound SMS from %s over the rate limit: dropped", phone)
@@ -279,7 +276,14 @@ def _start(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answ
 
 
 def _help(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
-    return _answer(runtime, texts, "help")
+    retention = runtime.settings.retention
+    return _answer(
+        runtime,
+        texts,
+        "help",
+        body_days=retention.message_bodies_days,
+        idle_days=retention.inactive_days,
+    )
 
 
 def _unknown(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:

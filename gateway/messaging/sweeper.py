@@ -1,4 +1,5 @@
-"""The periodic sweeps, in a thread: relay the outbox, requeue lost jobs, reminders, expire holds.
+"""The periodic sweeps, in a thread: relay the outbox, requeue lost jobs, reminders, expire holds,
+and the data lifetime passes (retention).
 
 Every round is independent and guarded: a failing round (database restarting) is logged and
 tried again next time, and never stops the others.
@@ -16,6 +17,7 @@ from gateway.messaging.relay import relay_all
 from gateway.messaging.reminders import send_due_reminders
 from gateway.messaging.reports import purge_pending
 from gateway.messaging.requeue import requeue_stale
+from gateway.messaging.retention import sweep_retention
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -31,6 +33,9 @@ def messaging_rounds(runtime: Runtime) -> list[Round]:
         ("purge reports", 3600, lambda: purge_pending(runtime)),
         # Reminders are decided to the minute; the ledger makes a doubled round harmless.
         ("reminders", 30, lambda: send_due_reminders(runtime)),
+        # Bounded batches from marks, so a backlog drains over several rounds and a round never
+        # holds up the relay for long; several workers share the passes safely.
+        ("retention", 60, lambda: sweep_retention(runtime)),
     ]
 
 

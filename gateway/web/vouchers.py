@@ -1,7 +1,10 @@
 """The citizen's voucher: `/v/<ref>` (a mobile page with the QR) and `/v/<ref>.png`.
 
 `ref` is a random 11-character token, not the T-code. Unknown refs answer a bare 404, and
-every answer is `no-store` because a voucher can be cancelled or replaced at any moment.
+every answer is `no-store` because a voucher can be cancelled or replaced at any moment. Once
+the appointment is no longer ahead (cancelled, replaced, expired, over, or the person erased)
+both answer 410 Gone with one neutral sentence: no hospital, department, time or code
+(gateway.booking.voucher_view says when).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template
 
 from gateway.booking.voucher_view import VoucherView, cached_png, store_png, voucher_by_ref
+from gateway.web.hops import HopUnavailable, bounded
 from tcode.codes import group
 from tcode.qr import render_png
 
@@ -27,6 +31,7 @@ TEXTS = {
         "Use the latest SMS.",
         "expired": "This voucher has expired.",
         "room": "Room",
+        "gone": "This link is no longer valid. Your latest SMS has your current appointment.",
     },
     "sw": {
         "title": "Tiketi ya miadi",
@@ -39,18 +44,48 @@ TEXTS = {
         "replaced": "Tiketi hii imebadilishwa na mpya (miadi ilibadilishwa). Tumia SMS ya mwisho.",
         "expired": "Tiketi hii imepitwa na wakati.",
         "room": "Chumba",
+        "gone": "Kiungo hiki si halali tena. SMS yako ya mwisho ina miadi yako ya sasa.",
     },
 }
+
+
+class _Gone(Exception):
+    """The voucher's appointment is no longer ahead: answer 410 in the citizen's language."""
+
+    def __init__(self, language: str | None):
+        self.language = language
 
 
 def _voucher(ref: str) -> VoucherView:
     if not ref.isalnum() or len(ref) > 16:
         abort(404)
-    with current_app.extensions["ors"].reader() as session:
-        view = voucher_by_ref(session, ref)
+    runtime = current_app.extensions["ors"]
+
+    def read() -> VoucherView | None:
+        with runtime.reader() as session:
+            return voucher_by_ref(session, ref)
+
+    view = bounded("voucher", read)
     if view is None:
         abort(404)
+    if view.gone(runtime.clock.now(), runtime.booking.rules):
+        raise _Gone(view.language)
     return view
+
+
+@bp.errorhandler(_Gone)
+def gone(exc: _Gone) -> Response:
+    lang = exc.language if exc.language in TEXTS else "en"
+    html = render_template("vouchers/gone.html", t=TEXTS[lang], lang=lang)
+    return _no_store(Response(html, status=410, mimetype="text/html"))
+
+
+@bp.errorhandler(HopUnavailable)
+def unavailable(_exc: HopUnavailable) -> Response:
+    """The database could not answer in time: the page asks to be reloaded, never hangs."""
+    response = Response("Temporarily unavailable. Please try again.", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = "2"
+    return _no_store(response)
 
 
 @bp.get("/v/<ref>")
@@ -67,15 +102,20 @@ def page(ref: str) -> Response:
 def image(ref: str) -> Response:
     view = _voucher(ref)
     if view.state != "issued":
-        abort(404)  # a used, cancelled, replaced or expired voucher shows no QR
+        abort(404)  # checked in (used): the appointment is on, but the QR is spent
     runtime = current_app.extensions["ors"]
-    with runtime.reader() as session:
-        png = cached_png(session, view.id)
-    if png is None:
-        png = render_png(view.payload)
-        with runtime.writer() as session:
-            store_png(session, view.id, png)
-            session.commit()
+
+    def png_of(view: VoucherView) -> bytes:
+        with runtime.reader() as session:
+            png = cached_png(session, view.id)
+        if png is None:
+            png = render_png(view.payload)
+            with runtime.writer() as session:
+                store_png(session, view.id, png)
+                session.commit()
+        return png
+
+    png = bounded("voucher", lambda: png_of(view))
     return _no_store(Response(png, mimetype="image/png"))
 
 

@@ -1,4 +1,8 @@
-"""The main menu and the screens around it: resume a held place, language, help."""
+"""The main menu and the screens around it: resume a held place, language, help.
+
+A caller who never booked (the core recorded no consent) is told once, on the session's first
+screen, what is kept about them and how to learn more (HELP by SMS tells the rest).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from menus.context import Context
 from menus.flow import Go, Screen, View
 from menus.ports import Refused
 from menus.reply import Option
-from menus.screens.voice_privacy import department_said
+from menus.screens.voice_privacy import department_said, on_voice
 
 # (option id, catalogue key of its label, screen it opens), in the order shown.
 _MAIN_MENU = (
@@ -29,11 +33,20 @@ def _act_main(ctx: Context, option_id: str) -> Go:
 def _show_resume(ctx: Context) -> View | Go:
     hold = ctx.current_hold()
     if hold is None:
-        return Go("main")
+        return Go("main", notice=_privacy_notice(ctx))
+    # A held place means an earlier session of this caller, whose first screen said the notice:
+    # the resume question keeps all its room for the held time and department.
     department = department_said(ctx, hold.department, hold.sensitive)
     label = ctx.t("resume.continue", when=ctx.cat.when(hold.starts_at), department=department)
     options = (Option("continue", label), Option("restart", ctx.t("resume.restart")))
     return View((ctx.t("resume.title"),), options)
+
+
+def _privacy_notice(ctx: Context) -> str | None:
+    """The privacy line for a caller who never booked, above the main menu; None otherwise."""
+    if ctx.informed:
+        return None
+    return ctx.t("privacy.voice" if on_voice(ctx) else "privacy.notice")
 
 
 def _act_resume(ctx: Context, option_id: str) -> Go:

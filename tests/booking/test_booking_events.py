@@ -9,9 +9,11 @@ from datetime import datetime
 
 import pytest
 
+from gateway.booking import erasure
 from gateway.booking.errors import BookingError
 from gateway.booking.events import EVENT_TYPES, EVENTS_BY_OPERATION, record
 from gateway.booking.invitations import Offer
+from gateway.booking.uow import UnitOfWork
 from gateway.messaging.reminders import send_due_reminders
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
@@ -119,6 +121,10 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     run("close_session", lambda: bk.close_session("KNH", "DERM", wednesday, "ill", "desk-1"))
     desk = bk.book(L, card(23, 9), "ussd").ref
     run("desk_check_in", lambda: bk.desk_check_in(desk, "desk-1"))
+    leaving = "+254700000192"  # a live booking and an open invitation, then erased
+    bk.book(leaving, card(26, 9), "ussd")
+    bk.invite(leaving, "KNH", "DERM", "dr-x", replace(window, expires=window.window_to))
+    run("erase_citizen", lambda: _erase(rt, leaving))
 
     bk.book(M, card(23, 8, 30), "ussd")  # never comes: a no-show, blocked at once
     caller, owner = "+254700000190", "+254700000191"
@@ -132,6 +138,15 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     run("sweep", bk.sweep)
     rt.clock.advance(minutes=60)  # 10:05: the 24 h reminder of C's Tuesday 10:00 is due
     run("remind", lambda: send_due_reminders(rt))
+
+
+def _erase(rt: Runtime, phone: str) -> None:
+    """`ors citizens erase PHONE --cancel-future`, as the CLI composes it."""
+    request = erasure.Request(phone, "asked at the desk", "desk-1", cancel_future=True)
+    with UnitOfWork(rt.writer) as uow:
+        secrets = rt.booking.settings.secrets
+        erasure.erase(uow.session, rt.booking.rules, request, secrets.id_hash_key, rt.clock.now())
+        uow.commit()
 
 
 def test_each_state_change_writes_exactly_one_event(catalog: Runtime) -> None:

@@ -110,6 +110,7 @@ def test_the_worker_sweeps_relay_requeue_holds_and_the_booking_sweep(
         "requeue",
         "purge reports",
         "reminders",
+        "retention",  # issue #16: data lifetime
         "expire holds",
         "booking sweep",
     ]

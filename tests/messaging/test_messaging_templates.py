@@ -63,6 +63,8 @@ EXTRA = {
     "digits": "4821",
     "until": "Jumatano 25 Nov 14:30",
     "limit": 2,
+    "body_days": 9999,  # the retention settings HELP names
+    "idle_days": 9999,
 }
 
 

@@ -60,12 +60,14 @@ def test_png_decodes_to_a_genuine_voucher(client: FlaskClient, catalog: Runtime)
     assert client.get(f"/v/{vref}.png").data == first.data  # served from the cache
 
 
-def test_cancelled_voucher_says_so_and_shows_no_qr(client: FlaskClient, catalog: Runtime) -> None:
+def test_cancelled_voucher_is_gone_and_shows_no_qr(client: FlaskClient, catalog: Runtime) -> None:
+    # Issue #16: a cancelled appointment's link answers 410 and names nothing of it.
     ref, vref = book(catalog)
     catalog.booking.cancel(ref, by="citizen", phone=PHONE)
-    html = client.get(f"/v/{vref}").get_data(as_text=True)
-    assert "cancelled" in html and ".png" not in html
-    assert client.get(f"/v/{vref}.png").status_code == 404
+    page = client.get(f"/v/{vref}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 410 and "Cardiology" not in html and ".png" not in html
+    assert client.get(f"/v/{vref}.png").status_code == 410
 
 
 def test_sensitive_department_is_never_named(client: FlaskClient, catalog: Runtime) -> None:
@@ -82,7 +84,7 @@ def test_unknown_refs_are_404_and_reveal_nothing(client: FlaskClient, ref: str) 
         assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_rebooked_voucher_says_replaced_and_the_new_one_is_live(
+def test_rebooked_voucher_is_gone_and_the_new_one_is_live(
     client: FlaskClient, catalog: Runtime
 ) -> None:
     ref, old_vref = book(catalog)
@@ -90,8 +92,9 @@ def test_rebooked_voucher_says_replaced_and_the_new_one_is_live(
         ref, slot_id(catalog, "CARD", datetime(2026, 11, 24, 9, 0)), by="citizen", phone=PHONE
     )
     assert moved.ref == ref and moved.voucher_ref != old_vref
-    old = client.get(f"/v/{old_vref}").get_data(as_text=True)
-    assert "replaced" in old and ".png" not in old
-    assert client.get(f"/v/{old_vref}.png").status_code == 404
+    # Issue #16: the replaced voucher's link answers 410 and names nothing of the appointment.
+    old = client.get(f"/v/{old_vref}")
+    assert old.status_code == 410 and "Mon 23 Nov" not in old.get_data(as_text=True)
+    assert client.get(f"/v/{old_vref}.png").status_code == 410
     new = client.get(f"/v/{moved.voucher_ref}").get_data(as_text=True)
     assert "Tue 24 Nov 2026, 09:00" in new and f"/v/{moved.voucher_ref}.png" in new

@@ -23,6 +23,8 @@ def upgrade() -> None:
     op.add_column("events", sa.Column("dead_at", sa.DateTime(), nullable=True))
     op.add_column("citizens", sa.Column("anonymised_at", sa.DateTime(), nullable=True))
     op.create_index("ix_messages_created_at", "messages", ["created_at"])
+    # Dependants are found by their guardian (retention, export and erasure).
+    op.create_index("ix_citizens_guardian_id", "citizens", ["guardian_id"])
     op.create_table(
         "inbound_failures",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -45,6 +47,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("inbound_failures")
+    op.drop_index("ix_citizens_guardian_id", table_name="citizens")
     op.drop_index("ix_messages_created_at", table_name="messages")
     with op.batch_alter_table("citizens") as batch_op:
         batch_op.drop_column("anonymised_at")
