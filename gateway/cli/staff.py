@@ -22,6 +22,7 @@ from gateway.booking.errors import InvalidPhone, NotFound
 from gateway.booking.invitations import Offer
 from gateway.booking.uow import UnitOfWork
 from gateway.cli import context
+from gateway.demo_secrets import id_hash_key
 from gateway.messaging import erasure as messaging_erasure
 from gateway.messaging import person_export as messaging_export
 from gateway.runtime import Runtime
@@ -289,7 +290,7 @@ def citizens_erase(phone: str, reason: str, cancel_future: bool, by: str) -> Non
                 uow.session,
                 runtime.booking.rules,
                 request,
-                runtime.booking.settings.secrets.id_hash_key,
+                id_hash_key(runtime.settings),
                 now,
             )
         except NotFound:
