@@ -39,7 +39,7 @@ WORKERS = 16  # per process; far more than gunicorn's threads, so only abandoned
 # microseconds at a time and /healthz and /readyz always find it.
 SEAT_PATIENCE_SECONDS = 0.1
 COMMIT_MARGIN_SECONDS = 0.5
-STUCK_SECONDS = 0.25
+STUCK_SECONDS = 0.15
 EXTENSION = "ors_hops"
 
 APOLOGIES = Counter(
