@@ -11,7 +11,7 @@ ORS_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/ors_test
 ORS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export ORS_TEST_DATABASE_URL ORS_TEST_REDIS_URL
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test test-faults lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,16 @@ install: $(STAMP)
 demo: install
 	$(BIN)/ors demo
 
+# tests/faults is left out: it is `make test-faults`, with a time budget of its own.
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/faults $(PYTEST_ARGS)
+
+# Fault injection (tests/faults/, a few minutes): a PostgreSQL and a Redis of its own on free
+# ports (never the shared ones), the production stack through proxies that stop and hang them,
+# and a table of what each fault cost. `make test-faults ORS_FAULTS_WRITE=1` also rewrites
+# the "## Faults" block of bench/results.md; ORS_FAULTS_KEEP=1 keeps the processes' logs.
+test-faults: install
+	$(BIN)/pytest tests/faults $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
