@@ -290,7 +290,7 @@ def citizens_erase(phone: str, reason: str, cancel_future: bool, by: str) -> Non
                 uow.session,
                 runtime.booking.rules,
                 request,
-                id_hash_key(runtime.settings),
+                id_hash_key(runtime.booking.settings),
                 now,
             )
         except NotFound:
