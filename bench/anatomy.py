@@ -4,7 +4,7 @@ Counts, not seconds, so they hold on a busy machine too. The real app (create_ap
 settings on the bench database and Redis) is driven in-process through Flask's test client:
 one caller walks a whole booking hop by hop, then one kiosk check-in, a rescan and a lookup.
 The SQLAlchemy engine's events count statements, pool checkouts and commits, a wrapper on
-gateway.booking.driver counts the hot statements run on the driver, and a wrapper on the Redis
+gateway.booking.sql.driver counts the hot statements run on the driver, and a wrapper on the Redis
 client counts its commands.
 """
 
@@ -86,7 +86,7 @@ _driver_tally: list[Tally] = []
 
 def _count_driver_statements(tally: Tally) -> None:
     """Count the hot statements that run on the driver, which SQLAlchemy's events never see."""
-    from gateway.booking.driver import DriverStatement
+    from gateway.booking.sql.driver import DriverStatement
 
     _driver_tally[:] = [tally]
     if getattr(DriverStatement, "_counted", False):

@@ -14,7 +14,7 @@ the pool does not ping on checkout: that is a round trip per request (gateway.db
   dropped connection all the same, both engines are disposed, so the other's idle connections
   cannot fail a later request, possibly minutes later.
 - A read that finds its connection dropped runs once more on a fresh one
-  (gateway.booking.driver): it changed nothing.
+  (gateway.booking.sql.driver): it changed nothing.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from gateway import migrate
-from gateway.booking.catalog import DEMO_CATALOG
+from gateway.booking.catalogue.load import DEMO_CATALOG
 from gateway.kiosks import add_kiosk, identify
 from gateway.messaging.worker import start_embedded
 from gateway.runtime import Runtime

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.booking.errors import BookingError, NotFound
+from gateway.booking.domain.errors import BookingError, NotFound
 from gateway.booking.models import Hospital, Kiosk
 
 

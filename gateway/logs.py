@@ -6,7 +6,7 @@ tokens are dropped. The masking covers the whole line a handler writes: the mess
 exception text (SQLAlchemy prints bound parameters there) and the stack.
 
 National IDs need no pattern: the core hashes them before anything can log them, and errors
-name the field, never its value (gateway/booking/registration.py). A pattern for their bare
+name the field, never its value (gateway/booking/operations/registration.py). A pattern for their bare
 7–9 digit runs would also eat the message ids, counts and durations operators need.
 """
 

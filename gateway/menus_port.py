@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import TypeVar
 
-from gateway.booking.errors import BookingError
+from gateway.booking.domain.errors import BookingError
 from gateway.booking.service import BookingService, Confirmation, HoldInfo
 from menus.ports import (
     REFUSAL_CODES,

@@ -3,7 +3,7 @@
 Each method is one unit of work (or one read) and returns plain frozen values, so nothing
 leaks a database session to the caller. The operations behind every USSD/IVR hop and kiosk
 scan — the menus' reads, hold, book, check-in — run lean Core statements on a connection
-(gateway.booking.driver) with the catalogue from the process's cache; staff and the rarer
+(gateway.booking.sql.driver) with the catalogue from the process's cache; staff and the rarer
 citizen operations (cancel, rebook, invitations) work on ORM objects.
 """
 
@@ -18,34 +18,34 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import joinedload
 
-from gateway.booking import (
-    admission,
+from gateway.booking.catalogue.cache import CatalogueCache, Item, bump_revision
+from gateway.booking.catalogue.load import LoadReport, load_catalog, read_catalog
+from gateway.booking.catalogue.slots import GenerateReport, generate_slots
+from gateway.booking.domain.departments import DepartmentInfo
+from gateway.booking.domain.errors import NotFound, SlotFull
+from gateway.booking.domain.persons import check_not_blocked
+from gateway.booking.domain.phones import to_e164
+from gateway.booking.models import Booking, Department, Event, Slot
+from gateway.booking.operations import (
     blocks,
-    bookings,
-    capacity,
     challenges,
     checkin,
     claims,
-    desk,
-    holds,
     invitations,
-    readside,
     registration,
 )
-from gateway.booking import rebook as rebooking
-from gateway.booking import sessions as staff_sessions
-from gateway.booking.audit import record_staff_action
-from gateway.booking.catalog import LoadReport, load_catalog, read_catalog
-from gateway.booking.catalog_cache import CatalogueCache, DepartmentInfo, Item, bump_revision
-from gateway.booking.citizens import check_not_blocked, lock_citizen, lock_row
-from gateway.booking.errors import NotFound, SlotFull
-from gateway.booking.events import record
-from gateway.booking.models import Booking, Department, Event, Slot
-from gateway.booking.phones import to_e164
-from gateway.booking.slots import GenerateReport, generate_slots
-from gateway.booking.sweep import SweepReport, sweep
-from gateway.booking.uow import UnitOfWork
-from gateway.booking.vouchers import live_voucher
+from gateway.booking.operations import book as bookings
+from gateway.booking.operations import close_session as staff_sessions
+from gateway.booking.operations import rebook as rebooking
+from gateway.booking.operations.audit import record_staff_action
+from gateway.booking.operations.sweep import SweepReport, sweep
+from gateway.booking.sql import admission, capacity, holds
+from gateway.booking.sql.citizens import lock_citizen, lock_row
+from gateway.booking.sql.events import record
+from gateway.booking.sql.uow import UnitOfWork
+from gateway.booking.sql.vouchers import live_voucher
+from gateway.booking.views import day_list as desk
+from gateway.booking.views import readside
 from gateway.clock import Clock
 from gateway.db import read_only, session_factories
 from gateway.settings import Settings

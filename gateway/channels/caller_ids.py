@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.booking.errors import InvalidPhone
+from gateway.booking.domain.errors import InvalidPhone
 
 MAX_LENGTH = 80  # ids: Africa's Talking's run to about 40, Twilio's CallSid is 34
 

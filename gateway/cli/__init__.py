@@ -8,8 +8,8 @@ import sys
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.booking.catalog import CatalogError
-from gateway.booking.errors import BookingError
+from gateway.booking.catalogue.load import CatalogError
+from gateway.booking.domain.errors import BookingError
 from gateway.cli import ivr, keys, kiosk, menus_check, outbox, serve, setup, simulate, staff
 from gateway.settings import ConfigError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from gateway import migrate as migrations
-from gateway.booking.catalog import DEMO_CATALOG
+from gateway.booking.catalogue.load import DEMO_CATALOG
 from gateway.cli import context
 
 

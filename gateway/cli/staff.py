@@ -13,14 +13,14 @@ from datetime import date, datetime
 
 import click
 
-from gateway.booking import erasure
-from gateway.booking import person_export as booking_export
-from gateway.booking.audit import AUDIT_ACTOR_LENGTH
-from gateway.booking.checkin import CheckInRefused
-from gateway.booking.desk import DeskBooking
-from gateway.booking.errors import InvalidPhone, NotFound
-from gateway.booking.invitations import Offer
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.domain.errors import InvalidPhone, NotFound
+from gateway.booking.operations.audit import AUDIT_ACTOR_LENGTH
+from gateway.booking.operations.checkin import CheckInRefused
+from gateway.booking.operations.invitations import Offer
+from gateway.booking.privacy import erasure
+from gateway.booking.privacy import person_export as booking_export
+from gateway.booking.sql.uow import UnitOfWork
+from gateway.booking.views.day_list import DeskBooking
 from gateway.cli import context
 from gateway.demo_secrets import id_hash_key
 from gateway.messaging import erasure as messaging_erasure

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, update
 
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging import statuses
 from gateway.messaging.models import Message
 from gateway.messaging.redaction import URGENT_TEMPLATES

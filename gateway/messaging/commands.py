@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from gateway.booking.errors import (
+from gateway.booking.domain.errors import (
     Blocked,
     BookingError,
     DeadlinePassed,

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from gateway.booking.citizens import find_citizen
-from gateway.booking.claims import release_at
 from gateway.booking.models import Booking, Department, Event, Invitation, Slot, Voucher
-from gateway.booking.vouchers import live_voucher
+from gateway.booking.operations.claims import release_at
+from gateway.booking.sql.citizens import find_citizen
+from gateway.booking.sql.vouchers import live_voucher
 from gateway.messaging.compose import Appointment, day_of, render, when
 from gateway.messaging.texts import Texts
 from gateway.settings import Settings

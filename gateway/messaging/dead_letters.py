@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 
 from gateway.booking.models import Event
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging import statuses
 from gateway.messaging.commands import Inbound, handle, parse, queue_reply
 from gateway.messaging.failures import describe

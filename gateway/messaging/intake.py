@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from gateway.booking.errors import InvalidPhone
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.domain.errors import InvalidPhone
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging.commands import SILENT, Answer, Inbound, queue_reply, receive
 from gateway.messaging.failures import describe
 from gateway.messaging.inbound import BUSY, DONE, failure_ref

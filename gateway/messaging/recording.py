@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging import reports, statuses
 from gateway.messaging.claims import Claim
 from gateway.messaging.models import Message

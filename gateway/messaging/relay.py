@@ -29,7 +29,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.booking.models import Event
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging import recipients, statuses
 from gateway.messaging.composers import COMPOSERS, Context, Draft
 from gateway.messaging.failures import describe, is_transient

@@ -26,9 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.booking.events import record
 from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot, Voucher
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.events import record
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging.models import ReminderSent
 
 if TYPE_CHECKING:

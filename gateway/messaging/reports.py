@@ -18,7 +18,7 @@ from sqlalchemy import ARRAY, Text, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.booking.models import Citizen
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging import statuses
 from gateway.messaging.models import Message, PendingReport
 

@@ -9,7 +9,7 @@
   condition the booking core cannot see).
 
 Passes go by creation time on indexed columns, in bounded batches, each resuming from a mark
-(gateway.booking.marks), and every change is conditional: safe on several workers at once.
+(gateway.booking.sql.marks), and every change is conditional: safe on several workers at once.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, exists, not_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from gateway.booking import retention
-from gateway.booking.anonymise import PLACEHOLDER
-from gateway.booking.marks import set_mark, take_mark
 from gateway.booking.models import Citizen
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.privacy import retention
+from gateway.booking.privacy.anonymise import PLACEHOLDER
+from gateway.booking.sql.marks import set_mark, take_mark
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging import statuses
 from gateway.messaging.models import InboundFailure, Message, PendingReport
 

@@ -5,7 +5,7 @@ sends no RST) blocks the driver in recv, where no statement_timeout can help. So
 each call runs on a small pool of this process, and the request thread waits for it only
 until `timeouts.hop_deadline`, then answers the caller's apology. Gunicorn's few request
 threads stay free, so /healthz still answers at once. Work that finishes later on its pool
-thread commits nothing (gateway.booking.deadline): the caller was told the truth.
+thread commits nothing (gateway.booking.sql.deadline): the caller was told the truth.
 
 A circuit breaker (gateway.web.breaker) spares callers the wait while the fault lasts. The
 pool is bounded: when all its workers are still busy with abandoned work, a call waits for a
@@ -26,7 +26,7 @@ from flask import Flask, current_app
 from flask.sansio.app import App
 from prometheus_client import Counter, Gauge
 
-from gateway.booking.deadline import LateCommit, commit_deadline, refuse_late_commits
+from gateway.booking.sql.deadline import LateCommit, commit_deadline, refuse_late_commits
 from gateway.web.breaker import CLOSED, Admission, CircuitBreaker, is_outage
 from kiosk import api as kiosk_api
 

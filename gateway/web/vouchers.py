@@ -4,14 +4,14 @@
 every answer is `no-store` because a voucher can be cancelled or replaced at any moment. Once
 the appointment is no longer ahead (cancelled, replaced, expired, over, or the person erased)
 both answer 410 Gone with one neutral sentence: no hospital, department, time or code
-(gateway.booking.voucher_view says when).
+(gateway.booking.views.voucher_page says when).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template
 
-from gateway.booking.voucher_view import VoucherView, cached_png, store_png, voucher_by_ref
+from gateway.booking.views.voucher_page import VoucherView, cached_png, store_png, voucher_by_ref
 from gateway.web.hops import HopUnavailable, bounded
 from tcode.codes import group
 from tcode.qr import render_png

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway.booking.errors import Blocked, NotBlocked
+from gateway.booking.domain.errors import Blocked, NotBlocked
 from gateway.booking.models import Citizen
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from gateway.booking import challenges
-from gateway.booking.errors import CodeLimit
+from gateway.booking.domain.errors import CodeLimit
 from gateway.booking.models import PhoneChallenge
+from gateway.booking.operations import challenges
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Secrets, Settings, VoiceProof
 from tests.booking.conftest import events, last_event_id

@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway.booking.claims import release_at
-from gateway.booking.errors import (
+from gateway.booking.domain.errors import (
     Blocked,
     DepartmentSameDay,
     UnconfirmedPending,
     VoiceFull,
 )
 from gateway.booking.models import Booking, Citizen
+from gateway.booking.operations.claims import release_at
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy, BookingRules
 from tests.booking.conftest import (

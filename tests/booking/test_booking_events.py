@@ -9,11 +9,11 @@ from datetime import datetime
 
 import pytest
 
-from gateway.booking import erasure
-from gateway.booking.errors import BookingError
-from gateway.booking.events import EVENT_TYPES, EVENTS_BY_OPERATION, record
-from gateway.booking.invitations import Offer
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.domain.errors import BookingError
+from gateway.booking.operations.invitations import Offer
+from gateway.booking.privacy import erasure
+from gateway.booking.sql.events import EVENT_TYPES, EVENTS_BY_OPERATION, record
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging.reminders import send_due_reminders
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from gateway.booking.errors import IdInUse
+from gateway.booking.domain.errors import IdInUse
 from gateway.booking.models import Citizen
-from gateway.booking.registration import key_id
+from gateway.booking.operations.registration import key_id
 from gateway.runtime import Runtime
 from gateway.settings import Secrets
 from tests.booking.conftest import use_rules

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from gateway.booking.errors import (
+from gateway.booking.domain.errors import (
     InvalidInvitation,
     InvitationClosed,
     NotFound,
@@ -15,8 +15,8 @@ from gateway.booking.errors import (
     OutsideInvitation,
     SlotFull,
 )
-from gateway.booking.invitations import Offer
 from gateway.booking.models import Booking, Citizen, Invitation
+from gateway.booking.operations.invitations import Offer
 from gateway.runtime import Runtime
 from tests.booking.conftest import (
     NAIROBI,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from gateway.booking.errors import (
+from gateway.booking.domain.errors import (
     NotActive,
     NotFound,
     NotOwner,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
-from gateway.booking.errors import (
+from gateway.booking.domain.errors import (
     AlreadyRegistered,
     IdInUse,
     InvalidRegistration,

@@ -8,8 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from gateway.booking.checkin import CheckInRefused
-from gateway.booking.errors import (
+from gateway.booking.domain.errors import (
     DeadlinePassed,
     DepartmentSameDay,
     NotActive,
@@ -17,6 +16,7 @@ from gateway.booking.errors import (
     SlotFull,
 )
 from gateway.booking.models import Booking, Citizen, Voucher
+from gateway.booking.operations.checkin import CheckInRefused
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
 from tests.booking.conftest import (

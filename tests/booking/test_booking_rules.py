@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.booking.errors import (
+from gateway.booking.domain.errors import (
     Blocked,
     DeadlinePassed,
     DepartmentSameDay,

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from gateway.booking import sweep as sweep_module
-from gateway.booking.checkin import CheckInRefused
-from gateway.booking.invitations import Offer
 from gateway.booking.models import Slot, SweepRun, Voucher
-from gateway.booking.sweep import SweepReport
+from gateway.booking.operations import sweep as sweep_module
+from gateway.booking.operations.checkin import CheckInRefused
+from gateway.booking.operations.invitations import Offer
+from gateway.booking.operations.sweep import SweepReport
 from gateway.runtime import Runtime
 from tests.booking.conftest import (
     NAIROBI,

@@ -11,9 +11,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway.booking.errors import SlotFull
-from gateway.booking.invitations import Offer
+from gateway.booking.domain.errors import SlotFull
 from gateway.booking.models import Citizen
+from gateway.booking.operations.invitations import Offer
 from gateway.runtime import Runtime
 from tests.booking.conftest import set_capacity, slot_id
 from tests.conftest import MONDAY_0600

@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from gateway.app import create_app
-from gateway.booking.erasure import audit_subject
-from gateway.booking.invitations import Offer
 from gateway.booking.models import Booking, Citizen, Event, Hold, Invitation, StaffAction
+from gateway.booking.operations.invitations import Offer
+from gateway.booking.privacy.erasure import audit_subject
 from gateway.messaging.models import Message
 from gateway.messaging.relay import relay_all
 from gateway.messaging.retention import REDACTED

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import sessionmaker
 
-from gateway.booking.deadline import LateCommit, commit_deadline, refuse_late_commits
 from gateway.booking.models import Citizen
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.deadline import LateCommit, commit_deadline, refuse_late_commits
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.db import make_engine
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from gateway.booking import retention as booking_retention
-from gateway.booking.invitations import Offer
 from gateway.booking.models import Booking, Citizen, Event, PhoneChallenge, StaffAction
+from gateway.booking.operations.invitations import Offer
+from gateway.booking.privacy import retention as booking_retention
 from gateway.messaging import retention
 from gateway.messaging.models import Message
 from gateway.messaging.relay import relay_all

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from gateway.booking.errors import SlotFull
+from gateway.booking.domain.errors import SlotFull
 from gateway.booking.models import Booking, Citizen, Slot
 from gateway.cli import context, ors
 from gateway.runtime import Runtime

@@ -17,8 +17,8 @@ from redis import Redis
 from sqlalchemy import Engine, func, select, update
 
 from gateway.app import create_app
-from gateway.booking.errors import REFUSAL_CODES as CORE_REFUSAL_CODES
-from gateway.booking.errors import BookingError
+from gateway.booking.domain.errors import REFUSAL_CODES as CORE_REFUSAL_CODES
+from gateway.booking.domain.errors import BookingError
 from gateway.booking.models import Booking, Citizen, Event
 from gateway.clock import FixedClock
 from gateway.logs import mask

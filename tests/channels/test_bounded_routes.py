@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
-from gateway.booking.deadline import LateCommit
+from gateway.booking.sql.deadline import LateCommit
 from gateway.channels.africastalking import dlr
 from gateway.channels.africastalking import sms as at_sms_hook
 from gateway.channels.twilio import sms as twilio_sms_hook

@@ -22,8 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from gateway.app import create_app
-from gateway.booking.deadline import LateCommit
 from gateway.booking.models import Booking, Hold
+from gateway.booking.sql.deadline import LateCommit
 from gateway.clock import FixedClock
 from gateway.db import make_engine
 from gateway.runtime import Runtime, build_runtime

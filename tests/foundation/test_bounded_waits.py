@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.app import create_app
-from gateway.booking.driver import DriverStatement
+from gateway.booking.sql.driver import DriverStatement
 from gateway.clock import FixedClock
 from gateway.db import make_engine, make_read_engine
 from gateway.runtime import build_runtime

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
-from gateway.booking.catalog import DEMO_CATALOG, CatalogError, read_catalog
+from gateway.booking.catalogue.load import DEMO_CATALOG, CatalogError, read_catalog
 from gateway.booking.models import Base, City, Department, Doctor, Hospital, Schedule, Slot
 from gateway.cli import ors
 from gateway.db import make_engine

@@ -25,8 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool, QueuePool
 
-from gateway.booking.driver import DriverStatement
 from gateway.booking.models import Citizen
+from gateway.booking.sql.driver import DriverStatement
 from gateway.db import make_engine, make_read_engine
 from tests.booking.conftest import POSTGRES_ONLY
 

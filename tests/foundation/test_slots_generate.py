@@ -15,8 +15,8 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select, text
 
+from gateway.booking.catalogue.slots import GenerateReport, local_start, remote_places
 from gateway.booking.models import Department, Doctor, Hospital, Slot
-from gateway.booking.slots import GenerateReport, local_start, remote_places
 from gateway.clock import FixedClock
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import BookingRules, BookingSettings, Settings

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from gateway.app import create_app
-from gateway.booking.deadline import LateCommit
 from gateway.booking.models import Booking
+from gateway.booking.sql.deadline import LateCommit
 from gateway.clock import FixedClock
 from gateway.kiosks import add_kiosk
 from gateway.runtime import Runtime

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from gateway.app import create_app
-from gateway.booking.events import record
 from gateway.booking.models import Event
-from gateway.booking.uow import UnitOfWork
+from gateway.booking.sql.events import record
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.clock import FixedClock
 from gateway.messaging import relay, statuses
 from gateway.messaging.composers import Context, Draft

@@ -10,7 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from gateway.app import create_app
-from gateway.booking.invitations import Offer
+from gateway.booking.operations.invitations import Offer
 from gateway.messaging.relay import relay_all
 from gateway.runtime import Runtime
 from tcode.codes import group

@@ -177,7 +177,7 @@ def test_one_event_never_makes_two_messages_of_a_template(rt: Runtime) -> None:
 
 
 def test_the_table_names_only_known_event_types() -> None:
-    from gateway.booking.events import EVENT_TYPES
+    from gateway.booking.sql.events import EVENT_TYPES
 
     assert set(TEMPLATES_BY_EVENT) <= EVENT_TYPES
     assert set().union(*TEMPLATES_BY_EVENT.values()) <= set(relay.COMPOSERS)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from gateway.booking.catalog import DEMO_CATALOG
+from gateway.booking.catalogue.load import DEMO_CATALOG
 from gateway.gsm7 import is_gsm7_basic, to_gsm7
 from gateway.messaging.compose import Appointment, render, shorten
 from gateway.messaging.segments import count_segments

@@ -1,0 +1,138 @@
+"""Real-name registration: a name and a national ID, the ID kept only as a keyed hash.
+
+The raw ID never reaches the database or a log line: it is normalised, hashed with
+HMAC-SHA256 under ORS_ID_HASH_KEY (separate from ORS_SECRET_KEY, so rotating one does not
+break the other), and only the hash and its last three characters are stored. Errors name the
+field that is wrong, never its value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.booking.domain.errors import (
+    AlreadyRegistered,
+    IdInUse,
+    InvalidRegistration,
+)
+from gateway.booking.models import Citizen
+from gateway.booking.sql.events import record
+from gateway.settings import ConfigError
+
+ID_FORM = re.compile(r"[A-Z0-9]{5,20}")
+ID_SEPARATORS = re.compile(r"[\s./-]")
+NAME_MAX = 160
+
+
+def key_id(key: str) -> str:
+    """Names a hash key without revealing it: 8 hex characters of its SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class NationalId:
+    """A national ID reduced to what may be stored: its keyed hash and last three characters.
+
+    `hash` is made with the current ORS_ID_HASH_KEY (`key_id` names it); `known` holds the
+    hashes under every key, old ones included, so an ID registered before a key rotation is
+    still found, and is rewritten under the current key when its holder is next touched.
+    """
+
+    hash: str
+    key_id: str
+    last3: str
+    known: frozenset[str]
+
+    @classmethod
+    def from_raw(cls, raw: str, key: str, old_keys: Iterable[str] = ()) -> NationalId:
+        """Normalise and hash `raw`; raise InvalidRegistration, or ConfigError without a key."""
+        if not key:
+            raise ConfigError(
+                "ORS_ID_HASH_KEY: required to register national IDs (real-name mode); "
+                "set it to a long random secret"
+            )
+        normalised = ID_SEPARATORS.sub("", raw).upper()
+        if not ID_FORM.fullmatch(normalised):
+            raise InvalidRegistration(field="national_id")
+        hashes = [_digest(k, normalised) for k in (key, *old_keys) if k]
+        return cls(
+            hash=hashes[0], key_id=key_id(key), last3=normalised[-3:], known=frozenset(hashes)
+        )
+
+
+def _digest(key: str, normalised: str) -> str:
+    return hmac.new(key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def old_keys(text: str) -> tuple[str, ...]:
+    """ORS_ID_HASH_OLD_KEYS: earlier keys, comma-separated."""
+    return tuple(k.strip() for k in text.split(",") if k.strip())
+
+
+def clean_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if len(name) < 2 or len(name) > NAME_MAX or not any(c.isalpha() for c in name):
+        raise InvalidRegistration(field="name")
+    return name
+
+
+def _holder(session: Session, national_id: NationalId) -> Citizen | None:
+    return session.scalars(
+        select(Citizen)
+        .where(Citizen.national_id_hash.in_(sorted(national_id.known)))
+        .with_for_update()
+    ).first()
+
+
+def register(
+    session: Session, citizen: Citizen, name: str, national_id: NationalId, now: datetime
+) -> None:
+    """Give the (locked) citizen a name and national ID; the ID may belong to one phone only."""
+    holder = _holder(session, national_id)
+    if holder is not None and holder.id != citizen.id:
+        raise IdInUse()
+    if citizen.national_id_hash is not None and citizen.national_id_hash not in national_id.known:
+        raise AlreadyRegistered()
+    citizen.name = name
+    _store(citizen, national_id)
+    try:
+        session.flush()
+    except IntegrityError:  # another phone registered the same ID at the same instant
+        raise IdInUse() from None
+    record(
+        session, "citizen.registered", citizen.id, now, citizen_id=citizen.id, phone=citizen.phone
+    )
+
+
+def reassign(session: Session, citizen: Citizen, national_id: NationalId, now: datetime) -> None:
+    """Move the national ID to the (locked) citizen, taking it from any other holder (staff)."""
+    holder = _holder(session, national_id)
+    if holder is not None and holder.id != citizen.id:
+        holder.national_id_hash = holder.national_id_last3 = holder.national_id_key = None
+        session.flush()  # the unique index must see the old holder let go before the new one
+    _store(citizen, national_id)
+    record(
+        session,
+        "citizen.id_reassigned",
+        citizen.id,
+        now,
+        citizen_id=citizen.id,
+        phone=citizen.phone,
+        from_citizen_id=holder.id if holder is not None and holder.id != citizen.id else None,
+    )
+
+
+def _store(citizen: Citizen, national_id: NationalId) -> None:
+    """Write the ID under the current key (rewriting a hash made with an older one)."""
+    citizen.national_id_hash = national_id.hash
+    citizen.national_id_key = national_id.key_id
+    citizen.national_id_last3 = national_id.last3

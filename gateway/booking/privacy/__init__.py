@@ -1,0 +1,1 @@
+"""The right of access and erasure, and retention: passes over everything the core holds about a person."""

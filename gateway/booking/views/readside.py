@@ -1,0 +1,239 @@
+"""Queries the menus run on their hops: one indexed statement each, no writes.
+
+Cities, hospitals and departments come from the process's catalogue cache (catalog_cache).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ScalarSelect, and_, bindparam, exists, select
+from sqlalchemy.orm import Session, joinedload
+
+from gateway.booking.domain.departments import DepartmentInfo
+from gateway.booking.domain.errors import NotFound
+from gateway.booking.domain.rules import last_open_day
+from gateway.booking.models import Booking, Citizen, Department, Slot
+from gateway.booking.sql import holds
+from gateway.booking.sql.driver import DriverStatement
+from gateway.booking.sql.executor import Executor
+from gateway.settings import BookingSettings
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    id: int
+    starts_at: datetime  # hospital-local
+    places_left: int
+
+
+@dataclass(frozen=True)
+class UpcomingBooking:
+    ref: str
+    tcode: str | None
+    voucher_ref: str | None
+    hospital: str
+    department: str
+    sensitive: bool
+    starts_at: datetime  # hospital-local
+    status: str
+    hospital_code: str = ""
+    unconfirmed: bool = False  # booked by a voice call its phone's owner has not confirmed yet
+
+
+SLOTS = Slot.__table__
+_FREE = (
+    SLOTS.c.department_id == bindparam("department_id"),
+    SLOTS.c.starts_at > bindparam("after"),
+    SLOTS.c.remote_taken < SLOTS.c.remote_capacity,
+)
+_OPEN_DAYS = DriverStatement(
+    select(SLOTS.c.day)
+    .where(*_FREE, SLOTS.c.day <= bindparam("last"))
+    .distinct()
+    .order_by(SLOTS.c.day)
+)
+_FREE_SLOTS = DriverStatement(
+    select(SLOTS.c.id, SLOTS.c.starts_at, SLOTS.c.remote_capacity - SLOTS.c.remote_taken)
+    .where(*_FREE, SLOTS.c.day == bindparam("day"))
+    .order_by(SLOTS.c.starts_at)
+)
+NEXT_TIMES = 3  # free starts a `slot_full` refusal names
+_NEXT_FREE = DriverStatement(
+    select(SLOTS.c.starts_at)
+    .where(*_FREE, SLOTS.c.id != bindparam("slot_id"))
+    .order_by(SLOTS.c.starts_at)
+    .limit(NEXT_TIMES)
+)
+
+
+def open_days(
+    db: Executor, booking: BookingSettings, dept: DepartmentInfo, now: datetime
+) -> list[date]:
+    """Released days with at least one free remote place, soonest first."""
+    rules = booking.rules_for(dept.hospital_code)
+    params = {
+        "department_id": dept.id,
+        "after": now + timedelta(minutes=rules.min_lead_minutes),
+        "last": last_open_day(now, dept.timezone, rules),
+    }
+    return _OPEN_DAYS.run(db, params).scalars()
+
+
+def free_slots(
+    db: Executor, booking: BookingSettings, dept: DepartmentInfo, day: date, now: datetime
+) -> list[FreeSlot]:
+    rules = booking.rules_for(dept.hospital_code)
+    tz = dept.timezone
+    if day > last_open_day(now, tz, rules):
+        return []
+    params = {
+        "department_id": dept.id,
+        "after": now + timedelta(minutes=rules.min_lead_minutes),
+        "day": day,
+    }
+    return [
+        FreeSlot(slot_id, starts_at.astimezone(tz), left)
+        for slot_id, starts_at, left in _FREE_SLOTS.run(db, params)
+    ]
+
+
+def next_free_times(
+    db: Executor, slot_id: int, dept: DepartmentInfo, now: datetime
+) -> list[datetime]:
+    """The next free starts in the slot's department (hospital-local), for a `slot_full` answer."""
+    params = {"department_id": dept.id, "after": now, "slot_id": slot_id}
+    return [t.astimezone(dept.timezone) for t in _NEXT_FREE.run(db, params).scalars()]
+
+
+_OTHERS = holds.HOLDS.alias("others")
+_MINE = holds.HOLDS.alias("mine")
+_LATER = SLOTS.alias("later")
+
+
+def _next_free(offset: int) -> ScalarSelect[datetime]:
+    """The department's next free start after now but this slot, `offset` places down."""
+    return (
+        select(_LATER.c.starts_at)
+        .where(
+            _LATER.c.department_id == SLOTS.c.department_id,
+            _LATER.c.starts_at > bindparam("now"),
+            _LATER.c.remote_taken < _LATER.c.remote_capacity,
+            _LATER.c.id != SLOTS.c.id,
+        )
+        .order_by(_LATER.c.starts_at)
+        .limit(1)
+        .offset(offset)
+        .scalar_subquery()
+    )
+
+
+# A full slot refuses a hold before any lock or write, with the next free times the refusal
+# names, in one statement: most of a flash crowd ends here. Not when the slot has expired
+# holds to reclaim, nor when the caller's own hold is one of its places.
+_SURELY_FULL = DriverStatement(
+    select(
+        SLOTS.c.department_id,
+        and_(
+            SLOTS.c.remote_taken >= SLOTS.c.remote_capacity,
+            ~exists().where(
+                _OTHERS.c.slot_id == SLOTS.c.id, _OTHERS.c.expires_at <= bindparam("now")
+            ),
+            ~exists().where(_MINE.c.slot_id == SLOTS.c.id, _MINE.c.phone == bindparam("phone")),
+        ),
+        *(_next_free(offset) for offset in range(NEXT_TIMES)),
+    ).where(SLOTS.c.id == bindparam("slot_id"))
+)
+_HELD = DriverStatement(
+    select(*holds.COLUMNS, SLOTS.c.starts_at, SLOTS.c.department_id)
+    .join(SLOTS, SLOTS.c.id == holds.HOLDS.c.slot_id)
+    .where(holds.HOLDS.c.phone == bindparam("phone"))
+)
+CITIZENS = Citizen.__table__
+# A hold implies its citizen row (it is placed under the citizen's lock), so starting from the
+# citizen loses nothing; no row at all means a phone never seen.
+_CALLER = DriverStatement(
+    select(
+        CITIZENS.c.language,
+        *holds.COLUMNS,
+        SLOTS.c.starts_at,
+        SLOTS.c.department_id,
+        CITIZENS.c.consent_at,
+    )
+    .select_from(
+        CITIZENS.outerjoin(holds.HOLDS, holds.HOLDS.c.phone == CITIZENS.c.phone).outerjoin(
+            SLOTS, SLOTS.c.id == holds.HOLDS.c.slot_id
+        )
+    )
+    .where(CITIZENS.c.phone == bindparam("phone"), CITIZENS.c.guardian_id.is_(None))
+)
+Held = tuple[holds.HoldRow, datetime, int]  # the hold, its slot's start and department
+
+
+@dataclass(frozen=True)
+class Fullness:
+    department_id: int
+    surely_full: bool  # a hold would surely be refused as full now
+    next_times: list[datetime]  # UTC: the department's next free starts but this slot
+
+
+def fullness(db: Executor, slot_id: int, phone: str, now: datetime) -> Fullness:
+    row = _SURELY_FULL.run(db, {"slot_id": slot_id, "phone": phone, "now": now}).first()
+    if row is None:
+        raise NotFound(what="slot")
+    return Fullness(row[0], bool(row[1]), [t for t in row[2:] if t is not None])
+
+
+def held(db: Executor, phone: str) -> Held | None:
+    """The phone's hold (live or not), its slot's start and department."""
+    row = _HELD.run(db, {"phone": phone}).first()
+    return (holds.HoldRow(*row[:6]), row[6], row[7]) if row else None
+
+
+def caller(db: Executor, phone: str) -> tuple[str | None, Held | None, bool]:
+    """The language the phone's holder chose, their hold, and whether they ever booked (were
+    told the privacy notice and consented): one statement."""
+    row = _CALLER.run(db, {"phone": phone}).first()
+    if row is None:
+        return None, None, False
+    hold = (holds.HoldRow(*row[1:7]), row[7], row[8]) if row[1] is not None else None
+    return row[0], hold, row[9] is not None
+
+
+def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBooking]:
+    """The phone holder's confirmed bookings that have not started more than an hour ago."""
+    query = (
+        select(Booking)
+        .join(Citizen)
+        .join(Slot)
+        .where(
+            Citizen.phone == phone,
+            Booking.status == "confirmed",
+            Slot.starts_at > now - timedelta(hours=1),
+        )
+        .options(
+            joinedload(Booking.slot).joinedload(Slot.department).joinedload(Department.hospital),
+            joinedload(Booking.vouchers),
+        )
+        .order_by(Slot.starts_at)
+    )
+    return [_upcoming(b) for b in session.scalars(query).unique()]
+
+
+def _upcoming(b: Booking) -> UpcomingBooking:
+    dept = b.slot.department
+    voucher = next((v for v in reversed(b.vouchers) if v.state == "issued"), None)
+    return UpcomingBooking(
+        ref=b.ref,
+        tcode=voucher.tcode if voucher else None,
+        voucher_ref=voucher.ref if voucher else None,
+        hospital=dept.hospital.name_gsm,
+        department=dept.name_gsm,
+        sensitive=dept.sensitive,
+        starts_at=b.slot.starts_at.astimezone(ZoneInfo(dept.hospital.timezone)),
+        status=b.status,
+        hospital_code=dept.hospital.code,
+        unconfirmed=b.unconfirmed,
+    )

@@ -1,0 +1,101 @@
+"""What the voucher page shows: one query by the link's ref, and the cached QR image.
+
+A voucher link is gone (410) as soon as the appointment is no longer ahead: its booking
+cancelled or the voucher replaced (rebooked), expired or the person erased, or the slot over —
+its end and the last minute of check-in both past. The page then says nothing about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from gateway.booking.domain.rules import checkin_window
+from gateway.booking.models import Booking, Department, Slot, Voucher, VoucherImage
+from gateway.settings import BookingSettings
+
+LIVE_STATES = ("issued", "used")
+LIVE_BOOKINGS = ("confirmed", "checked_in")
+
+
+@dataclass(frozen=True)
+class VoucherView:
+    id: int
+    ref: str
+    tcode: str
+    payload: str
+    state: str  # issued | used | replaced | cancelled | expired
+    booking_status: str
+    hospital: str
+    department: str | None  # None for a sensitive department: the page says "Appointment"
+    room: str | None
+    starts_at: datetime  # hospital-local
+    language: str | None
+    hospital_code: str = ""
+    ends_at: datetime | None = None
+    anonymised: bool = False  # the person was erased or aged out
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    def gone(self, now: datetime, booking_settings: BookingSettings) -> bool:
+        """Whether the link is no longer to show anything: see the module's docstring."""
+        if not self.live or self.booking_status not in LIVE_BOOKINGS or self.anonymised:
+            return True
+        rules = booking_settings.rules_for(self.hospital_code)
+        last_checkin = checkin_window(self.starts_at, rules)[1]
+        over = max(self.ends_at or self.starts_at, last_checkin)
+        return now >= over
+
+
+def voucher_by_ref(session: Session, ref: str) -> VoucherView | None:
+    voucher = session.scalars(
+        select(Voucher)
+        .where(Voucher.ref == ref)
+        .options(
+            joinedload(Voucher.booking)
+            .joinedload(Booking.slot)
+            .joinedload(Slot.department)
+            .joinedload(Department.hospital),
+            joinedload(Voucher.booking).joinedload(Booking.citizen),
+        )
+    ).one_or_none()
+    if voucher is None:
+        return None
+    booking = voucher.booking
+    dept = booking.slot.department
+    tz = ZoneInfo(dept.hospital.timezone)
+    return VoucherView(
+        id=voucher.id,
+        ref=voucher.ref,
+        tcode=voucher.tcode,
+        payload=voucher.payload,
+        state=voucher.state,
+        booking_status=booking.status,
+        hospital=dept.hospital.name,
+        department=None if dept.sensitive else dept.name,
+        room=None if dept.sensitive else dept.room,
+        starts_at=booking.slot.starts_at.astimezone(tz),
+        language=booking.citizen.language,
+        hospital_code=dept.hospital.code,
+        ends_at=booking.slot.ends_at,
+        anonymised=booking.citizen.anonymised_at is not None,
+    )
+
+
+def cached_png(session: Session, voucher_id: int) -> bytes | None:
+    return session.scalar(select(VoucherImage.png).where(VoucherImage.voucher_id == voucher_id))
+
+
+def store_png(session: Session, voucher_id: int, png: bytes) -> None:
+    """Keep the rendered image; a parallel first request that stored it already wins."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(VoucherImage).values(voucher_id=voucher_id, png=png).on_conflict_do_nothing()
+    )
