@@ -1,4 +1,4 @@
-"""GSM-7 text: what the basic table can carry, and transliteration of names into it.
+"""Transliteration of names into the GSM-7 basic table (the table itself is `menus.gsm7`).
 
 USSD screens and SMS must stay in the GSM 03.38 basic table (no extension characters, which
 some telcos render badly and which cost two septets); catalogue names are transliterated once,
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import unicodedata
 
-import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
 from anyascii import anyascii
 
-EXTENSION = set("\f^{}\\[~]|€")
+from menus.gsm7 import BASIC
+
 # Look-alikes with a better GSM-7 stand-in than anyascii's guess.
 REPLACEMENTS = {
     "[": "(",
@@ -38,24 +38,13 @@ REPLACEMENTS = {
 }
 
 
-def is_gsm7_basic(text: str) -> bool:
-    """True when every character is in the GSM-7 basic table (extension characters excluded)."""
-    if any(ch in EXTENSION for ch in text):
-        return False
-    try:
-        text.encode("gsm03.38")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def to_gsm7(text: str) -> str:
     """Transliterate to plain GSM-7 basic characters: `Hôpital Général` → `Hopital General`.
 
     Accents are dropped even where the basic table has the letter (é), because several
     handsets and aggregators still garble them; plain Latin reads everywhere.
     """
-    out = []
+    out: list[str] = []
     for ch in text:
         ch = REPLACEMENTS.get(ch, ch)
         decomposed = unicodedata.normalize("NFKD", ch)
@@ -64,4 +53,4 @@ def to_gsm7(text: str) -> str:
             plain = anyascii(plain)
         out.append("".join(REPLACEMENTS.get(c, c) for c in plain))
     result = " ".join("".join(out).split())
-    return "".join(c for c in result if is_gsm7_basic(c))
+    return "".join(c for c in result if c in BASIC)

@@ -17,7 +17,8 @@ from gateway.booking.service import BookingService
 from gateway.clock import Clock, SystemClock
 from gateway.conversations import IvrStack, UssdStack, build_ivr, build_ussd
 from gateway.db import make_engine, make_read_engine, read_only
-from gateway.messaging.setup import Messaging, build_messaging
+from gateway.messaging.providers import SmsProvider
+from gateway.messaging.setup import Messaging, SmsClient, build_messaging
 from gateway.settings import Settings
 from gateway.voucher_keys import VoucherKeys, load_voucher_keys
 
@@ -49,7 +50,7 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     timeouts = settings.timeouts
     engine = overrides.pop("engine", None)
     if engine is None:
-        engine = make_engine(settings.effective_database_url, timeouts)
+        engine = make_engine(settings.effective_database_url, timeouts, settings.database_driver)
         read_engine = make_read_engine(engine, timeouts)
     else:  # a test's engine: reads on it too (unless given), so no second pool outlives it
         read_engine = overrides.pop("read_engine", None) or read_only(engine)
@@ -67,7 +68,7 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     writer, reader = booking.writer, booking.reader
     ussd = overrides.pop("ussd", None) or build_ussd(settings, booking, redis)
     ivr = overrides.pop("ivr", None) or build_ivr(settings, booking, redis)
-    messaging = build_messaging(settings, redis, overrides)
+    messaging = build_messaging(settings, redis, overrides, SMS_CLIENTS)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -82,3 +83,20 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
         messaging=messaging,
         extras=overrides,
     )
+
+
+# Each provider folder's SMS client, imported on first use: `import gateway.runtime` pulls in
+# neither the provider SDKs nor the folders' Flask blueprints.
+def _africastalking_sms(settings: Settings, timeout: float) -> SmsProvider:
+    from gateway.channels.africastalking import sms_client
+
+    return sms_client.from_settings(settings, timeout)
+
+
+def _twilio_sms(settings: Settings, timeout: float) -> SmsProvider:
+    from gateway.channels.twilio import sms_client
+
+    return sms_client.from_settings(settings, timeout)
+
+
+SMS_CLIENTS: dict[str, SmsClient] = {"africastalking": _africastalking_sms, "twilio": _twilio_sms}

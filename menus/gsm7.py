@@ -1,39 +1,47 @@
-"""Which characters a USSD screen may carry: the GSM-7 basic table, nothing else."""
+"""The GSM-7 alphabet (GSM 03.38), the one table for USSD screens and SMS alike.
+
+A test compares these tables with the `gsm0338` codec for every Unicode character, so they
+cannot drift from the standard.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+ESC = "\x1b"
 
-import gsm0338  # noqa: F401  (importing it registers the "gsm03.38" codec)
+# The basic table in septet order, 0x00 to 0x7F. Septet 0x1B is ESC, the escape to the
+# extension table: it is no character of its own, so BASIC leaves it out.
+SEPTETS = (
+    "@£$¥èéùìòÇ\nØø\rÅå"
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
+    " !\"#¤%&'()*+,-./"
+    "0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNO"
+    "PQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmno"
+    "pqrstuvwxyzäöñüà"
+)
+BASIC = frozenset(SEPTETS) - {ESC}
+# Each costs two septets (ESC and its own), and several telcos and handsets render them badly.
+EXTENSION = frozenset("\f^{}\\[~]|€")
 
-# The codec encodes ESC itself as one byte, and the extension characters as ESC plus a byte;
-# handsets and telcos render neither reliably. CR is basic but breaks some handsets' layout.
-_FORBIDDEN = frozenset("[]{}€^|~\\\f\x1b\r")
+# A USSD screen breaks its lines with LF only: CR is basic, but it upsets some handsets' layout.
+SCREEN = BASIC - {"\r"}
 
 
-@lru_cache(maxsize=1024)
-def is_gsm7_basic(char: str) -> bool:
-    if char in _FORBIDDEN:
-        return False
-    try:
-        return len(char.encode("gsm03.38")) == 1
-    except UnicodeEncodeError:
-        return False
-
-
-# Most screens are plain ASCII: one C-speed set test answers for them (a USSD hop renders one).
-_ASCII_ALLOWED = frozenset(c for c in map(chr, range(128)) if is_gsm7_basic(c))
+def is_gsm7_basic(text: str) -> bool:
+    """Tell whether every character of `text` is in the basic table (one septet each)."""
+    return BASIC.issuperset(text)
 
 
 def bad_chars(text: str) -> str:
-    """Return the characters of `text` outside the allowed set, each once, in order."""
-    if _ASCII_ALLOWED.issuperset(text):
+    """Return the characters of `text` a USSD screen may not carry, each once, in order."""
+    if SCREEN.issuperset(text):
         return ""
-    return "".join(dict.fromkeys(c for c in text if not is_gsm7_basic(c)))
+    return "".join(dict.fromkeys(c for c in text if c not in SCREEN))
 
 
 def gsm7_only(text: str) -> str:
-    """`text` with every character outside the allowed set replaced by `?`."""
-    if _ASCII_ALLOWED.issuperset(text):
+    """Return `text` with every character a USSD screen may not carry replaced by `?`."""
+    if SCREEN.issuperset(text):
         return text
-    return "".join(c if is_gsm7_basic(c) else "?" for c in text)
+    return "".join(c if c in SCREEN else "?" for c in text)

@@ -1,1 +1,2 @@
-"""Provider adapters: one folder per provider, each thin (parse, call, render)."""
+"""Provider adapters: one folder per provider holding its webhooks and its SMS client, each thin
+(parse, call, render)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from gateway.gsm7 import is_gsm7_basic
+from menus.gsm7 import is_gsm7_basic
 
 SINGLE = 160  # septets in a message of one segment
 PART = 153  # septets per segment of a concatenated message (7 go to the header)

@@ -1,15 +1,16 @@
 """Build this process's messaging: providers, the job queue, texts and the sending policy.
 
-Called by build_runtime (the one composition root); tests pass fakes or local providers
-through its overrides: `sms_providers={name: provider}`, `messaging_policy`, `jobs`, `rng`,
-`inbound_gate`.
+Called by build_runtime (the one composition root), which also hands in the providers' SMS
+clients (messaging imports no channel); tests pass fakes or local providers through its
+overrides: `sms_providers={name: provider}`, `messaging_policy`, `jobs`, `rng`, `inbound_gate`.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from redis import Redis
@@ -19,13 +20,15 @@ from gateway.messaging.dispatcher import ThreadDispatcher
 from gateway.messaging.inbound import InboundGate, build_gate
 from gateway.messaging.policy import SendingPolicy
 from gateway.messaging.providers import SmsProvider
+from gateway.messaging.providers.console import ConsoleProvider
 from gateway.messaging.providers.router import ProviderRouter
 from gateway.messaging.queues import JobQueue, RQQueue
 from gateway.messaging.texts import Texts, load_texts
-from gateway.settings import ConfigError, Settings
+from gateway.settings import Settings
 
-STATUS_CALLBACK_PATH = "/hooks/twilio/status"
-CONNECT_TIMEOUT = 3.05  # seconds; a little over a multiple of 3, TCP's SYN retransmit interval
+# Builds one provider's SMS client from the settings and the provider timeout (seconds), or
+# raises ConfigError naming a missing setting.
+SmsClient = Callable[[Settings, float], SmsProvider]
 
 
 @dataclass
@@ -39,11 +42,14 @@ class Messaging:
 
 
 def build_messaging(
-    settings: Settings, redis: Redis | None, overrides: dict[str, Any]
+    settings: Settings,
+    redis: Redis | None,
+    overrides: dict[str, Any],
+    clients: Mapping[str, SmsClient],
 ) -> Messaging:
     """Pop the messaging overrides from `overrides` and build the rest from settings."""
     policy = overrides.pop("messaging_policy", None) or sending_policy(settings)
-    factories = provider_factories(settings, policy)
+    factories = provider_factories(settings, policy, clients)
     for name, provider in (overrides.pop("sms_providers", None) or {}).items():
         factories[name] = _given(provider)
     jobs = overrides.pop("jobs", None)
@@ -71,49 +77,14 @@ def sending_policy(settings: Settings) -> SendingPolicy:
 
 
 def provider_factories(
-    settings: Settings, policy: SendingPolicy
+    settings: Settings, policy: SendingPolicy, clients: Mapping[str, SmsClient]
 ) -> dict[str, Callable[[], SmsProvider]]:
-    def console() -> SmsProvider:
-        from gateway.messaging.providers.console import ConsoleProvider
-
-        return ConsoleProvider()
-
-    def africastalking() -> SmsProvider:
-        from gateway.messaging.providers.africastalking import AfricasTalkingProvider
-
-        _require(settings.at_username, "ORS_AT_USERNAME")
-        _require(settings.secrets.at_api_key, "ORS_AT_API_KEY")
-        return AfricasTalkingProvider(
-            settings.at_username,
-            settings.secrets.at_api_key,
-            sender_id=settings.at_sender_id,
-            base_url=settings.at_base_url or None,
-            # (connect, read): together at most 2 × provider_timeout, what the lease allows for.
-            timeout=(min(CONNECT_TIMEOUT, policy.provider_timeout), policy.provider_timeout),
-        )
-
-    def twilio() -> SmsProvider:
-        from gateway.messaging.providers.twilio import TwilioProvider
-
-        s = settings.secrets
-        _require(s.twilio_account_sid, "ORS_TWILIO_ACCOUNT_SID")
-        _require(s.twilio_auth_token, "ORS_TWILIO_AUTH_TOKEN")
-        _require(s.twilio_from, "ORS_TWILIO_FROM")
-        return TwilioProvider(
-            s.twilio_account_sid,
-            s.twilio_auth_token,
-            s.twilio_from,
-            status_callback=settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH,
-            timeout=policy.provider_timeout,
-        )
-
-    return {"console": console, "africastalking": africastalking, "twilio": twilio}
+    """The console provider and each client bound to its settings, none of them built yet."""
+    factories: dict[str, Callable[[], SmsProvider]] = {"console": ConsoleProvider}
+    for name, client in clients.items():
+        factories[name] = partial(client, settings, policy.provider_timeout)
+    return factories
 
 
 def _given(provider: SmsProvider) -> Callable[[], SmsProvider]:
     return lambda: provider
-
-
-def _require(value: str, name: str) -> None:
-    if not value:
-        raise ConfigError(f"{name}: required by the configured SMS provider")

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from gateway.gsm7 import is_gsm7_basic
+from menus.gsm7 import is_gsm7_basic
 
 TEXTS_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_PARTS = ("text", "place", "place_hidden", "reason")

@@ -115,9 +115,15 @@ def test_basic_table_characters_are_allowed(char: str) -> None:
     assert is_gsm7_basic(char)
 
 
-@pytest.mark.parametrize("char", list("[]{}€^|~\\\f\x1b\r…“”‘’ç`"))
+@pytest.mark.parametrize("char", list("[]{}€^|~\\\f\x1b…“”‘’ç`"))
 def test_extension_and_foreign_characters_are_not(char: str) -> None:
     assert not is_gsm7_basic(char)
+    assert bad_chars(char) == char
+
+
+def test_cr_is_basic_but_no_ussd_screen_carries_it() -> None:
+    assert is_gsm7_basic("\r")
+    assert bad_chars("a\rb") == "\r"
 
 
 def test_shorten() -> None:

@@ -15,6 +15,7 @@ from gateway.messaging.relay import relay_once
 from gateway.messaging.sending import send
 from gateway.runtime import Runtime
 from gateway.settings import ConfigError, Secrets
+from tests.clocks import clock_of
 from tests.messaging.conftest import (
     AT_KEY,
     POLICY,
@@ -22,6 +23,7 @@ from tests.messaging.conftest import (
     TWILIO_FROM,
     MakeRuntime,
     book,
+    dispatcher,
     message,
     opted_out,
 )
@@ -234,7 +236,7 @@ def test_africas_talking_gets_what_its_api_expects(
 
 
 def test_the_sender_id_goes_as_from(make_runtime: MakeRuntime, fake: FakeProvider) -> None:
-    from gateway.messaging.providers.africastalking import AfricasTalkingProvider
+    from gateway.channels.africastalking.sms_client import AfricasTalkingProvider
 
     provider = AfricasTalkingProvider(
         "sandbox", AT_KEY, sender_id="HOSPITAL", base_url=fake.base_url
@@ -247,13 +249,15 @@ def test_the_configured_africas_talking_host_is_the_one_sent_to(
     rt: Runtime, fake: FakeProvider
 ) -> None:
     from gateway.messaging.setup import provider_factories
+    from gateway.runtime import SMS_CLIENTS
 
     settings = rt.settings.with_overrides(
         at_username="sandbox",
         at_base_url=fake.base_url,
         secrets=Secrets(at_api_key=AT_KEY),
     )
-    provider = provider_factories(settings, POLICY)["africastalking"]()  # as `ors worker` does
+    factories = provider_factories(settings, POLICY, SMS_CLIENTS)
+    provider = factories["africastalking"]()  # as `ors worker` does
     assert provider.send("+254700000001", "hello") == fake.accepted()[0].message_id
 
 
@@ -275,7 +279,7 @@ def test_twilio_gets_the_status_callback_on_the_public_address(
 
 
 def test_an_invalid_number_is_refused_by_the_sdk_before_any_request(fake: FakeProvider) -> None:
-    from gateway.messaging.providers.africastalking import AfricasTalkingProvider
+    from gateway.channels.africastalking.sms_client import AfricasTalkingProvider
 
     with pytest.raises(Permanent, match="invalid_number"):
         AfricasTalkingProvider("sandbox", AT_KEY, base_url=fake.base_url).send("0712345678", "x")
@@ -295,7 +299,7 @@ def test_throttled_then_accepted(
     fake.script(provider, throttled, accept())
     assert send(rt, mid).status == "retry"
     assert send(rt, mid).status == "skipped"  # not due yet
-    rt.clock.advance(seconds=10)
+    clock_of(rt).advance(seconds=10)
     assert send(rt, mid).status == statuses.SENT
     m = message(rt, mid)
     assert (m.status, m.attempts, m.last_error) == (statuses.SENT, 2, None)
@@ -309,12 +313,13 @@ def test_retries_stop_at_the_limit(make_runtime: MakeRuntime, fake: FakeProvider
     for _ in range(POLICY.max_attempts):
         outcome = send(rt, mid)
         delays.append(outcome.retry_in)
-        rt.clock.advance(seconds=120)
+        clock_of(rt).advance(seconds=120)
     m = message(rt, mid)
     assert (m.status, m.attempts) == (statuses.FAILED, POLICY.max_attempts)
     assert "gave up after 3 attempts" in (m.last_error or "")
     first, second, last = delays
-    assert 5 <= first <= 10 and 10 <= second <= 20 and last is None  # backoff doubles
+    assert first is not None and second is not None and last is None
+    assert 5 <= first <= 10 and 10 <= second <= 20  # backoff doubles
 
 
 def test_the_backoff_grows_to_its_ceiling_with_jitter() -> None:
@@ -343,7 +348,7 @@ def test_a_claim_whose_lease_expired_is_taken_over(
     rt, mid = queued_message(make_runtime, AT)
     assert [c.id for c in claim(rt, [mid])] == [mid]  # a worker claimed it, then died
     assert send(rt, mid).status == "skipped"
-    rt.clock.advance(seconds=POLICY.lease_seconds + 1)
+    clock_of(rt).advance(seconds=POLICY.lease_seconds + 1)
     assert send(rt, mid).status == statuses.SENT
     assert (message(rt, mid).attempts, len(fake.accepted())) == (2, 1)
 
@@ -354,16 +359,19 @@ def test_a_retry_is_scheduled_on_the_job_queue(
     rt, mid = queued_message(make_runtime, AT)
     fake.script(AT, reply(500, "down", "text/plain"))
     assert deliver(rt, mid) == "retry"
-    assert rt.messaging.jobs.pending() == 2  # the relay's job, and the retry in 5-10 s
+    assert dispatcher(rt).pending() == 2  # the relay's job, and the retry in 5-10 s
 
 
 def test_a_provider_without_its_secret_is_retried_not_lost(make_runtime: MakeRuntime) -> None:
     from gateway.messaging.providers.router import ProviderRouter
     from gateway.messaging.setup import provider_factories
+    from gateway.runtime import SMS_CLIENTS
 
     rt = make_runtime()
     unconfigured = rt.settings.with_overrides(secrets=Secrets())  # no Twilio secrets at all
-    rt.messaging.router = ProviderRouter("twilio", {}, provider_factories(unconfigured, POLICY))
+    rt.messaging.router = ProviderRouter(
+        "twilio", {}, provider_factories(unconfigured, POLICY, SMS_CLIENTS)
+    )
     book(rt)
     relay_once(rt)
     assert send(rt, 1).status == "retry"

@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 from gateway.booking.catalogue.load import DEMO_CATALOG
-from gateway.gsm7 import is_gsm7_basic, to_gsm7
+from gateway.gsm7 import to_gsm7
 from gateway.messaging.compose import Appointment, render, shorten
 from gateway.messaging.segments import count_segments
 from gateway.messaging.texts import TextsError, load_texts
+from menus.gsm7 import is_gsm7_basic
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 TEXTS = load_texts()

@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from gateway.channels.africastalking.sms_client import AfricasTalkingProvider
 from gateway.messaging.policy import SendingPolicy
-from gateway.messaging.providers.africastalking import AfricasTalkingProvider
 from gateway.messaging.worker import run_worker
 from gateway.runtime import build_runtime
 from gateway.settings import load_settings

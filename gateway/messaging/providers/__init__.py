@@ -3,11 +3,17 @@
 A provider's `send` returns the provider's message id, or raises `Retryable` (try again later:
 network trouble, throttling, the provider's own trouble) or `Permanent` (this message can never
 go: invalid number, blacklisted, unsubscribed). Nothing else decides whether to retry.
+
+Each provider's client lives in its own folder beside its webhooks
+(`gateway/channels/<provider>/sms_client.py`); the composition root hands the clients to
+messaging, which never imports a channel.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from gateway.settings import ConfigError
 
 
 class SendError(Exception):
@@ -32,3 +38,10 @@ class SmsProvider(Protocol):
     def send(self, to: str, body: str) -> str:
         """Hand one SMS to the provider and return its message id, or raise a SendError."""
         ...
+
+
+def required(value: str, name: str) -> str:
+    """Return a provider's setting, or raise ConfigError naming it when it is empty."""
+    if not value:
+        raise ConfigError(f"{name}: required by the configured SMS provider")
+    return value

@@ -20,7 +20,8 @@ import requests
 from africastalking.Service import AfricasTalkingException
 from africastalking.SMS import SMSService
 
-from gateway.messaging.providers import Permanent, Retryable, SendError
+from gateway.messaging.providers import Permanent, Retryable, SendError, required
+from gateway.settings import Settings
 
 ACCEPTED, RETRY, REFUSED, OPTED_OUT = "accepted", "retry", "refused", "opted_out"
 
@@ -41,7 +42,8 @@ RECIPIENT_STATUS: dict[int, str] = {
     501: RETRY,  # GatewayError
     502: REFUSED,  # RejectedByGateway
 }
-DEFAULT_TIMEOUT = (3.05, 10.0)  # (connect, read) seconds
+CONNECT_TIMEOUT = 3.05  # seconds; a little over a multiple of 3, TCP's SYN retransmit interval
+DEFAULT_TIMEOUT = (CONNECT_TIMEOUT, 10.0)  # (connect, read) seconds
 
 
 class AfricasTalkingProvider:
@@ -71,6 +73,18 @@ class AfricasTalkingProvider:
         except requests.RequestException as exc:
             raise Retryable("network", type(exc).__name__) from None
         return _message_id(_as_json(reply))
+
+
+def from_settings(settings: Settings, timeout: float) -> AfricasTalkingProvider:
+    """Build the client `ors` sends through, or raise ConfigError naming a missing setting."""
+    return AfricasTalkingProvider(
+        required(settings.at_username, "ORS_AT_USERNAME"),
+        required(settings.secrets.at_api_key, "ORS_AT_API_KEY"),
+        sender_id=settings.at_sender_id,
+        base_url=settings.at_base_url or None,
+        # (connect, read): together at most 2 × timeout, what the sending lease allows for.
+        timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
+    )
 
 
 def _as_json(reply: Any) -> dict[str, Any]:

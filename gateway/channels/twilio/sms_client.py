@@ -13,12 +13,14 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from gateway.messaging.providers import Permanent, Retryable, SendError
+from gateway.messaging.providers import Permanent, Retryable, SendError, required
+from gateway.settings import Settings
 
 # Twilio error codes (channels.md §5.3) that mean "later", whatever the HTTP status says.
 RETRYABLE_CODES = frozenset({20429, 30001, 63018})
 OPT_OUT_CODES = frozenset({21610})  # the recipient replied STOP
 DEFAULT_TIMEOUT = 10.0  # seconds; TwilioHttpClient has none by default
+STATUS_CALLBACK_PATH = "/hooks/twilio/status"  # where status.py takes the delivery reports
 
 
 class TwilioProvider:
@@ -58,6 +60,18 @@ class TwilioProvider:
         if not message.sid:
             raise Retryable("unreadable_reply", "no sid in the reply")
         return message.sid
+
+
+def from_settings(settings: Settings, timeout: float) -> TwilioProvider:
+    """Build the client `ors` sends through, or raise ConfigError naming a missing setting."""
+    s = settings.secrets
+    return TwilioProvider(
+        required(s.twilio_account_sid, "ORS_TWILIO_ACCOUNT_SID"),
+        required(s.twilio_auth_token, "ORS_TWILIO_AUTH_TOKEN"),
+        required(s.twilio_from, "ORS_TWILIO_FROM"),
+        status_callback=settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH,
+        timeout=timeout,
+    )
 
 
 def classify(status: int, code: int | None, detail: str) -> SendError:
