@@ -11,15 +11,19 @@ around a single SELECT).
 Every wait on PostgreSQL is bounded (settings.Timeouts): connecting, a statement, a lock, a
 transaction left idle, and waiting for a free pooled connection. No engine ever puts a bound
 value (a phone, a T-code, an SMS body) into an error's text: `hide_parameters` everywhere.
+
+Every engine carries the `database.driver` setting as the execution option DRIVER_OPTION:
+"fast" lets the hot statements run on the psycopg cursor (gateway.booking.sql.driver),
+"sqlalchemy" makes them take SQLAlchemy's own execution everywhere.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.db_restarts import pair, watch_for_restarts
@@ -34,10 +38,17 @@ POOL_RECYCLE_SECONDS = 1800
 KEEPALIVE_IDLE_SECONDS = 10
 KEEPALIVE_INTERVAL_SECONDS = 3
 KEEPALIVE_COUNT = 3
+# The execution option naming how DriverStatements run on this engine: one of DRIVERS.
+DRIVER_OPTION = "ors_driver"
+DRIVERS = ("fast", "sqlalchemy")
 
 
-def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, timeouts: Timeouts | None = None, driver: str = "fast", **kwargs: Any
+) -> Engine:
     """Create the engine for a database URL with the pragmas, pool and bounds this app needs.
+
+    `driver` is the `database.driver` setting, kept on the engine (see `with_driver`).
 
     Waiting to connect, for a pooled connection and on a silent peer is always bounded (by
     `timeouts`, else the defaults). The server-side limits on statements, locks and idle
@@ -46,6 +57,10 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
     for a checkpoint; a migration building an index) runs longer by nature.
     """
     kwargs.setdefault("hide_parameters", True)
+    kwargs["execution_options"] = {
+        **kwargs.get("execution_options", {}),
+        DRIVER_OPTION: _checked_driver(driver),
+    }
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     bounds = timeouts or Timeouts()
@@ -59,6 +74,22 @@ def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs: Any) -> En
     engine = create_engine(url, **kwargs)
     watch_for_restarts(engine)
     return engine
+
+
+def with_driver(engine: Engine, driver: str) -> Engine:
+    """`engine` (the same pool) with DriverStatements running as `driver` says."""
+    return engine.execution_options(**{DRIVER_OPTION: _checked_driver(driver)})
+
+
+def driver_of(engine: Engine) -> str:
+    """How DriverStatements run on `engine`: "fast" unless it was made otherwise."""
+    return str(engine.get_execution_options().get(DRIVER_OPTION, "fast"))
+
+
+def _checked_driver(driver: str) -> str:
+    if driver not in DRIVERS:
+        raise ValueError(f"database.driver: expected one of {', '.join(DRIVERS)}, got {driver!r}")
+    return driver
 
 
 def postgres_connect_args(timeouts: Timeouts, server_limits: bool = True) -> dict[str, Any]:
@@ -135,7 +166,10 @@ def make_read_engine(engine: Engine, timeouts: Timeouts | None = None) -> Engine
     if is_sqlite(engine):
         return read_only(engine)
     reads = make_engine(
-        engine.url.render_as_string(hide_password=False), timeouts, isolation_level="AUTOCOMMIT"
+        engine.url.render_as_string(hide_password=False),
+        timeouts,
+        driver_of(engine),
+        isolation_level="AUTOCOMMIT",
     )
     pair(engine, reads)
     return reads
@@ -163,3 +197,11 @@ def session_factories(
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Return how many rows an UPDATE, DELETE or INSERT matched.
+
+    Session.execute types every result as a plain Result; a DML statement's is a CursorResult.
+    """
+    return cast(CursorResult[Any], result).rowcount

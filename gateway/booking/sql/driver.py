@@ -1,18 +1,34 @@
 """Core statements run straight on the database driver: the hot paths' executor.
 
-On the 2-core machine SQLAlchemy's `Connection.execute` costs three to five times the CPU of
-the round trip it makes (bench/results.md: 340 µs against 68 µs for the admission SELECT on
-PostgreSQL). The hot statements are still written with Core — typed, from the models, one SQL
-for both databases — but each is compiled once per dialect, and on PostgreSQL (psycopg) run on
-the connection's driver cursor with the same bind and result conversions SQLAlchemy would
-apply (`TypeEngine.bind_processor` / `result_processor`).
+SQLAlchemy's `Connection.execute` costs several times the CPU of the round trip it makes on
+the 2-core machine (figures: bench/results.md). The hot statements are still written with
+Core — typed, from the models, one SQL for both databases — but each is compiled once per
+dialect, and on PostgreSQL (psycopg) run on the connection's driver cursor with the same bind
+and result conversions SQLAlchemy would apply (`TypeEngine.bind_processor` /
+`result_processor`).
 
-Everywhere else SQLAlchemy executes them: on SQLite (the embedded mode), and on an ORM Session,
-whose pending objects must be flushed before the statement runs.
+Everywhere else SQLAlchemy executes them: on SQLite (the embedded mode), on an ORM Session
+(whose pending objects must be flushed before the statement runs), and on any engine made with
+`database.driver: sqlalchemy` (gateway.db.DRIVER_OPTION), the fallback should the fast path
+ever misbehave. Every DriverStatement is registered (`registered()`), so a test can run each
+one both ways.
+
+When upgrading SQLAlchemy (pyproject.toml pins it below the next minor version): the fast
+path relies on these internals, so read their changelog entries and run
+tests/booking/test_driver_conformance.py on PostgreSQL, which runs every registered statement
+both ways and compares rows and row counts:
+
+- `compiled.bind_names`, `compiled.escaped_bind_names`, `insert_prefetch` / `update_prefetch`
+  and the "POSTCOMPILE" marker in `compiled.string`;
+- `BindParameter.required`, `.key`, `.effective_value`; a column default's `is_scalar` / `arg`;
+- `type.dialect_impl(dialect).bind_processor(dialect)` / `.result_processor(dialect, None)`;
+- `DBAPIError.instance(...)`, `dialect.is_disconnect`, `Connection.invalidate`;
+- the pool record's `info` (one cursor kept per pooled connection) and `dbapi_connection`.
 """
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +41,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from gateway.booking.sql.executor import Executor
+from gateway.db import DRIVER_OPTION
 from gateway.db_restarts import forget_connections
 
 Processor = Callable[[Any], Any]
@@ -72,6 +89,9 @@ class DriverStatement:
 
     def __init__(self, statement: ClauseElement):
         self.statement = statement
+        # the module that built it, to name it in the conformance test's failures
+        self.origin: str = sys._getframe(1).f_globals.get("__name__", "?")
+        _REGISTRY.append(self)
         self._reads = bool(getattr(statement, "is_select", False))  # a SELECT writes nothing
         # dialect -> parameter names given -> the compiled form (an INSERT's columns are the
         # names given, as with SQLAlchemy's own execution)
@@ -81,11 +101,18 @@ class DriverStatement:
 
     def run(self, db: Executor, params: Mapping[str, Any] | None = None) -> Result:
         params = params or {}
-        if isinstance(db, Session) or db.dialect.driver != "psycopg":
-            result = db.execute(self.statement, params)  # type: ignore[call-overload]
-            rows = result.all() if result.returns_rows else []
-            return Result(rows, result.rowcount)
+        if (
+            isinstance(db, Session)
+            or db.dialect.driver != "psycopg"
+            or db.get_execution_options().get(DRIVER_OPTION) == "sqlalchemy"
+        ):
+            return self._on_sqlalchemy(db, params)
         return self._on_driver(db, params)
+
+    def _on_sqlalchemy(self, db: Executor, params: Mapping[str, Any]) -> Result:
+        result = db.execute(self.statement, params)  # type: ignore[call-overload]  # a Session and a Connection overload execute differently; both take this
+        rows = result.all() if result.returns_rows else []
+        return Result(rows, result.rowcount)
 
     def _on_driver(self, conn: Connection, params: Mapping[str, Any]) -> Result:
         dialect = conn.dialect
@@ -160,7 +187,7 @@ class DriverStatement:
         at once (gateway.db_restarts), as SQLAlchemy does on a disconnect it sees itself."""
         dialect = conn.dialect
         dbapi_connection = conn.connection.dbapi_connection
-        disconnect = dialect.is_disconnect(exc, dbapi_connection, None)  # type: ignore[arg-type]
+        disconnect = dialect.is_disconnect(exc, dbapi_connection, None)  # type: ignore[arg-type]  # psycopg exceptions are DB-API errors; the stubs want the generic type
         if disconnect:
             conn.invalidate(exc)
             forget_connections(conn.engine)
@@ -175,6 +202,15 @@ class DriverStatement:
         )
         assert isinstance(error, DBAPIError)  # `exc` is a driver error: wrapped as DBAPIError
         return error
+
+
+# Every DriverStatement built, in order (they are module constants: the list stays small).
+_REGISTRY: list[DriverStatement] = []
+
+
+def registered() -> tuple[DriverStatement, ...]:
+    """Every DriverStatement built so far in this process."""
+    return tuple(_REGISTRY)
 
 
 def _execute(conn: Connection, prepared: _Prepared, values: Mapping[str, Any]) -> Result:
