@@ -55,7 +55,7 @@ def run_worker(
     urgent_relay(runtime, sweeper.stop).start()
     try:
         rq_redis = _blocking_client(runtime.redis)
-        worker = MaskedFailuresWorker(
+        worker = OrsWorker(
             [Queue(name, connection=rq_redis) for name in with_urgent_first(queues)],
             connection=rq_redis,
             # RQ takes over a killed worker's scheduler only at maintenance time (600 s by
@@ -65,6 +65,23 @@ def run_worker(
         worker.work(with_scheduler=True, burst=burst)
     finally:
         sweeper.stop.set()
+
+
+class OrsWorker(MaskedFailuresWorker):
+    """The worker `ors worker` runs: failures stored masked, and a shutdown that does not wait
+    a minute on RQ's pubsub thread."""
+
+    def unsubscribe(self) -> None:
+        """Stop the pubsub thread's loop first, then let RQ unsubscribe and join it.
+
+        RQ (3.0) unsubscribes and only then stops the thread. If the thread reads the
+        UNSUBSCRIBE reply in between, it loops into redis-py's wait for a new subscription
+        (RQ's sleep_time, 60 s), and redis-py 8.2's stop() joins it: a warm shutdown, and every
+        burst run, could take a minute. With the loop stopped first, that reply ends it.
+        """
+        if self.pubsub_thread is not None:
+            self.pubsub_thread.stop(timeout=0)  # clears the run flag; the join is RQ's
+        super().unsubscribe()
 
 
 def _blocking_client(redis: Redis) -> Redis:

@@ -1,16 +1,13 @@
-"""`ors menus check` in a real process, on the names of the loaded catalogue."""
+"""`ors menus check` (run in this process) on the names of the loaded catalogue."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-ORS = Path(sys.executable).with_name("ors")
+from tests.cli.in_process import Run, in_process
+
 # 80 characters: longer than any screen with a hospital name on it can hold.
 OVER_LONG = "Jaramogi Oginga Odinga Teaching, Referral and Research Hospital of Kisumu County"
 OVER_LONG_CATALOG = f"""\
@@ -32,31 +29,16 @@ cities:
                 places: 4
 """
 
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
 
 @pytest.fixture
-def ors(tmp_path: Path) -> Run:
-    """Run `ors ARGS...` on a config whose SQLite database lives in tmp_path."""
+def ors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run `ors ARGS...` in this process on a config whose SQLite database lives in tmp_path."""
     config = tmp_path / "config.yaml"
     config.write_text(
         f'app:\n  public_base_url: "http://127.0.0.1:5000"\n  data_dir: {tmp_path / "var"}\n',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORS_")}
-    env["ORS_CONFIG"] = str(config)
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(ORS), *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    return run
+    return in_process(config, tmp_path, monkeypatch, capsys)
 
 
 def test_the_demo_catalogue_fits_every_screen(ors: Run) -> None:

@@ -1,14 +1,14 @@
-"""The `ors` command in a real process: exit codes, stdout and one-line errors on stderr."""
+"""The `ors` command: exit codes, stdout and one-line errors on stderr.
+
+Commands run in this process (tests/cli/in_process.py); the smoke tests at the end run the
+installed `ors` in a real process.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import stat
-import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,10 @@ from sqlalchemy import func, select
 from gateway.booking.models import Base, Hospital, Kiosk
 from gateway.db import make_engine
 from gateway.settings import REPO_CONFIG
+from tests.cli.in_process import Run, in_process, in_subprocess
 
 TEST_CATALOG = Path(__file__).resolve().parent.parent / "data" / "catalog.yaml"
-ORS = Path(sys.executable).with_name("ors")
 KIOSK_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def write_config(folder: Path, **changes: Any) -> Path:
@@ -38,32 +36,15 @@ def write_config(folder: Path, **changes: Any) -> Path:
 
 
 @pytest.fixture
-def ors(tmp_path: Path) -> Run:
-    """Run `ors ARGS…` in a subprocess on a config whose SQLite file lives in tmp_path."""
-    config = write_config(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ORS_", "PROMETHEUS_"))}
-    env["ORS_CONFIG"] = str(config)
-    command = (
-        [str(ORS)]
-        if ORS.exists()
-        else [sys.executable, "-c", "from gateway.cli import main; main()"]
-    )
+def ors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run `ors ARGS…` in this process on a config whose SQLite file lives in tmp_path."""
+    return in_process(write_config(tmp_path), tmp_path, monkeypatch, capsys)
 
-    def run(
-        *args: str, config: Path | None = None, **extra_env: str
-    ) -> subprocess.CompletedProcess[str]:
-        run_env = env | extra_env | ({"ORS_CONFIG": str(config)} if config else {})
-        return subprocess.run(
-            [*command, *args],
-            env=run_env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
 
-    return run
+@pytest.fixture
+def ors_process(tmp_path: Path) -> Run:
+    """Run `ors ARGS…` in a real process, on the same kind of config."""
+    return in_subprocess(write_config(tmp_path), tmp_path)
 
 
 @pytest.fixture
@@ -84,7 +65,7 @@ def row_counts(tmp_path: Path) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             return {
-                t.name: conn.scalar(select(func.count()).select_from(t))
+                t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
                 for t in Base.metadata.sorted_tables
             }
     finally:
@@ -165,6 +146,14 @@ def test_keys_show_prints_the_signing_public_key(ors: Run) -> None:
     assert "PRIVATE" not in done.stdout
 
 
+def test_help_lists_the_commands(ors_process: Run) -> None:
+    done = ors_process("--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: ors ")
+    assert all(f"  {name} " in done.stdout for name in ("migrate", "catalog", "kiosk", "worker"))
+    assert done.stderr == ""
+
+
 # --- catalogue and slots ----------------------------------------------------------------------
 
 
@@ -211,9 +200,10 @@ def test_catalog_load_prints_what_it_loaded_and_warns_per_transliterated_name(
     assert warning.startswith("warning: ") and "MCH" in warning and "Hopital General" in warning
 
 
-def test_the_demo_catalogue_loads_from_the_command_line(ors: Run) -> None:
-    assert ors("migrate").returncode == 0
-    done = ors("catalog", "load", "--demo")
+def test_the_demo_catalogue_loads_from_the_command_line(ors_process: Run) -> None:
+    # In a real process: the installed entry point, a migration and a load, stdout only.
+    assert ors_process("migrate").returncode == 0
+    done = ors_process("catalog", "load", "--demo")
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(
         r"loaded 3 cities, \d+ hospitals, \d+ departments, \d+ doctors, "
@@ -233,10 +223,13 @@ def test_slots_generate_is_idempotent(loaded: Run) -> None:
 # --- configuration errors ---------------------------------------------------------------------
 
 
-def test_a_bad_setting_stops_the_command_with_one_line_naming_it(ors: Run, tmp_path: Path) -> None:
+def test_a_bad_setting_stops_the_command_with_one_line_naming_it(
+    ors_process: Run, tmp_path: Path
+) -> None:
+    # In a real process: the exit code and the one stderr line are what a shell sees.
     folder = tmp_path / "bad-config"
     folder.mkdir()
-    done = ors("migrate", config=write_config(folder, max_per_day="x"))
+    done = ors_process("migrate", config=write_config(folder, max_per_day="x"))
     assert done.returncode != 0
     assert one_line(done.stderr).startswith("ors: booking.defaults.max_per_day: ")
     assert done.stdout == ""

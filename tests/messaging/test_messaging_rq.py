@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
@@ -17,6 +17,7 @@ from gateway.messaging.queues import QUEUE_NAME, SEND_BATCH_JOB, SEND_JOB, batch
 from gateway.messaging.relay import relay_once
 from gateway.messaging.requeue import requeue_stale
 from gateway.runtime import Runtime
+from tests.clocks import clock_of
 from tests.messaging.conftest import (
     MONDAY_8,
     POLICY,
@@ -27,6 +28,7 @@ from tests.messaging.conftest import (
     messages,
 )
 from tests.messaging.fake_provider import AT, FakeProvider, reply
+from tests.messaging.rq_workers import BurstWorker
 
 PHONES = [f"+2547000002{i:02d}" for i in range(6)]
 
@@ -41,7 +43,7 @@ def work(rt: Runtime) -> None:
     """Run a real RQ worker until the queue is empty, jobs using this runtime."""
     jobs.bind(rt)
     queue = Queue(QUEUE_NAME, connection=rt.redis)
-    SimpleWorker([queue], connection=rt.redis).work(burst=True)
+    BurstWorker([queue], connection=rt.redis).work(burst=True)
 
 
 def queued_ids(redis: Redis) -> list[str]:
@@ -125,7 +127,7 @@ def test_enqueueing_again_while_a_job_waits_adds_nothing(
     rt = make_runtime(redis=redis_client)
     book(rt)
     relay_once(rt)
-    rt.clock.advance(seconds=POLICY.requeue_grace + 1)
+    clock_of(rt).advance(seconds=POLICY.requeue_grace + 1)
     assert requeue_stale(rt) == 1  # still due, still queued: enqueue() keeps the one job
     assert rt.messaging.jobs.enqueue([1])
     assert queued_ids(redis_client) == ["msgs-1-1"]
@@ -174,17 +176,17 @@ def test_a_temporary_failure_schedules_the_next_attempt_with_rq(
     book(rt)
     relay_once(rt)
     fake.script(AT, reply(500, "down", "text/plain"))
-    # Bracket the send: a burst worker may take long to shut down (RQ's pubsub thread), and
-    # the schedule was set during the send, not when the worker returned.
-    before = datetime.now().astimezone()
     work(rt)
-    after = datetime.now().astimezone()
     m = message(rt, 1)
     assert (m.status, m.attempts) == (statuses.QUEUED, 1)
+    retry_in = m.next_attempt_at - rt.clock.now()  # the test clock stands still
+    assert timedelta(seconds=5) <= retry_in <= timedelta(seconds=10)  # attempt 1: 10 s, half jitter
     registry = ScheduledJobRegistry(QUEUE_NAME, connection=redis_client)
     assert registry.get_job_ids() == ["msg-1-a1"]
+    # RQ schedules on the wall clock: the job is due `retry_in` after RQ created it.
+    job = Job.fetch("msg-1-a1", connection=redis_client)
     due = registry.get_scheduled_time("msg-1-a1")
-    assert before + timedelta(seconds=4) < due <= after + timedelta(seconds=10)
+    assert abs(due - job.created_at - retry_in) < timedelta(seconds=1)
 
 
 @pytest.mark.redis
@@ -200,7 +202,7 @@ def test_bookings_made_while_redis_is_down_are_all_confirmed_when_it_is_back(
 
     up = make_runtime(redis=redis_client)
     assert requeue_stale(up) == 0  # not overdue yet: their first jobs may still be on the way
-    up.clock.advance(seconds=POLICY.requeue_grace + 1)
+    clock_of(up).advance(seconds=POLICY.requeue_grace + 1)
     assert requeue_stale(up) == len(PHONES)
     work(up)
     assert [m.status for m in messages(up)] == [statuses.SENT] * len(PHONES)

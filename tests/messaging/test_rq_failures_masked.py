@@ -3,13 +3,15 @@ personal: `ors worker`'s worker masks the traceback before RQ writes it to Redis
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from gateway.messaging.masked_worker import MaskedFailuresWorker
+from tests.messaging.rq_workers import MaskedBurstWorker
 
 PHONE, TCODE, GROUPED, VOUCHER_REF = "+254712345678", "3239005395", "323 900 5395", "OWbN09tVvfS"
 SECRETS = (PHONE, TCODE, GROUPED, VOUCHER_REF, "12345")
@@ -27,7 +29,7 @@ def test_a_failed_jobs_stored_traceback_is_masked(redis_client: Redis) -> None:
     queue = Queue("masking", connection=redis_client)
     job = queue.enqueue(fail_with_personal_data)
 
-    MaskedFailuresWorker([queue], connection=redis_client).work(burst=True)
+    MaskedBurstWorker([queue], connection=redis_client).work(burst=True)
 
     assert FailedJobRegistry(queue=queue).get_job_ids() == [job.id]
     [result] = Job.fetch(job.id, connection=redis_client).results()
@@ -35,7 +37,8 @@ def test_a_failed_jobs_stored_traceback_is_masked(redis_client: Redis) -> None:
     assert "RuntimeError: could not send to +2547•••••678" in stored
     assert "T-code 323 ••• •395 (323••••395), link https://ors.example/v/•••" in stored
     # The job's own hash (RQ 2 kept the traceback there too) holds none either.
-    on_the_job = b" ".join(redis_client.hgetall(job.key).values())
+    fields = cast(dict[bytes, bytes], redis_client.hgetall(job.key))  # responses not decoded
+    on_the_job = b" ".join(fields.values())
     for secret in SECRETS:
         assert secret not in stored
         assert secret.encode() not in on_the_job
