@@ -11,7 +11,7 @@ ORS_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/ors_test
 ORS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export ORS_TEST_DATABASE_URL ORS_TEST_REDIS_URL
 
-.PHONY: install demo test test-faults lint format bench clean
+.PHONY: install demo test test-fast test-faults lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,18 @@ demo: install
 	$(BIN)/ors demo
 
 # tests/faults is left out: it is `make test-faults`, with a time budget of its own.
+# TEST_WORKERS pytest-xdist processes (the machines have two cores), each with its own PostgreSQL
+# and Redis database (tests/workers.py); TEST_WORKERS=0 runs in one process. Tests go to
+# whichever worker is free (--dist load): a file per worker left one worker idle at the end.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest --ignore=tests/faults $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/faults -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# The edit loop: SQLite only, no browser, no slow tests (about 1.5 minutes on two cores; the
+# PostgreSQL half, the browsers and the races are left to `make test`).
+test-fast: install
+	$(BIN)/pytest --ignore=tests/faults -n $(TEST_WORKERS) \
+		-m "not postgres and not browser and not slow" $(PYTEST_ARGS)
 
 # Fault injection (tests/faults/, a few minutes): a PostgreSQL and a Redis of its own on free
 # ports (never the shared ones), the production stack through proxies that stop and hang them,
@@ -39,6 +49,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

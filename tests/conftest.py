@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from hypothesis import HealthCheck
@@ -21,7 +22,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from gateway import migrate
-from gateway.booking.models import Base
 from gateway.cli import context, main
 from gateway.clock import FixedClock
 from gateway.db import make_engine
@@ -30,10 +30,14 @@ from gateway.settings import Settings, load_settings
 from gateway.voucher_keys import VoucherKeys
 from tcode.keys import Keyring, SigningKey
 from tests.log_audit import LogAudit
+from tests.seed import TEST_CATALOG as TEST_CATALOG  # the tests import it from here
+from tests.seed import PgSeed, SeedConditions, delete_everything, load_test_catalogue
+from tests.workers import hand_over, is_controller, take_over, worker_index, worker_redis_url
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-DATA = Path(__file__).parent / "data"
-TEST_CATALOG = DATA / "catalog.yaml"
 # Monday 23 November 2026, 06:00 in Nairobi: before the morning sessions open.
 MONDAY_0600 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
@@ -53,22 +57,36 @@ hypothesis_settings.load_profile("ci" if IN_CI else "dev")
 # --- nothing personal in any log line (issue 16) ----------------------------------------------
 # Every record the suite logs is formatted as production formats it and checked for phone
 # numbers, T-codes, voucher refs and national IDs; a leak fails the run at the end, naming the
-# test and the line. (The suite runs in one process: no pytest-xdist, whose workers would each
-# need their own audit.)
+# test and the line. Under pytest-xdist each worker audits its own lines and log files and
+# hands the leaks to the controller, which reports them (tests/workers.py).
 
 LOG_AUDIT = LogAudit()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     LOG_AUDIT.install()
+    index = worker_index(config)
+    redis_url = os.environ.get("ORS_TEST_REDIS_URL")
+    if index is not None and redis_url:
+        # Set before collection, so modules that read it at import and subprocesses see it too.
+        os.environ["ORS_TEST_REDIS_URL"] = worker_redis_url(redis_url, index)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     factory = getattr(session.config, "_tmp_path_factory", None)
-    if factory is not None and factory._basetemp is not None:  # only if a test made a tmp dir
-        LOG_AUDIT.read_files(factory.getbasetemp())
+    controller = is_controller(session.config)  # its workers read their own folders
+    if not controller and factory is not None and factory._basetemp is not None:
+        LOG_AUDIT.read_files(factory.getbasetemp())  # only if a test made a tmp dir
+    if worker_index(session.config) is not None:
+        hand_over(LOG_AUDIT, session.config)
     if LOG_AUDIT.leaks and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Take over the log audit of an xdist worker that finished."""
+    take_over(LOG_AUDIT, getattr(node, "workeroutput", {}))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -79,7 +97,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(line)
 
 
-def service_missing(reason: str) -> None:
+def service_missing(reason: str) -> NoReturn:
     """Skip locally; fail in CI, where every service must be there."""
     if IN_CI:
         pytest.fail(f"CI needs this service: {reason}")
@@ -95,6 +113,36 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_conditions() -> SeedConditions:
+    """The clock and rules every seeded database was made with: the tests' defaults."""
+    return SeedConditions(MONDAY_0600, load_settings(env={}).booking)
+
+
+def _seed(settings: Settings, engine: Engine, keys: VoucherKeys, expected: SeedConditions) -> None:
+    rt = build_runtime(settings, engine=engine, clock=FixedClock(MONDAY_0600), keys=keys)
+    expected.check(rt)
+    load_test_catalogue(rt)
+
+
+@pytest.fixture(scope="session")
+def sqlite_seeded(
+    sqlite_template: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    voucher_keys: VoucherKeys,
+    seed_conditions: SeedConditions,
+) -> Path:
+    """The migrated SQLite file with the test catalogue and its slots, copied for each test."""
+    folder = tmp_path_factory.mktemp("seeded")
+    path = folder / "seeded.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    settings = load_settings(env={}).with_overrides(data_dir=folder / "data")
+    _seed(settings, engine, voucher_keys, seed_conditions)
     engine.dispose()
     return path
 
@@ -117,12 +165,30 @@ def pg_engine() -> Iterator[Engine | None]:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         migrate.upgrade(engine)
     except Exception as exc:  # unreachable server, bad URL, ...
+        pytest.ors_pg_error = str(exc)  # type: ignore[attr-defined]  # read by engine's skip
         yield None
-        pytest.ors_pg_error = str(exc)  # type: ignore[attr-defined]
         return
     yield engine
     engine.dispose()
     _drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def pg_seed(
+    pg_engine: Engine | None,
+    tmp_path_factory: pytest.TempPathFactory,
+    voucher_keys: VoucherKeys,
+    seed_conditions: SeedConditions,
+) -> PgSeed | None:
+    """This process's PostgreSQL database seeded once; `engine` resets it for each test."""
+    if pg_engine is None:
+        return None
+    with pg_engine.begin() as conn:
+        delete_everything(conn)
+    folder = tmp_path_factory.mktemp("pg-seed")
+    settings = load_settings(env={}).with_overrides(data_dir=folder / "data")
+    _seed(settings, pg_engine, voucher_keys, seed_conditions)
+    return PgSeed.take(pg_engine)
 
 
 def _admin(url: str) -> Engine:
@@ -162,28 +228,29 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def engine(
-    backend: str, sqlite_template: Path, tmp_path: Path, pg_engine: Engine | None
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, pg_engine: Engine | None
 ) -> Iterator[Engine]:
+    """An empty migrated database, or (for a test that uses `catalog`) one already seeded."""
+    seeded = "catalog" in request.fixturenames
     if backend == "sqlite":
         path = tmp_path / "ors.sqlite3"
-        shutil.copy(sqlite_template, path)
+        shutil.copy(request.getfixturevalue("sqlite_seeded" if seeded else "sqlite_template"), path)
         eng = make_engine(f"sqlite:///{path}")
         yield eng
         eng.dispose()
         return
-    if pg_engine is None:
+    seed: PgSeed | None = request.getfixturevalue("pg_seed")
+    if pg_engine is None or seed is None:
         service_missing(
             "PostgreSQL: set ORS_TEST_DATABASE_URL to a reachable server "
             f"({getattr(pytest, 'ors_pg_error', 'not set')})"
         )
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with pg_engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    seed.reset(pg_engine, seeded=seeded)
     yield pg_engine
 
 
 @pytest.fixture
-def redis_client():  # type: ignore[no-untyped-def]
+def redis_client() -> Iterator[Redis]:
     from redis import Redis
     from redis.exceptions import RedisError
 
@@ -230,10 +297,13 @@ def runtime(
 
 
 @pytest.fixture
-def catalog(runtime: Runtime) -> Runtime:
-    """The runtime with the test catalogue loaded and 14 days of slots."""
-    runtime.booking.load_catalog(TEST_CATALOG)
-    runtime.booking.generate_slots(15)
+def catalog(runtime: Runtime, seed_conditions: SeedConditions) -> Runtime:
+    """The runtime with the test catalogue loaded and 14 days of slots.
+
+    `engine` has seeded the database already (see tests/seed.py): this only checks that the
+    runtime's clock and rules are the ones the seed was made with.
+    """
+    seed_conditions.check(runtime)
     return runtime
 
 
