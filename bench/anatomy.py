@@ -81,6 +81,8 @@ def instrument(app: Any) -> Tally:
     return tally
 
 
+# What has been wrapped for counting already: wrapping twice would count every call twice.
+_patched: set[str] = set()
 _driver_tally: list[Tally] = []
 
 
@@ -89,7 +91,7 @@ def _count_driver_statements(tally: Tally) -> None:
     from gateway.booking.sql.driver import DriverStatement
 
     _driver_tally[:] = [tally]
-    if getattr(DriverStatement, "_counted", False):
+    if "driver" in _patched:
         return
     original = DriverStatement._on_driver
 
@@ -103,8 +105,8 @@ def _count_driver_statements(tally: Tally) -> None:
             current.statements.append(kind)
         return original(self, conn, params)
 
-    DriverStatement._on_driver = counted  # type: ignore[method-assign]
-    DriverStatement._counted = True  # type: ignore[attr-defined]
+    DriverStatement._on_driver = counted  # type: ignore[method-assign]  # counting, on purpose
+    _patched.add("driver")
 
 
 _redis_tally: list[Tally] = []
@@ -115,7 +117,7 @@ def _count_commands(tally: Tally) -> None:
     from redis import Redis
 
     _redis_tally[:] = [tally]
-    if getattr(Redis, "_counted", False):
+    if "redis" in _patched:
         return
     original = Redis.execute_command
 
@@ -124,8 +126,8 @@ def _count_commands(tally: Tally) -> None:
             current.redis[str(args[0]).split()[0].upper()] += 1
         return original(self, *args, **kwargs)
 
-    Redis.execute_command = counted  # type: ignore[method-assign]
-    Redis._counted = True  # type: ignore[attr-defined]
+    Redis.execute_command = counted  # type: ignore[method-assign]  # counting, on purpose
+    _patched.add("redis")
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,16 @@ def _timed(tally: Tally, acc: Acc, call: Any) -> Any:
     return result
 
 
-HOPS = ("dial (main menu)", "Book", "city", "hospital", "department", "day", "slot (hold)")
-HOPS += ("confirm (book)",)
+HOPS = (
+    "dial (main menu)",
+    "Book",
+    "city",
+    "hospital",
+    "department",
+    "day",
+    "slot (hold)",
+    "confirm (book)",
+)
 
 
 def ussd_walk(

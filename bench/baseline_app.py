@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    class Gunicorn(BaseApplication):  # type: ignore[misc]
+    class Gunicorn(BaseApplication):
         # The settings of gateway/cli/serve.py's `ors serve`, kept identical on purpose.
         def load_config(self) -> None:
             self.cfg.set("bind", f"127.0.0.1:{args.port}")

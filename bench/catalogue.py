@@ -56,7 +56,9 @@ def kiosk_zone(now: datetime) -> str:
     raise RuntimeError("no kiosk time zone found with two hours left before midnight")
 
 
-def _schedule(days: list[str], start: str, end: str, minutes: int, places: int, share: float):  # type: ignore[no-untyped-def]
+def _schedule(
+    days: list[str], start: str, end: str, minutes: int, places: int, share: float
+) -> dict[str, Any]:
     return {
         "days": days,
         "start": start,

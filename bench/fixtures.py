@@ -90,7 +90,7 @@ def relay_without_jobs(env: Mapping[str, str]) -> int:
 
 def query(sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(PG_URL) as conn:
-        return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        return conn.execute(sql, params).fetchall()
 
 
 def db_flash(hospital: str) -> dict[str, int]:
@@ -131,7 +131,7 @@ def db_checked_in(hospital: str) -> dict[str, int]:
 
 
 def db_messages() -> dict[str, int]:
-    return dict(query("SELECT status, count(*) FROM messages GROUP BY status"))  # type: ignore[arg-type]
+    return dict(query("SELECT status, count(*) FROM messages GROUP BY status"))
 
 
 def db_unrelayed_vouchers() -> int:

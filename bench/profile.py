@@ -107,8 +107,8 @@ def summarise(paths: list[Path], top: int = 15) -> str:
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     for frames, n in stacks:
-        for layer in {_layer(f) for f in frames} - {None}:
-            layers[layer] += n  # type: ignore[index]
+        for layer in {name for f in frames if (name := _layer(f)) is not None}:
+            layers[layer] += n
         for frame in {_short(f) for f in frames}:
             inclusive[frame] += n
         own[_short(frames[-1])] += n

@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     hops.install(app)  # hooks and the kiosk API answer within the hop deadline
     if settings.trusted_proxies:  # forwarded headers are believed from these peers only
         proxied = TrustedProxies(app.wsgi_app, settings.trusted_proxies)
-        app.wsgi_app = proxied  # type: ignore[method-assign]
+        app.wsgi_app = proxied  # type: ignore[method-assign]  # Flask's documented way to wrap it
     body_limits.install(app, settings.body_limits)  # the first before_request: runs first
     instrument(app)
     browser_headers.install(app, settings.public_base_url)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
 
 from redis import Redis
 
+from gateway.booking.domain import events
 from gateway.booking.service import BookingService
 from gateway.menus_port import BookingMenusPort
 from gateway.settings import Settings
@@ -20,9 +24,26 @@ from menus import (
     load_catalogues,
 )
 from menus.calls import Calls, Turn
+from menus.catalogue import Catalogue
 from menus.ivr import IvrRenderer
 from menus.prompts import AudioPrompts
-from menus.voice import load_voice_catalogues
+from menus.voice import VoiceCatalogue, load_voice_catalogues
+
+
+@cache
+def screen_texts() -> Mapping[str, Catalogue]:
+    """Return the menus' message catalogues, read once per process and shared read-only.
+
+    They ship with the code, so a process never sees them change; every runtime (and a test
+    builds hundreds) would otherwise parse and check the YAML again.
+    """
+    return MappingProxyType(load_catalogues())
+
+
+@cache
+def voice_texts() -> Mapping[str, VoiceCatalogue]:
+    """Return the spoken catalogues, read once per process like `screen_texts`."""
+    return MappingProxyType(load_voice_catalogues())
 
 
 @dataclass
@@ -49,7 +70,7 @@ def build_ussd(settings: Settings, booking: BookingService, redis: Redis | None)
         default_language=settings.default_language,
         channel="ussd",
     )
-    engine = Engine(BookingMenusPort(booking, "ussd"), load_catalogues(), config, keypad=renderer)
+    engine = Engine(BookingMenusPort(booking, "ussd"), screen_texts(), config, keypad=renderer)
     ttl = settings.ussd_session_ttl
     if redis is not None:
         return UssdStack(engine, renderer, RedisSessionStore(redis, ttl_seconds=ttl))
@@ -97,7 +118,8 @@ class IvrStack:
             notes.language = turn.language
         if turn.gave_up:
             # The messaging layer turns this into the "call again or dial" SMS.
-            self.booking.notice("ivr.gave_up", call_id, phone=session.phone, language=turn.language)
+            gave_up = events.ivr_gave_up(call_id, phone=session.phone, language=turn.language)
+            self.booking.notice(gave_up)
         if turn.ended:
             self.sessions.delete(call_id)
         else:
@@ -115,8 +137,8 @@ class IvrStack:
 
 
 def build_ivr(settings: Settings, booking: BookingService, redis: Redis | None) -> IvrStack:
-    screens = load_catalogues()
-    renderer = IvrRenderer(load_voice_catalogues(), screens)
+    screens = screen_texts()
+    renderer = IvrRenderer(voice_texts(), screens)
     config = EngineConfig(
         shortcode=settings.ussd_service_code,
         default_language=settings.default_language,

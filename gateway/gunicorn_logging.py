@@ -16,7 +16,7 @@ from gunicorn.glogging import Logger
 from gateway.logs import masked
 
 
-class MaskingLogger(Logger):  # type: ignore[misc]
+class MaskingLogger(Logger):
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         for log in (self.error_log, self.access_log):

@@ -60,8 +60,9 @@ class BookingDesk:
             )
         except CheckInRefused as refused:
             facts = dict(refused.facts)
-            if isinstance(facts.get("ticket"), Ticket):
-                facts["ticket"] = _ticket(facts["ticket"])
+            ticket_fact = facts.get("ticket")
+            if isinstance(ticket_fact, Ticket):
+                facts["ticket"] = _ticket(ticket_fact)
             raise Refusal(refused.status, **facts) from None
         return _ticket(ticket)
 

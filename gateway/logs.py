@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import TypeVar
 
 LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HANDLER_NAME = "ors"
@@ -107,7 +108,10 @@ class MaskingFormatter(logging.Formatter):
         return mask(self.inner.format(record))
 
 
-def masked(handler: logging.Handler) -> logging.Handler:
+H = TypeVar("H", bound=logging.Handler)
+
+
+def masked(handler: H) -> H:
     """Make `handler` write masked lines (in its own format); idempotent."""
     if not any(isinstance(f, MaskingFilter) for f in handler.filters):
         handler.addFilter(MaskingFilter())

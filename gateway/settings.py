@@ -146,6 +146,8 @@ class Settings:
     data_dir: Path = Path("var")
     log_level: str = "INFO"
     database_url: str = ""
+    # How the hot statements run on PostgreSQL: "fast" (on the psycopg cursor) or "sqlalchemy".
+    database_driver: str = "fast"
     redis_url: str = ""
     booking: BookingSettings = BookingSettings()
     ussd_service_code: str = "*384*123#"
@@ -230,26 +232,27 @@ def load_settings(env: Mapping[str, str] | None = None, path: str | Path | None 
 
 def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Path) -> Settings:
     r = _Reader(raw)
-    data_dir = Path(r.str("app.data_dir", "var"))
+    data_dir = Path(r.text("app.data_dir", "var"))
     settings = Settings(
         public_base_url=_url("ORS_PUBLIC_BASE_URL", env["ORS_PUBLIC_BASE_URL"])
         if env.get("ORS_PUBLIC_BASE_URL")
         else r.url("app.public_base_url", "http://127.0.0.1:5000"),
-        default_region=r.str("app.default_region", "KE").upper(),
-        default_language=r.str("app.default_language", "en"),
-        languages=tuple(r.list("app.languages", ["en", "sw"])),
+        default_region=r.text("app.default_region", "KE").upper(),
+        default_language=r.text("app.default_language", "en"),
+        languages=tuple(r.items("app.languages", ["en", "sw"])),
         data_dir=data_dir if data_dir.is_absolute() else base_dir / data_dir,
         log_level=r.choice("app.log_level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
-        database_url=env.get("ORS_DATABASE_URL") or r.str("database.url", ""),
-        redis_url=env.get("ORS_REDIS_URL") or r.str("redis.url", ""),
+        database_url=env.get("ORS_DATABASE_URL") or r.text("database.url", ""),
+        database_driver=r.choice("database.driver", ("fast", "sqlalchemy"), "fast"),
+        redis_url=env.get("ORS_REDIS_URL") or r.text("redis.url", ""),
         booking=_booking(r),
-        ussd_service_code=r.str("channels.ussd.service_code", "*384*123#"),
-        ussd_session_ttl=r.int("channels.ussd.session_ttl_seconds", 300, minimum=30),
-        ivr_number=r.str("channels.ivr.number", ""),
+        ussd_service_code=r.text("channels.ussd.service_code", "*384*123#"),
+        ussd_session_ttl=r.whole("channels.ussd.session_ttl_seconds", 300, minimum=30),
+        ivr_number=r.text("channels.ivr.number", ""),
         ivr_audio_base_url=_optional_url(r, "channels.ivr.audio_base_url"),
         ivr_prompts=_ivr_prompts(r),
-        at_username=env.get("ORS_AT_USERNAME") or r.str("channels.africastalking.username", ""),
-        at_sender_id=r.str("channels.africastalking.sender_id", ""),
+        at_username=env.get("ORS_AT_USERNAME") or r.text("channels.africastalking.username", ""),
+        at_sender_id=r.text("channels.africastalking.sender_id", ""),
         at_base_url=_url("ORS_AT_BASE_URL", env["ORS_AT_BASE_URL"])
         if env.get("ORS_AT_BASE_URL")
         else _optional_url(r, "channels.africastalking.base_url"),
@@ -257,24 +260,24 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         providers_by_prefix=_prefix_providers(r),
         reminders_hours=tuple(
             r.number(f"messaging.reminders_hours[{i}]", 0, value=v)
-            for i, v in enumerate(r.list("messaging.reminders_hours", [24, 3]))
+            for i, v in enumerate(r.items("messaging.reminders_hours", [24, 3]))
         ),
-        quiet_start=r.time("messaging.quiet_hours.start", "21:00"),
-        quiet_end=r.time("messaging.quiet_hours.end", "07:00"),
-        kiosk_failed_code_limit=r.str("kiosk.failed_code_limit", "30 per minute"),
-        kiosk_identity_cache_seconds=r.int("kiosk.identity_cache_seconds", 60, minimum=0),
-        kiosk_setup_pin=_pin(r.str("kiosk.setup_pin", "")),
-        voucher_verify_keys=tuple(str(k) for k in r.list("vouchers.verify_keys", [])),
+        quiet_start=r.clock("messaging.quiet_hours.start", "21:00"),
+        quiet_end=r.clock("messaging.quiet_hours.end", "07:00"),
+        kiosk_failed_code_limit=r.text("kiosk.failed_code_limit", "30 per minute"),
+        kiosk_identity_cache_seconds=r.whole("kiosk.identity_cache_seconds", 60, minimum=0),
+        kiosk_setup_pin=_pin(r.text("kiosk.setup_pin", "")),
+        voucher_verify_keys=tuple(str(k) for k in r.items("vouchers.verify_keys", [])),
         trusted_proxies=_networks(r, "app.trusted_proxies"),
         body_limits=_body_limits(r),
         at_allowed_networks=_networks(r, "channels.africastalking.allowed_networks"),
-        allow_console_in_production=r.bool("messaging.allow_console_in_production", False),
+        allow_console_in_production=r.flag("messaging.allow_console_in_production", False),
         sms_allowed_regions=_regions(r, "messaging.allowed_regions"),
-        daily_notice_limit=r.int("messaging.daily_notice_limit", 10, minimum=0),
+        daily_notice_limit=r.whole("messaging.daily_notice_limit", 10, minimum=0),
         voice_proof=_voice_proof(r),
         timeouts=_timeouts(r),
         retention=_retention(r),
-        dead_letter_after=r.int("messaging.dead_letter_after", 5, minimum=1),
+        dead_letter_after=r.whole("messaging.dead_letter_after", 5, minimum=1),
         secrets=Secrets(**{attr: env.get(name, "") for name, attr in ENV_SECRETS.items()}),
     )
     _check_urls(settings, env)
@@ -325,29 +328,29 @@ def _rules(r: _Reader, prefix: str, base: BookingRules) -> BookingRules:
             raise ConfigError(f"{prefix}.{key}: unknown rule (known: {', '.join(sorted(known))})")
     p = prefix
     return BookingRules(
-        horizon_days=r.int(f"{p}.horizon_days", base.horizon_days, minimum=0),
-        release_time=r.time(f"{p}.release_time", base.release_time.strftime("%H:%M")),
-        min_lead_minutes=r.int(f"{p}.min_lead_minutes", base.min_lead_minutes, minimum=0),
-        max_per_day=r.int(f"{p}.max_per_day", base.max_per_day, minimum=1),
-        max_per_department_day=r.int(
+        horizon_days=r.whole(f"{p}.horizon_days", base.horizon_days, minimum=0),
+        release_time=r.clock(f"{p}.release_time", base.release_time.strftime("%H:%M")),
+        min_lead_minutes=r.whole(f"{p}.min_lead_minutes", base.min_lead_minutes, minimum=0),
+        max_per_day=r.whole(f"{p}.max_per_day", base.max_per_day, minimum=1),
+        max_per_department_day=r.whole(
             f"{p}.max_per_department_day", base.max_per_department_day, minimum=1
         ),
-        hold_minutes=r.int(f"{p}.hold_minutes", base.hold_minutes, minimum=1),
+        hold_minutes=r.whole(f"{p}.hold_minutes", base.hold_minutes, minimum=1),
         cancel_deadline_hours=r.number(f"{p}.cancel_deadline_hours", base.cancel_deadline_hours),
-        walkin_return_minutes=r.int(
+        walkin_return_minutes=r.whole(
             f"{p}.walkin_return_minutes", base.walkin_return_minutes, minimum=0
         ),
         remote_share=r.share(f"{p}.remote_share", base.remote_share),
-        checkin_before_minutes=r.int(
+        checkin_before_minutes=r.whole(
             f"{p}.checkin_before_minutes", base.checkin_before_minutes, minimum=0
         ),
-        checkin_after_minutes=r.int(
+        checkin_after_minutes=r.whole(
             f"{p}.checkin_after_minutes", base.checkin_after_minutes, minimum=0
         ),
-        real_name=r.bool(f"{p}.real_name", base.real_name),
+        real_name=r.flag(f"{p}.real_name", base.real_name),
         no_show_block=_block(r, f"{p}.no_show_block", base.no_show_block),
         cancel_block=_block(r, f"{p}.cancel_block", base.cancel_block),
-        unconfirmed_voice_per_day=r.int(
+        unconfirmed_voice_per_day=r.whole(
             f"{p}.unconfirmed_voice_per_day", base.unconfirmed_voice_per_day, minimum=0
         ),
         unconfirmed_release_hours=r.number(
@@ -365,17 +368,17 @@ def _block(r: _Reader, p: str, base: BlockPolicy) -> BlockPolicy:
         if key not in known:
             raise ConfigError(f"{p}.{key}: unknown rule (known: {', '.join(sorted(known))})")
     return BlockPolicy(
-        enabled=r.bool(f"{p}.enabled", base.enabled),
-        count=r.int(f"{p}.count", base.count, minimum=1),
-        window_days=r.int(f"{p}.window_days", base.window_days, minimum=1),
-        block_days=r.int(f"{p}.block_days", base.block_days, minimum=0),
+        enabled=r.flag(f"{p}.enabled", base.enabled),
+        count=r.whole(f"{p}.count", base.count, minimum=1),
+        window_days=r.whole(f"{p}.window_days", base.window_days, minimum=1),
+        block_days=r.whole(f"{p}.block_days", base.block_days, minimum=0),
     )
 
 
 def _networks(r: _Reader, path: str) -> tuple[str, ...]:
     """IP addresses or CIDR networks, checked here and kept as their canonical text."""
     out = []
-    for i, value in enumerate(r.list(path, [])):
+    for i, value in enumerate(r.items(path, [])):
         try:
             out.append(str(ipaddress.ip_network(str(value), strict=False)))
         except ValueError:
@@ -387,7 +390,7 @@ def _networks(r: _Reader, path: str) -> tuple[str, ...]:
 
 def _regions(r: _Reader, path: str) -> tuple[str, ...]:
     out = []
-    for i, value in enumerate(r.list(path, [])):
+    for i, value in enumerate(r.items(path, [])):
         if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
             raise ConfigError(f"{path}[{i}]: expected a two-letter region code, got {value!r}")
         out.append(value.upper())
@@ -408,10 +411,10 @@ def _body_limits(r: _Reader) -> BodyLimits:
             raise ConfigError(f"{p}.{key}: unknown limit (known: {', '.join(sorted(known))})")
     d = BodyLimits()
     return BodyLimits(
-        hooks=r.int(f"{p}.hooks", d.hooks, minimum=1024),
-        kiosk=r.int(f"{p}.kiosk", d.kiosk, minimum=256),
-        default=r.int(f"{p}.default", d.default, minimum=1024),
-        hook_form_fields=r.int(f"{p}.hook_form_fields", d.hook_form_fields, minimum=10),
+        hooks=r.whole(f"{p}.hooks", d.hooks, minimum=1024),
+        kiosk=r.whole(f"{p}.kiosk", d.kiosk, minimum=256),
+        default=r.whole(f"{p}.default", d.default, minimum=1024),
+        hook_form_fields=r.whole(f"{p}.hook_form_fields", d.hook_form_fields, minimum=10),
     )
 
 
@@ -423,11 +426,11 @@ def _voice_proof(r: _Reader) -> VoiceProof:
             raise ConfigError(f"{p}.{key}: unknown setting (known: {', '.join(sorted(known))})")
     d = VoiceProof()
     return VoiceProof(
-        code_ttl_seconds=r.int(f"{p}.code_ttl_seconds", d.code_ttl_seconds, minimum=30),
-        max_tries=r.int(f"{p}.max_tries", d.max_tries, minimum=1),
-        per_hour=r.int(f"{p}.per_hour", d.per_hour, minimum=1),
-        per_day=r.int(f"{p}.per_day", d.per_day, minimum=1),
-        wait_seconds=r.int(f"{p}.wait_seconds", d.wait_seconds, minimum=10),
+        code_ttl_seconds=r.whole(f"{p}.code_ttl_seconds", d.code_ttl_seconds, minimum=30),
+        max_tries=r.whole(f"{p}.max_tries", d.max_tries, minimum=1),
+        per_hour=r.whole(f"{p}.per_hour", d.per_hour, minimum=1),
+        per_day=r.whole(f"{p}.per_day", d.per_day, minimum=1),
+        wait_seconds=r.whole(f"{p}.wait_seconds", d.wait_seconds, minimum=10),
     )
 
 
@@ -464,8 +467,8 @@ def _retention(r: _Reader) -> Retention:
     _known(r, p, {f.name for f in fields(Retention)})
     d = Retention()
     return Retention(
-        message_bodies_days=r.int(f"{p}.message_bodies_days", d.message_bodies_days, minimum=1),
-        inactive_days=r.int(f"{p}.inactive_days", d.inactive_days, minimum=30),
+        message_bodies_days=r.whole(f"{p}.message_bodies_days", d.message_bodies_days, minimum=1),
+        inactive_days=r.whole(f"{p}.inactive_days", d.inactive_days, minimum=30),
     )
 
 
@@ -476,7 +479,7 @@ def _known(r: _Reader, path: str, known: set[str]) -> None:
 
 
 def _optional_url(r: _Reader, path: str) -> str:
-    return r.url(path, "") if r.str(path, "") else ""
+    return r.url(path, "") if r.text(path, "") else ""
 
 
 def _ivr_prompts(r: _Reader) -> dict[str, dict[str, str]]:
@@ -532,34 +535,34 @@ class _Reader:
             raise ConfigError(f"{path}: expected a mapping")
         return value
 
-    def str(self, path: str, default: str) -> str:
+    def text(self, path: str, default: str) -> str:
         value = self._value(path, default)
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ConfigError(f"{path}: expected text, got {value!r}")
         return str(value)
 
     def url(self, path: str, default: str) -> str:
-        return _url(path, self.str(path, default))
+        return _url(path, self.text(path, default))
 
-    def list(self, path: str, default: list[Any]) -> list[Any]:
+    def items(self, path: str, default: list[Any]) -> list[Any]:
         value = self._value(path, default)
         if not isinstance(value, list):
             raise ConfigError(f"{path}: expected a list")
         return value
 
     def choice(self, path: str, options: tuple[str, ...], default: str) -> str:
-        value = self.str(path, default)
+        value = self.text(path, default)
         if value not in options:
             raise ConfigError(f"{path}: expected one of {', '.join(options)}, got {value!r}")
         return value
 
-    def bool(self, path: str, default: bool) -> bool:
+    def flag(self, path: str, default: bool) -> bool:
         value = self._value(path, default)
         if not isinstance(value, bool):
             raise ConfigError(f"{path}: expected true or false, got {value!r}")
         return value
 
-    def int(self, path: str, default: int, minimum: int | None = None) -> int:
+    def whole(self, path: str, default: int, minimum: int | None = None) -> int:
         value = self._value(path, default)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{path}: expected a whole number, got {value!r}")
@@ -585,8 +588,8 @@ class _Reader:
             raise ConfigError(f"{path}: expected a share between 0 and 1, got {value}")
         return value
 
-    def time(self, path: str, default: str) -> time:
-        value = self.str(path, default)
+    def clock(self, path: str, default: str) -> time:
+        value = self.text(path, default)
         match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
         if not match:
             raise ConfigError(f"{path}: expected a time HH:MM, got {value!r}")

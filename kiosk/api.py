@@ -66,7 +66,8 @@ class Bound(Protocol):
 
 
 def desk() -> CheckInDesk:
-    return current_app.extensions[EXTENSION]
+    wired: CheckInDesk = current_app.extensions[EXTENSION]
+    return wired
 
 
 # What a guesser gets: these count toward the kiosk's failed-code limit. A citizen who came
@@ -190,7 +191,8 @@ def _body() -> dict[str, Any]:
                 body = None
             if isinstance(body, dict):
                 g.body = body
-    return g.body
+    sent: dict[str, Any] = g.body
+    return sent
 
 
 def parse_code(code: object) -> ParseResult | None:

@@ -102,13 +102,14 @@ def _prepare(port: SpecimenPort, scenario: _Scenario) -> None:
 
 def _refusal_params(code: str, port: SpecimenPort) -> dict[str, Any]:
     later = port.moment + timedelta(days=1)  # another day: the longest way to say "next free"
-    return {
+    params: dict[str, dict[str, Any]] = {
         "slot_full": {"next_times": [later]},
         "outside_horizon": {"opens_at": later},
         "limit_per_day": {"limit": 2},
         "deadline_passed": {"deadline": port.moment},
         "blocked": {"until": later.date()},
-    }.get(code, {})
+    }
+    return params.get(code, {})
 
 
 def _replies(engine: Engine, typed: tuple[str, ...]) -> Iterator[Reply]:

@@ -79,7 +79,9 @@ class Engine:
             ctx.learnt_hold(caller.hold)
         except Refused:
             language = None
-        session.language = language if language in self.catalogues else self.config.default_language
+        if language is None or language not in self.catalogues:
+            language = self.config.default_language
+        session.language = language
         session.state, session.shown, session.page = None, None, 0
         session.stack.clear()
         session.chosen.clear()

@@ -1,6 +1,7 @@
 """Render a voucher payload as a QR code PNG."""
 
 import io
+from typing import Any, Literal, cast
 
 import qrcode
 import qrcode.constants
@@ -25,14 +26,18 @@ MIN_BORDER = 4
 FIXED_MASK = 2
 
 
-def _build(payload: str, *, border: int, mask: int | None) -> qrcode.QRCode:
+# The stubs type MODE_ALPHA_NUM as a plain int, but QRData wants one of the literal modes.
+_ALPHANUMERIC = cast(Literal[2], qrcode.util.MODE_ALPHA_NUM)
+
+
+def _build(payload: str, *, border: int, mask: int | None) -> qrcode.QRCode[Any]:
     """Lay out payload as one alphanumeric segment at error correction level M."""
     code = qrcode.QRCode(
         error_correction=qrcode.constants.ERROR_CORRECT_M, border=border, mask_pattern=mask
     )
     # add_data(str) lets qrcode split the text into mixed segments; one explicit
     # alphanumeric segment keeps the symbol at the smallest version (6 for our payloads).
-    code.add_data(qrcode.util.QRData(payload, mode=qrcode.util.MODE_ALPHA_NUM))
+    code.add_data(qrcode.util.QRData(payload, mode=_ALPHANUMERIC))
     code.make(fit=True)
     return code
 

@@ -8,7 +8,7 @@ per-day rules and the menus' day lists need no time-zone arithmetic in SQL.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     UniqueConstraint,
     text,
 )
@@ -58,6 +59,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+    if TYPE_CHECKING:
+        # Every model maps one Table, so `Model.__table__` goes into insert/update/delete as is.
+        __table__: ClassVar[Table]
 
 
 # --- registries -------------------------------------------------------------------------------

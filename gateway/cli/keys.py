@@ -38,6 +38,7 @@ def keys_show() -> None:
     voucher_keys = load_voucher_keys(context.settings())
     for key_id in voucher_keys.keyring.ids():
         pub = voucher_keys.keyring.get(key_id)
+        assert pub is not None  # ids() lists only the keys the keyring holds
         current = " (signing)" if key_id == voucher_keys.signing.key_id else ""
         click.echo(f"key id {key_id}{current}")
         click.echo(f"base32 {public_key_base32(pub)}")

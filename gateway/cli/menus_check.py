@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gateway.booking.models import City, Department, Hospital
 from gateway.cli import context
@@ -19,7 +20,7 @@ def menus() -> None:
     pass
 
 
-def longest(session, column) -> str:  # type: ignore[no-untyped-def]
+def longest(session: Session, column: InstrumentedAttribute[str]) -> str:
     return session.scalar(select(column).order_by(func.length(column).desc()).limit(1)) or ""
 
 

@@ -11,6 +11,7 @@ from gateway.cli import context
 from gateway.logs import mask
 from gateway.messaging.dead_letters import DeadLetter, NotRetried, dead_letters, retry
 from gateway.messaging.outbox import OutboxEntry, recent
+from gateway.messaging.statuses import DELIVERED
 
 
 def register(group: click.Group) -> None:
@@ -64,7 +65,7 @@ def retry_command(ref: str) -> None:
 
 def _line(e: OutboxEntry) -> str:
     head = f"{e.created_at:%Y-%m-%d %H:%M:%S}  {e.to:<15}  {e.status:<11}  {e.provider:<14}"
-    error = f"  [{e.last_error}]" if e.last_error and e.status != "delivered" else ""
+    error = f"  [{e.last_error}]" if e.last_error and e.status != DELIVERED else ""
     return f"{head}  {e.body}{error}"
 
 

@@ -6,11 +6,15 @@ import math
 import os
 import tempfile
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from gateway.cli import context
 from gateway.settings import check_production
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def register(group: click.Group) -> None:
@@ -100,7 +104,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     # On a restart or stop, requests in flight get what a hop may take, and some to spare.
     graceful = math.ceil(2 * settings.timeouts.hop_deadline)
 
-    class Gunicorn(BaseApplication):  # type: ignore[misc]
+    class Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
@@ -115,7 +119,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             # Mask the master process's lines too; it never builds the app.
             self.cfg.set("logger_class", "gateway.gunicorn_logging.MaskingLogger")
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self) -> Flask:
             from gateway.app import create_app
 
             return create_app(settings.with_overrides(web_threads=threads))

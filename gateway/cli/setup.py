@@ -34,7 +34,7 @@ def catalog_load(file: str | None, demo: bool) -> None:
     if bool(file) == demo:
         raise click.UsageError("give either FILE or --demo")
     rt = context.runtime()
-    report = rt.booking.load_catalog(DEMO_CATALOG if demo else file)  # type: ignore[arg-type]
+    report = rt.booking.load_catalog(file or DEMO_CATALOG)  # FILE and --demo exclude each other
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(

@@ -14,6 +14,7 @@ import click
 import requests
 from rich.console import Console
 from rich.panel import Panel
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.cli import context, voice_phone
 from gateway.messaging.outbox import OutboxEntry, recent
@@ -231,12 +232,14 @@ def _post_sms(url: str, form: dict[str, str], headers: dict[str, str]) -> str:
     return response.text
 
 
-def _latest(reader, phone: str) -> int:  # type: ignore[no-untyped-def]
+def _latest(reader: sessionmaker[Session], phone: str) -> int:
     found = recent(reader, phone, limit=1)
     return found[0].id if found else 0
 
 
-def _wait_for_reply(reader, phone: str, after: int, wait: float) -> OutboxEntry | None:  # type: ignore[no-untyped-def]
+def _wait_for_reply(
+    reader: sessionmaker[Session], phone: str, after: int, wait: float
+) -> OutboxEntry | None:
     deadline = time.monotonic() + wait
     while True:
         found = recent(reader, phone, limit=1)

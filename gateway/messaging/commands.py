@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from gateway.booking.domain import events
 from gateway.booking.domain.errors import (
     Blocked,
     BookingError,
@@ -34,6 +35,7 @@ from gateway.booking.domain.errors import (
     NotFound,
     NotOwner,
 )
+from gateway.booking.domain.states import VoucherState
 from gateway.booking.models import Booking, Citizen, Voucher
 from gateway.messaging import recipients
 from gateway.messaging.compose import Appointment, day_of, render, when
@@ -165,12 +167,13 @@ def handle(runtime: Runtime, inbound: Inbound) -> Answer:
 def queue_reply(runtime: Runtime, inbound: Inbound, phone: str, answer: Answer) -> None:
     """Send the answer through the outbox (a `sms.reply` event; the relay makes the message)."""
     runtime.booking.notice(
-        "sms.reply",
-        f"{inbound.provider}:{inbound.message_id}"[:64],
-        phone=phone,
-        template=answer.template,
-        language=answer.language,
-        body=answer.body,
+        events.sms_reply(
+            f"{inbound.provider}:{inbound.message_id}"[:64],
+            phone=phone,
+            template=answer.template,
+            language=answer.language,
+            body=answer.body,
+        )
     )
 
 
@@ -207,7 +210,7 @@ def _cancel(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Ans
     ref, state = _booking_of(runtime, code, phone)
     if ref is None:  # unknown, or someone else's: the same answer
         return _answer(runtime, texts, "cancel_unknown", typed=group(code))
-    if state != "issued":
+    if state != VoucherState.ISSUED:
         return _answer(runtime, texts, "cancel_inactive", typed=group(code))
     try:
         runtime.booking.cancel(ref, by="citizen", reason="sms", phone=phone)
@@ -281,8 +284,8 @@ def _help(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answe
         runtime,
         texts,
         "help",
-        body_days=retention.message_bodies_days,
-        idle_days=retention.inactive_days,
+        body_days=str(retention.message_bodies_days),
+        idle_days=str(retention.inactive_days),
     )
 
 
@@ -318,7 +321,7 @@ def _answer(
     texts: Texts,
     name: str,
     appointment: Appointment | None = None,
-    **values: object,
+    **values: str,
 ) -> Answer:
     settings = runtime.settings
     body = render(

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.domain.states import BookingStatus
 from gateway.booking.models import Booking, Department, Event, Invitation, Slot, Voucher
 from gateway.booking.operations.claims import release_at
 from gateway.booking.sql.citizens import find_citizen
@@ -94,7 +95,7 @@ def claim(session: Session, event: Event, ctx: Context) -> Draft | None:
     if not event.payload.get("unconfirmed"):
         return None
     booking = _booking(session, event.payload.get("booking_id"))
-    if booking is None or not booking.unconfirmed or booking.status != "confirmed":
+    if booking is None or not booking.unconfirmed or booking.status != BookingStatus.CONFIRMED:
         return None  # confirmed or gone before the relay came to it: nothing to ask
     hospital = booking.slot.department.hospital
     rules = ctx.settings.booking.rules_for(hospital.code)
@@ -130,7 +131,11 @@ def rebooked(session: Session, event: Event, ctx: Context) -> Draft | None:
 def reminder(session: Session, event: Event, ctx: Context) -> Draft | None:
     """The reminder the reminder round decided on, if the booking is still as it was."""
     booking = _booking(session, event.payload.get("booking_id"))
-    if booking is None or booking.status != "confirmed" or booking.citizen.reminders_opt_out:
+    if (
+        booking is None
+        or booking.status != BookingStatus.CONFIRMED
+        or booking.citizen.reminders_opt_out
+    ):
         return None
     found = live_voucher(booking)
     if found is None or booking.slot_id != event.payload.get("slot_id"):

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from gateway.db import rowcount
 from gateway.messaging import statuses
 from gateway.messaging.models import InboundFailure, Message, PendingReport
 from gateway.messaging.retention import REDACTED, UNSENT
@@ -62,7 +63,7 @@ def forget_phone(session: Session, phone: str, stand_in: str, now: datetime) -> 
         .execution_options(synchronize_session=False)
     )
     return Forgotten(
-        int(redacted.rowcount),  # type: ignore[attr-defined]
-        int(refused.rowcount),  # type: ignore[attr-defined]
-        int(letters.rowcount),  # type: ignore[attr-defined]
+        rowcount(redacted),
+        rowcount(refused),
+        rowcount(letters),
     )

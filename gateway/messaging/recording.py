@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gateway.booking.sql.uow import UnitOfWork
+from gateway.db import rowcount
 from gateway.messaging import reports, statuses
 from gateway.messaging.claims import Claim
 from gateway.messaging.models import Message
@@ -114,7 +115,7 @@ def _update(session: Session, results: Sequence[Result], now: datetime) -> int:
         kinds[tuple(sorted(values))].append(row)
     written = 0
     for rows in kinds.values():
-        written += session.execute(_HELD, rows).rowcount
+        written += rowcount(session.execute(_HELD, rows))
     return written
 
 

@@ -26,6 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from gateway.booking.domain.events import booking_reminder
+from gateway.booking.domain.states import BookingStatus, VoucherState
 from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot, Voucher
 from gateway.booking.sql.events import record
 from gateway.booking.sql.uow import UnitOfWork
@@ -135,16 +137,14 @@ def _decide(
         _claim(session, candidate, plan, SUPERSEDED, now)
     if not _claim(session, candidate, latest, SENT, now):
         return 0  # another worker decided it first
-    record(
-        session,
-        "booking.reminder",
+    reminder = booking_reminder(
         candidate.ref,
-        now,
         booking_id=candidate.booking_id,
         slot_id=candidate.slot_id,
         offset_minutes=latest.offset_minutes,
         phone=candidate.phone,
     )
+    record(session, reminder, now)
     return 1
 
 
@@ -183,9 +183,9 @@ def _candidates(session: Session, now: datetime, until: datetime) -> list[Candid
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Department, Department.id == Slot.department_id)
         .join(Hospital, Hospital.id == Department.hospital_id)
-        .join(Voucher, (Voucher.booking_id == Booking.id) & (Voucher.state == "issued"))
+        .join(Voucher, (Voucher.booking_id == Booking.id) & (Voucher.state == VoucherState.ISSUED))
         .where(
-            Booking.status == "confirmed",
+            Booking.status == BookingStatus.CONFIRMED,
             Citizen.reminders_opt_out.is_(False),
             Slot.starts_at > now,
             Slot.starts_at <= until,
@@ -203,4 +203,4 @@ def _decided(session: Session, booking_ids: list[int]) -> set[tuple[int, int, in
             ReminderSent.booking_id.in_(booking_ids)
         )
     )
-    return {tuple(row) for row in rows}  # type: ignore[misc]
+    return {(booking, slot, offset) for booking, slot, offset in rows}

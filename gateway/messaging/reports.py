@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.booking.models import Citizen
 from gateway.booking.sql.uow import UnitOfWork
+from gateway.db import rowcount
 from gateway.messaging import statuses
 from gateway.messaging.models import Message, PendingReport
 
@@ -150,7 +151,7 @@ def purge_pending(runtime: Runtime) -> int:
             delete(PendingReport).where(PendingReport.received_at < cutoff)
         )
         uow.commit()
-    return result.rowcount
+    return rowcount(result)
 
 
 def mark_opted_out(session: Session, phone: str) -> None:

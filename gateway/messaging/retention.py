@@ -28,6 +28,7 @@ from gateway.booking.privacy import retention
 from gateway.booking.privacy.anonymise import PLACEHOLDER
 from gateway.booking.sql.marks import set_mark, take_mark
 from gateway.booking.sql.uow import UnitOfWork
+from gateway.db import rowcount
 from gateway.messaging import statuses
 from gateway.messaging.models import InboundFailure, Message, PendingReport
 
@@ -243,4 +244,4 @@ def age_dead_letters(
             .execution_options(synchronize_session=False)
         )
         uow.commit()
-    return int(texts.rowcount + phones.rowcount)  # type: ignore[attr-defined]
+    return rowcount(texts) + rowcount(phones)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template
 
+from gateway.booking.domain.states import VoucherState
 from gateway.booking.views.voucher_page import VoucherView, cached_png, store_png, voucher_by_ref
 from gateway.web.hops import HopUnavailable, bounded
 from tcode.codes import group
@@ -18,18 +19,20 @@ from tcode.qr import render_png
 
 bp = Blueprint("vouchers", __name__)
 
-TEXTS = {
+# Page texts; a voucher that is not valid shows the sentence for its state.
+_V = VoucherState
+TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Appointment voucher",
         "tcode": "T-code",
         "appointment": "Appointment",
         "show": "Show this code at the hospital kiosk, or type the T-code there.",
-        "issued": "Valid",
-        "used": "Checked in",
-        "cancelled": "This appointment was cancelled.",
-        "replaced": "This voucher was replaced by a newer one (the appointment was changed). "
+        _V.ISSUED: "Valid",
+        _V.USED: "Checked in",
+        _V.CANCELLED: "This appointment was cancelled.",
+        _V.REPLACED: "This voucher was replaced by a newer one (the appointment was changed). "
         "Use the latest SMS.",
-        "expired": "This voucher has expired.",
+        _V.EXPIRED: "This voucher has expired.",
         "room": "Room",
         "gone": "This link is no longer valid. Your latest SMS has your current appointment.",
     },
@@ -38,11 +41,11 @@ TEXTS = {
         "tcode": "Nambari T",
         "appointment": "Miadi",
         "show": "Onyesha msimbo huu kwenye kioski cha hospitali, au andika nambari T hapo.",
-        "issued": "Halali",
-        "used": "Umeshaingia",
-        "cancelled": "Miadi hii imefutwa.",
-        "replaced": "Tiketi hii imebadilishwa na mpya (miadi ilibadilishwa). Tumia SMS ya mwisho.",
-        "expired": "Tiketi hii imepitwa na wakati.",
+        _V.ISSUED: "Halali",
+        _V.USED: "Umeshaingia",
+        _V.CANCELLED: "Miadi hii imefutwa.",
+        _V.REPLACED: "Tiketi hii imebadilishwa na mpya (miadi ilibadilishwa). Tumia SMS ya mwisho.",
+        _V.EXPIRED: "Tiketi hii imepitwa na wakati.",
         "room": "Chumba",
         "gone": "Kiungo hiki si halali tena. SMS yako ya mwisho ina miadi yako ya sasa.",
     },
@@ -93,7 +96,12 @@ def page(ref: str) -> Response:
     view = _voucher(ref)
     lang = view.language if view.language in TEXTS else "en"
     html = render_template(
-        "vouchers/page.html", v=view, t=TEXTS[lang], lang=lang, tcode_groups=group(view.tcode)
+        "vouchers/page.html",
+        v=view,
+        t=TEXTS[lang],
+        lang=lang,
+        tcode_groups=group(view.tcode),
+        states=VoucherState,
     )
     return _no_store(Response(html, mimetype="text/html"))
 
@@ -101,7 +109,7 @@ def page(ref: str) -> Response:
 @bp.get("/v/<ref>.png")
 def image(ref: str) -> Response:
     view = _voucher(ref)
-    if view.state != "issued":
+    if view.state != VoucherState.ISSUED:
         abort(404)  # checked in (used): the appointment is on, but the QR is spent
     runtime = current_app.extensions["ors"]
 

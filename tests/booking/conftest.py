@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from gateway.booking.models import Booking, Department, Event, Hold, Hospital, Slot, StaffAction
 from gateway.runtime import Runtime
 from gateway.settings import Secrets
+from tests.clocks import clock_of
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 POSTGRES_ONLY = pytest.mark.parametrize(
@@ -37,21 +38,21 @@ def slot_id(rt: Runtime, dept: str, local: datetime, hospital: str = "KNH") -> i
 
 def slot_row(rt: Runtime, sid: int) -> Slot:
     with rt.reader() as s:
-        return s.get(Slot, sid)
+        return s.get_one(Slot, sid)
 
 
 def count_bookings(rt: Runtime, sid: int, status: str = "confirmed") -> int:
     with rt.reader() as s:
-        return s.scalar(
+        return s.scalars(
             select(func.count())
             .select_from(Booking)
             .where(Booking.slot_id == sid, Booking.status == status)
-        )
+        ).one()
 
 
 def count_holds(rt: Runtime, sid: int) -> int:
     with rt.reader() as s:
-        return s.scalar(select(func.count()).select_from(Hold).where(Hold.slot_id == sid))
+        return s.scalars(select(func.count()).select_from(Hold).where(Hold.slot_id == sid)).one()
 
 
 def events(rt: Runtime, after_id: int = 0) -> list[Event]:
@@ -61,19 +62,22 @@ def events(rt: Runtime, after_id: int = 0) -> list[Event]:
 
 def last_event_id(rt: Runtime) -> int:
     with rt.reader() as s:
-        return s.scalar(select(func.coalesce(func.max(Event.id), 0)))
+        return s.scalars(select(func.coalesce(func.max(Event.id), 0))).one()
 
 
 def set_capacity(rt: Runtime, sid: int, capacity: int, remote: int) -> None:
     with rt.writer() as s:
-        slot = s.get(Slot, sid)
+        slot = s.get_one(Slot, sid)
         slot.capacity, slot.remote_capacity = capacity, remote
         s.commit()
 
 
-def at(rt: Runtime, *args: int) -> None:
+def at(
+    rt: Runtime, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> None:
     """Put the clock at a Nairobi wall time."""
-    rt.clock.at = datetime(*args, tzinfo=NAIROBI).astimezone(UTC)  # type: ignore[attr-defined]
+    wall = datetime(year, month, day, hour, minute, second, tzinfo=NAIROBI)
+    clock_of(rt).at = wall.astimezone(UTC)
 
 
 def use_rules(rt: Runtime, hospital: str | None = None, **changes: Any) -> None:

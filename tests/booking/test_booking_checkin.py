@@ -11,13 +11,17 @@ from gateway.booking.models import Voucher
 from gateway.booking.operations.checkin import CheckInRefused
 from gateway.runtime import Runtime
 from tests.booking.conftest import NAIROBI, events, last_event_id, slot_id
+from tests.clocks import clock_of
 
 PHONE_A, PHONE_B = "+254700000001", "+254700000002"
 MON_0800 = datetime(2026, 11, 23, 8, 0)
 
 
-def at(rt: Runtime, *args: int) -> None:
-    rt.clock.at = datetime(*args, tzinfo=NAIROBI).astimezone(UTC)  # type: ignore[attr-defined]
+def at(
+    rt: Runtime, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> None:
+    wall = datetime(year, month, day, hour, minute, second, tzinfo=NAIROBI)
+    clock_of(rt).at = wall.astimezone(UTC)
 
 
 def refusal(rt: Runtime, tcode: str, hospital: str = "KNH") -> CheckInRefused:

@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from gateway.booking.domain.errors import BookingError
+from gateway.booking.domain.events import NewEvent, ivr_gave_up, sms_reply
 from gateway.booking.operations.invitations import Offer
 from gateway.booking.privacy import erasure
 from gateway.booking.sql.events import EVENT_TYPES, EVENTS_BY_OPERATION, record
@@ -26,6 +27,7 @@ from tests.booking.conftest import (
     use_id_hash_key,
     use_rules,
 )
+from tests.clocks import clock_of
 
 A, B = "+254700000001", "+254700000002"
 Run = Callable[[str, Callable[[], object]], None]
@@ -49,22 +51,24 @@ def test_every_operation_writes_only_its_declared_events(catalog: Runtime) -> No
     run("hold", lambda: bk.hold(A, "s1", card_830))  # replaces: released + placed
     run("release_hold", lambda: bk.release_hold(A))
     run("hold", lambda: bk.hold(A, "s2", card_8))
-    catalog.clock.advance(minutes=6)
+    clock_of(catalog).advance(minutes=6)
     run("hold", lambda: bk.hold(A, "s3", card_830))  # the old one had expired
-    catalog.clock.advance(minutes=6)
+    clock_of(catalog).advance(minutes=6)
     run("book", lambda: bk.book(A, card_830, "ussd"))  # its own expired hold: expired + confirmed
     run("hold", lambda: bk.hold(B, "s4", derm))
     run("ussd_dropped", lambda: bk.notice_dropped_session(B, "s4"))
     run("ussd_dropped", lambda: bk.notice_dropped_session(B, "s4"))  # once per hold
-    run("ivr_gave_up", lambda: bk.notice("ivr.gave_up", "call-1", phone=B))
-    run("sms_reply", lambda: bk.notice("sms.reply", "at:1", phone=B, body="Reply"))
+    run("ivr_gave_up", lambda: bk.notice(ivr_gave_up("call-1", phone=B)))
+    run("sms_reply", lambda: bk.notice(sms_reply("at:1", phone=B, body="Reply")))
     run("phone_code", lambda: bk.send_phone_code(B, "en"))
-    catalog.clock.advance(minutes=6)
+    clock_of(catalog).advance(minutes=6)
     run("release_expired_holds", bk.release_expired_holds)
     confirmation = bk.book(B, derm, "ivr")
     run("cancel", lambda: bk.cancel(confirmation.ref, by="staff", reason="test"))
-    catalog.clock.advance(minutes=60)
-    run("check_in", lambda: bk.check_in(bk.upcoming(A)[0].tcode, "KNH"))
+    clock_of(catalog).advance(minutes=60)
+    tcode = bk.upcoming(A)[0].tcode
+    assert tcode is not None
+    run("check_in", lambda: bk.check_in(tcode, "KNH"))
     _booking_core_ii(catalog, run)
     assert seen == EVENTS_BY_OPERATION
 
@@ -90,7 +94,7 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     ref = bk.book(C, card(24, 8), "ussd").ref
     run("rebook", lambda: bk.rebook(ref, card(24, 8, 30), by="citizen", phone=C))  # rebooked
     bk.hold(C, "c1", mch_tue_10)
-    rt.clock.advance(minutes=6)  # 07:24, C's hold has expired: expired + cancelled + confirmed
+    clock_of(rt).advance(minutes=6)  # 07:24, C's hold has expired: expired + cancelled + confirmed
     run("rebook", lambda: bk.rebook(ref, mch_tue_10, by="staff"))
 
     window = Offer(
@@ -103,7 +107,7 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     set_capacity(rt, card(25, 8), capacity=1, remote=1)
     bk.hold(E, "e1", card(25, 8))
     bk.hold(D, "d1", card(26, 8))
-    rt.clock.advance(minutes=6)  # 07:30: the holds of E and D have expired
+    clock_of(rt).advance(minutes=6)  # 07:30: the holds of E and D have expired
     run("invite", lambda: bk.invite(F, "KNH", "CARD", "dr-x", Offer(slot_id=card(25, 8))))
     invitation = bk.open_invitations(D)[0].ref
     run("book_invitation", lambda: bk.book_invitation(D, invitation, card(26, 8)))
@@ -134,9 +138,9 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     soon = datetime(2026, 11, 23, 8, 36, tzinfo=NAIROBI)
     bk.invite(N, "KNH", "CARD", "dr-x", replace(window, expires=soon))
     bk.hold(Q, "q1", card(24, 10))
-    rt.clock.advance(minutes=95)  # 09:05: expired, no-show, and 10:00 goes back to walk-in
+    clock_of(rt).advance(minutes=95)  # 09:05: expired, no-show, and 10:00 goes back to walk-in
     run("sweep", bk.sweep)
-    rt.clock.advance(minutes=60)  # 10:05: the 24 h reminder of C's Tuesday 10:00 is due
+    clock_of(rt).advance(minutes=60)  # 10:05: the 24 h reminder of C's Tuesday 10:00 is due
     run("remind", lambda: send_due_reminders(rt))
 
 
@@ -165,7 +169,7 @@ def test_each_state_change_writes_exactly_one_event(catalog: Runtime) -> None:
 def test_unknown_event_types_are_refused(catalog: Runtime) -> None:
     assert "booking.confirmed" in EVENT_TYPES
     with catalog.writer() as s, pytest.raises(ValueError, match="unknown event type"):
-        record(s, "booking.teleported", 1, catalog.clock.now())
+        record(s, NewEvent("booking.teleported", "1", {}), catalog.clock.now())
 
 
 def test_dropped_session_notice_is_written_once_per_hold(catalog: Runtime) -> None:

@@ -28,14 +28,15 @@ from tests.booking.conftest import (
     slot_row,
     staff_actions,
 )
+from tests.booking.helpers import refuse_if_blocked
 
 A, B = "+254700000001", "+254700000002"
 TUE, FRI = date(2026, 11, 24), date(2026, 11, 27)
 WINDOW = Offer(window_from=TUE, window_to=FRI, expires=date(2026, 11, 26))
 
 
-def card(rt: Runtime, *args: int) -> int:
-    return slot_id(rt, "CARD", datetime(2026, 11, *args))
+def card(rt: Runtime, day: int, hour: int, minute: int = 0) -> int:
+    return slot_id(rt, "CARD", datetime(2026, 11, day, hour, minute))
 
 
 def booking_kind(rt: Runtime, ref: str) -> str:
@@ -155,7 +156,7 @@ def test_a_retried_booking_returns_the_first(catalog: Runtime) -> None:
 def test_the_public_guards_do_not_apply_to_an_invitation(catalog: Runtime) -> None:
     """A block and the release horizon keep the public out, not the hospital's own offer."""
     catalog.booking.generate_slots(20)
-    catalog.booking.is_blocked(A)  # creates the citizen
+    refuse_if_blocked(catalog, A)  # creates the citizen
     with catalog.writer() as s:
         s.scalars(select(Citizen).where(Citizen.phone == A)).one().blocked_until = datetime(
             2026, 12, 31, tzinfo=NAIROBI

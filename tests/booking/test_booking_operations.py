@@ -21,6 +21,7 @@ from tests.booking.conftest import (
     slot_id,
     slot_row,
 )
+from tests.clocks import clock_of
 
 MON_0800 = datetime(2026, 11, 23, 8, 0)
 MON_0830 = datetime(2026, 11, 23, 8, 30)
@@ -86,7 +87,7 @@ def test_expired_hold_frees_its_place(catalog: Runtime) -> None:
     sid = slot_id(catalog, "CARD", MON_0800)
     catalog.booking.hold(PHONE_A, "s-a", sid)
     catalog.booking.hold(PHONE_B, "s-b", sid)
-    catalog.clock.advance(minutes=5, seconds=1)
+    clock_of(catalog).advance(minutes=5, seconds=1)
     # the slot looks full, but its expired holds are released lazily for the new caller
     catalog.booking.hold(PHONE_C, "s-c", sid)
     assert slot_row(catalog, sid).remote_taken == 1 == count_holds(catalog, sid)
@@ -96,7 +97,7 @@ def test_expired_hold_frees_its_place(catalog: Runtime) -> None:
 def test_expired_hold_whose_place_was_taken_is_refused_with_other_times(catalog: Runtime) -> None:
     sid = slot_id(catalog, "CARD", MON_0800)
     catalog.booking.hold(PHONE_A, "s-a", sid)
-    catalog.clock.advance(minutes=6)
+    clock_of(catalog).advance(minutes=6)
     catalog.booking.book(PHONE_B, sid, "ussd")
     catalog.booking.book(PHONE_C, sid, "ussd")  # finds the slot full and releases A's hold
     with pytest.raises(SlotFull) as refused:
@@ -108,7 +109,7 @@ def test_expired_hold_whose_place_was_taken_is_refused_with_other_times(catalog:
 def test_expired_hold_with_place_still_free_books(catalog: Runtime) -> None:
     sid = slot_id(catalog, "CARD", MON_0800)
     catalog.booking.hold(PHONE_A, "s-a", sid)
-    catalog.clock.advance(minutes=6)
+    clock_of(catalog).advance(minutes=6)
     catalog.booking.book(PHONE_A, sid, "ussd")
     assert slot_row(catalog, sid).remote_taken == 1 == count_bookings(catalog, sid)
     assert count_holds(catalog, sid) == 0
@@ -134,7 +135,7 @@ def test_same_slot_held_again_keeps_one_place(catalog: Runtime) -> None:
 def test_dropped_session_keeps_hold_until_release(catalog: Runtime) -> None:
     sid = slot_id(catalog, "CARD", MON_0800)
     catalog.booking.hold(PHONE_A, "s-a", sid)
-    catalog.clock.advance(minutes=3)
+    clock_of(catalog).advance(minutes=3)
     resumed = catalog.booking.current_hold(PHONE_A)
     assert resumed is not None and resumed.slot_id == sid
     assert resumed.starts_at.strftime("%a %d %b %H:%M") == "Mon 23 Nov 08:00"
@@ -147,7 +148,7 @@ def test_release_expired_holds_sweeps_all(catalog: Runtime) -> None:
     a, b = slot_id(catalog, "CARD", MON_0800), slot_id(catalog, "CARD", MON_0830)
     catalog.booking.hold(PHONE_A, "s-a", a)
     catalog.booking.hold(PHONE_B, "s-b", b)
-    catalog.clock.advance(minutes=10)
+    clock_of(catalog).advance(minutes=10)
     assert catalog.booking.release_expired_holds() == 2
     assert slot_row(catalog, a).remote_taken == slot_row(catalog, b).remote_taken == 0
 

@@ -19,13 +19,18 @@ from gateway.booking.models import Citizen
 from gateway.runtime import Runtime
 from gateway.settings import BookingSettings
 from tests.booking.conftest import NAIROBI, slot_id
+from tests.booking.helpers import refuse_if_blocked
+from tests.clocks import clock_of
 
 PHONE = "+254700000001"
 
 
-def at(rt: Runtime, *args: int) -> None:
+def at(
+    rt: Runtime, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> None:
     """Put the clock at a Nairobi wall time."""
-    rt.clock.at = datetime(*args, tzinfo=NAIROBI).astimezone(UTC)  # type: ignore[attr-defined]
+    wall = datetime(year, month, day, hour, minute, second, tzinfo=NAIROBI)
+    clock_of(rt).at = wall.astimezone(UTC)
 
 
 @pytest.fixture
@@ -150,8 +155,8 @@ def test_blocked_citizen_is_told_until_when(catalog: Runtime) -> None:
         catalog.booking.hold(PHONE, "s", sid)
     # 21:00 UTC is midnight in Nairobi: the block ends as 21 Dec begins there
     assert refused.value.facts["until"].isoformat() == "2026-12-21"
-    catalog.clock.at = datetime(2026, 12, 20, 21, 0, 1, tzinfo=UTC)  # type: ignore[attr-defined]
-    catalog.booking.is_blocked(PHONE)  # the block has ended: no refusal
+    clock_of(catalog).at = datetime(2026, 12, 20, 21, 0, 1, tzinfo=UTC)
+    refuse_if_blocked(catalog, PHONE)  # the block has ended: no refusal
 
 
 def _dept(rt: Runtime, code: str) -> int:

@@ -25,13 +25,14 @@ from tests.booking.conftest import (
     slot_id,
     slot_row,
 )
+from tests.clocks import clock_of
 
 A, B = "+254700000001", "+254700000002"
 MON_0800 = datetime(2026, 11, 23, 8, 0)
 
 
-def card(rt: Runtime, *args: int) -> int:
-    return slot_id(rt, "CARD", datetime(2026, 11, *args))
+def card(rt: Runtime, day: int, hour: int, minute: int = 0) -> int:
+    return slot_id(rt, "CARD", datetime(2026, 11, day, hour, minute))
 
 
 def event_types(rt: Runtime, after: int) -> Counter[str]:
@@ -101,14 +102,14 @@ def test_unused_remote_places_go_back_to_walk_in_an_hour_before(catalog: Runtime
 def test_expired_holds_are_released(catalog: Runtime) -> None:
     sid = card(catalog, 24, 8)
     catalog.booking.hold(A, "s", sid)
-    catalog.clock.advance(minutes=6)
+    clock_of(catalog).advance(minutes=6)
     assert catalog.booking.sweep().holds_expired == 1
     assert count_holds(catalog, sid) == 0 == slot_row(catalog, sid).remote_taken
 
 
 def slots_on(rt: Runtime, day: datetime) -> int:
     with rt.reader() as s:
-        return s.scalar(select(func.count()).select_from(Slot).where(Slot.day == day.date()))
+        return s.scalars(select(func.count()).select_from(Slot).where(Slot.day == day.date())).one()
 
 
 def test_slots_are_made_ahead_once_per_hospital_day(catalog: Runtime) -> None:
@@ -120,7 +121,7 @@ def test_slots_are_made_ahead_once_per_hospital_day(catalog: Runtime) -> None:
     with catalog.reader() as s:
         runs = {r.name: r.last_run for r in s.scalars(select(SweepRun))}
     assert set(runs) == {"slots:KNH", "slots:MCH", "slots:STH"}
-    catalog.clock.advance(hours=10)
+    clock_of(catalog).advance(hours=10)
     assert catalog.booking.sweep().slots_created == 0  # the same hospital-day: not again
     at(catalog, 2026, 11, 24, 0, 1)  # the next day in Nairobi, still Monday in London
     catalog.booking.sweep()
@@ -139,7 +140,7 @@ def test_a_failing_step_does_not_stop_the_others(
     steps = tuple((n, broken if n == "no_shows" else f) for n, f in sweep_module.STEPS)
     monkeypatch.setattr(sweep_module, "STEPS", steps)
     catalog.booking.hold(A, "s", card(catalog, 24, 8))
-    catalog.clock.advance(minutes=6)
+    clock_of(catalog).advance(minutes=6)
     report = catalog.booking.sweep()
     assert report.failed == ["no_shows"] and report.holds_expired == 1
 
@@ -187,5 +188,5 @@ def test_parallel_sweeps_change_each_row_once(catalog: Runtime) -> None:
     assert sum(r.walkin_returned for r in reports) == len(returned)
     with catalog.reader() as s:
         assert s.scalar(select(func.count()).select_from(SweepRun)) == 3
-    catalog.clock.advance(minutes=1)
+    clock_of(catalog).advance(minutes=1)
     assert catalog.booking.sweep() == SweepReport()  # nothing left to do

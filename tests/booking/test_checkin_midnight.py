@@ -126,7 +126,9 @@ def test_the_desk_checks_in_a_night_slot_the_evening_before(catalog: Runtime) ->
     booked = catalog.booking.book("+254700000001", sid, "ussd")
     now = local(23, 23, 50, month=11).astimezone(UTC)
     with catalog.writer() as session:
-        ticket = desk_check_in(session, booked.ref, now, catalog.settings.booking)
+        ticket = desk_check_in(
+            session, catalog.booking.catalogue, booked.ref, now, catalog.settings.booking
+        )
         session.commit()
     assert ticket.queue_number == 1
     assert ticket.checked_in_at == local(23, 23, 50, month=11)

@@ -16,6 +16,7 @@ from gateway.booking.models import Citizen
 from gateway.booking.operations.invitations import Offer
 from gateway.runtime import Runtime
 from tests.booking.conftest import set_capacity, slot_id
+from tests.clocks import clock_of
 from tests.conftest import MONDAY_0600
 
 PHONE = "+254700000301"
@@ -47,7 +48,7 @@ def test_the_first_booking_records_consent_unless_it_is_a_voice_claim(
 
 def test_a_second_booking_leaves_the_first_consent_as_it_was(catalog: Runtime) -> None:
     catalog.booking.book(PHONE, card(catalog, 24, 9), "ussd")
-    catalog.clock.at = MONDAY_0600 + timedelta(hours=2)  # type: ignore[attr-defined]
+    clock_of(catalog).at = MONDAY_0600 + timedelta(hours=2)
     catalog.booking.book(PHONE, card(catalog, 25, 9), "sms")
     assert consent_at(catalog) == MONDAY_0600
 

@@ -8,6 +8,7 @@ refuse unless --cancel-future; the audit row names a keyed hash of the phone, ne
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TypedDict
 
 import pytest
 from flask.testing import FlaskClient
@@ -17,6 +18,7 @@ from gateway.app import create_app
 from gateway.booking.models import Booking, Citizen, Event, Hold, Invitation, StaffAction
 from gateway.booking.operations.invitations import Offer
 from gateway.booking.privacy.erasure import audit_subject
+from gateway.booking.service import Confirmation
 from gateway.messaging.models import Message
 from gateway.messaging.relay import relay_all
 from gateway.messaging.retention import REDACTED
@@ -78,8 +80,18 @@ def test_erasure_without_the_id_hash_key_refuses(catalog: Runtime, ors_cli: Ors)
     assert [c.phone for c in citizens_of(catalog)] == [A]
 
 
+class Erased(TypedDict):
+    """What the erasure left behind: the command's output, A's bookings, B's, A's citizen id."""
+
+    out: str
+    past: Confirmation
+    live: Confirmation
+    other: Confirmation
+    holder: int
+
+
 @pytest.fixture
-def erased(keyed: Runtime, ors_cli: Ors) -> dict[str, object]:
+def erased(keyed: Runtime, ors_cli: Ors) -> Erased:
     """A registered, with a past and a live booking, a dependant, a hold, an open invitation
     and SMS waiting in the queue; B booked too. Then A is erased with --cancel-future."""
     bk = keyed.booking
@@ -111,7 +123,7 @@ def erased(keyed: Runtime, ors_cli: Ors) -> dict[str, object]:
 
 
 def test_erasure_anonymises_the_holder_and_dependants_and_keeps_the_bookings(
-    keyed: Runtime, erased: dict[str, object]
+    keyed: Runtime, erased: Erased
 ) -> None:
     holder = erased["holder"]
     people = citizens_of(keyed)
@@ -125,7 +137,7 @@ def test_erasure_anonymises_the_holder_and_dependants_and_keeps_the_bookings(
         f"erased citizen {holder} (2 person(s)), 1 future booking(s) cancelled: "
         "3 message(s) redacted (3 never to be sent), 7 event(s) stripped\n"
     )
-    live = keyed.booking.booking(erased["live"].ref)  # type: ignore[attr-defined]
+    live = keyed.booking.booking(erased["live"].ref)
     assert live.status == "cancelled"
     with keyed.reader() as s:
         cancelled = s.scalars(select(Booking).where(Booking.ref == live.ref)).one()
@@ -137,7 +149,7 @@ def test_erasure_anonymises_the_holder_and_dependants_and_keeps_the_bookings(
 
 
 def test_erasure_leaves_no_phone_in_events_messages_or_the_audit_trail(
-    keyed: Runtime, erased: dict[str, object]
+    keyed: Runtime, erased: Erased
 ) -> None:
     relay_all(keyed)  # the cancellation must send nothing to an erased person
     with keyed.reader() as s:
@@ -155,20 +167,20 @@ def test_erasure_leaves_no_phone_in_events_messages_or_the_audit_trail(
         ("cancel", "asked at the desk"),
         ("erase", "asked at the desk"),
     ]
-    assert erase.actor.startswith("clerk-7") and cancel.subject == erased["live"].ref  # type: ignore[attr-defined]
+    assert erase.actor.startswith("clerk-7") and cancel.subject == erased["live"].ref
     assert subjects[-1] == audit_subject(A, KEY) and A not in subjects
-    assert A not in erased["out"]  # type: ignore[operator]
+    assert A not in erased["out"]
 
 
 def test_after_erasure_the_links_are_gone_and_the_phone_is_a_stranger(
-    keyed: Runtime, erased: dict[str, object], ors_cli: Ors
+    keyed: Runtime, erased: Erased, ors_cli: Ors
 ) -> None:
     code, _, err = ors_cli("citizens", "export", A)
     assert (code, one_line(err)) == (1, "Error: no citizen with that phone")
     client: FlaskClient = create_app(runtime=keyed).test_client()
     for booked in (erased["past"], erased["live"]):
-        assert client.get(f"/v/{booked.voucher_ref}").status_code == 410  # type: ignore[attr-defined]
-    assert client.get(f"/v/{erased['other'].voucher_ref}").status_code == 200  # type: ignore[attr-defined]
+        assert client.get(f"/v/{booked.voucher_ref}").status_code == 410
+    assert client.get(f"/v/{erased['other'].voucher_ref}").status_code == 200
     keyed.booking.book(A, card(keyed, 25, 10), "ussd")  # a new person to us
     assert [c.phone for c in citizens_of(keyed)].count(A) == 1
 

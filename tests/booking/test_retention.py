@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from gateway.booking.domain.events import sms_reply
 from gateway.booking.models import Booking, Citizen, Event, PhoneChallenge, StaffAction
 from gateway.booking.operations.invitations import Offer
 from gateway.booking.privacy import retention as booking_retention
@@ -25,6 +26,7 @@ from gateway.messaging.retention import REDACTED, sweep_retention
 from gateway.messaging.sending import send
 from gateway.runtime import Runtime
 from tests.booking.conftest import POSTGRES_ONLY, slot_id, use_id_hash_key
+from tests.clocks import clock_of
 from tests.conftest import MONDAY_0600
 
 A, B = "+254700000501", "+254700000502"
@@ -32,7 +34,7 @@ A, B = "+254700000501", "+254700000502"
 
 def later(rt: Runtime, days: float) -> datetime:
     """Put the clock `days` after Monday 23 November 2026, 06:00 in Nairobi."""
-    rt.clock.at = MONDAY_0600 + timedelta(days=days)  # type: ignore[attr-defined]
+    clock_of(rt).at = MONDAY_0600 + timedelta(days=days)
     return rt.clock.now()
 
 
@@ -77,7 +79,7 @@ def citizen_id(rt: Runtime, phone: str) -> int:
 def reply(rt: Runtime, phone: str, body: str) -> None:
     """What the SMS command handler writes to answer a text (an `sms.reply` event)."""
     rt.booking.notice(
-        "sms.reply", f"at:{phone}", phone=phone, template="status", language="en", body=body
+        sms_reply(f"at:{phone}", phone=phone, template="status", language="en", body=body)
     )
 
 

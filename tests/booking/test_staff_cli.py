@@ -24,6 +24,7 @@ from tests.booking.conftest import (
     staff_actions,
     use_id_hash_key,
 )
+from tests.booking.helpers import refuse_if_blocked
 from tests.conftest import Ors
 
 TUE = date(2026, 11, 24)
@@ -234,7 +235,7 @@ def test_invite_a_slot_or_a_window(catalog: Runtime, ors_cli: Ors) -> None:
 
 
 def test_citizens_unblock(catalog: Runtime, ors_cli: Ors) -> None:
-    catalog.booking.is_blocked(PHONES[0])
+    refuse_if_blocked(catalog, PHONES[0])
     with catalog.writer() as s:
         s.scalars(select(Citizen).where(Citizen.phone == PHONES[0])).one().blocked_until = datetime(
             2026, 12, 20, tzinfo=catalog.clock.now().tzinfo
@@ -242,7 +243,7 @@ def test_citizens_unblock(catalog: Runtime, ors_cli: Ors) -> None:
         s.commit()
     code, out, _ = ors_cli("citizens", "unblock", PHONES[0], "--reason", "appeal", "--by", "desk")
     assert (code, out) == (0, "block lifted\n")
-    catalog.booking.is_blocked(PHONES[0])  # no refusal now
+    refuse_if_blocked(catalog, PHONES[0])  # no refusal now
     code, _, err = ors_cli("citizens", "unblock", PHONES[0], "--reason", "appeal")
     assert code == 2 and one_line_error(err) == "ors: not_blocked"
 

@@ -92,7 +92,7 @@ def fill(rt: Runtime, sid: int) -> None:
 def count_bookings(rt: Runtime, status: str = "confirmed") -> int:
     with rt.reader() as s:
         query = select(func.count()).select_from(Booking).where(Booking.status == status)
-        return s.scalar(query)
+        return s.scalars(query).one()
 
 
 # --- the main paths ---------------------------------------------------------------------------
@@ -515,7 +515,7 @@ CATALOGUE_ONLY = {
     "invalid_phone": "the hook refuses such a caller before the menus see it",
 }
 # Facts for building each core error, as its constructor takes them.
-CORE_FACTS = {
+CORE_FACTS: dict[str, dict[str, object]] = {
     "slot_full": {"next_times": [datetime(2026, 11, 25, 10, 0, tzinfo=NAIROBI)]},
     "limit_per_day": {"limit": 2},
     "outside_horizon": {"opens_at": datetime(2026, 11, 24, 0, 0, tzinfo=NAIROBI)},

@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
+from werkzeug.test import TestResponse
 
 from gateway.app import create_app
 from gateway.booking.models import Event
@@ -215,7 +216,7 @@ def client(runtime: Runtime) -> FlaskClient:
     return create_app(runtime=runtime).test_client()
 
 
-def post(client: FlaskClient, path: str, form: dict[str, str]):  # type: ignore[no-untyped-def]
+def post(client: FlaskClient, path: str, form: dict[str, str]) -> TestResponse:
     headers = {}
     if path.startswith("/hooks/twilio/"):
         signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC + path, form)

@@ -18,6 +18,7 @@ from gateway.runtime import Runtime
 from tests.booking.conftest import slot_id
 from tests.channels.conftest import AtPhone
 from tests.channels.voice_calls import AtCall
+from tests.clocks import clock_of
 from tests.conftest import MONDAY_0600
 
 LINE = "We keep your bookings to serve you. SMS HELP to learn more."
@@ -90,7 +91,7 @@ def test_a_voice_booking_counts_as_consent_once_the_owner_keeps_it(
     catalog.booking.book(PHONE, slot_id(catalog, "CARD", datetime(2026, 11, 24, 9, 0)), "ivr")
     assert consent_at(catalog) is None  # a claim: the caller id may be forged
     assert call.dial().startswith(SPOKEN)
-    catalog.clock.at = MONDAY_0600 + timedelta(minutes=5)  # type: ignore[attr-defined]
+    clock_of(catalog).at = MONDAY_0600 + timedelta(minutes=5)
     catalog.booking.confirm_claims(PHONE)  # the owner keeps it (SMS reply or USSD)
     assert consent_at(catalog) == MONDAY_0600 + timedelta(minutes=5)
     assert SPOKEN not in call.dial()

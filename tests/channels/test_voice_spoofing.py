@@ -23,6 +23,7 @@ from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Secrets, Settings
 from tests.booking.conftest import slot_id
 from tests.channels.voice_calls import DIAL, MAIN, AtCall, TwilioCall, VoiceCall, spoken_tcode
+from tests.clocks import clock_of
 
 VICTIM = "+254700000008"
 TWILIO_TOKEN, AT_TOKEN = "twilio-auth-token", "at-voice-token"
@@ -155,7 +156,7 @@ def test_the_call_waits_for_the_code_then_ends_politely(
     wait = rt.settings.voice_proof.wait_seconds
     silences = 0
     while not spoofer.over:
-        rt.clock.advance(seconds=15)  # type: ignore[attr-defined]
+        clock_of(rt).advance(seconds=15)
         spoofer.silence()
         silences += 1
         assert "We sent the code. Type it when it arrives." in spoofer.heard or spoofer.over

@@ -37,7 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "faults: the fault-injection suite (make test-faults)")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     """The table after every run of the suite, passed or failed."""
     run = config.stash.get(RUN, None)
     if run is not None and run.runs:

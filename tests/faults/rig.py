@@ -39,7 +39,9 @@ WORKERS = 2
 def serve_defaults() -> tuple[int, int]:
     """`ors serve`'s default --workers and --threads, read from the command itself."""
     defaults = {p.name: p.default for p in serve_command.params}
-    return int(defaults["workers"]), int(defaults["threads"])  # type: ignore[arg-type]
+    workers, threads = defaults["workers"], defaults["threads"]
+    assert isinstance(workers, int) and isinstance(threads, int)
+    return workers, threads
 
 
 @dataclass

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -53,7 +54,7 @@ def as_postgres(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
 
 
-def wait_until(check, timeout: float, what: str, every: float = 0.1) -> None:  # type: ignore[no-untyped-def]
+def wait_until(check: Callable[[], object], timeout: float, what: str, every: float = 0.1) -> None:
     """Poll `check()` until it is true; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

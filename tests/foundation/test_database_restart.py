@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from sqlalchemy import (
     Connection,
@@ -60,7 +61,9 @@ def outside(engine: Engine) -> Iterator[Engine]:
 
 def backend(conn: Connection) -> int:
     """The server process behind a connection (known to the client: no round trip)."""
-    return int(conn.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    return raw.info.backend_pid
 
 
 def terminate(outside: Engine, pids: list[int]) -> None:

@@ -183,7 +183,7 @@ def masked_line_handler() -> ListHandler:
     """A handler set up as `configure_logging` sets up its own: masking filter and formatter."""
     handler = ListHandler()
     handler.setFormatter(logging.Formatter(LINE_FORMAT))
-    return masked(handler)  # type: ignore[return-value]
+    return masked(handler)
 
 
 def fail() -> None:

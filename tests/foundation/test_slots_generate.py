@@ -21,6 +21,7 @@ from gateway.clock import FixedClock
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import BookingRules, BookingSettings, Settings
 from gateway.voucher_keys import VoucherKeys
+from tests.clocks import clock_of
 
 TEST_CATALOG = Path(__file__).resolve().parent.parent / "data" / "catalog.yaml"
 NAIROBI = ZoneInfo("Africa/Nairobi")
@@ -105,7 +106,7 @@ def runtime_at(runtime: Runtime) -> Callable[[datetime], Runtime]:
 
     def at(instant: datetime) -> Runtime:
         assert isinstance(runtime.clock, FixedClock)
-        runtime.clock.at = instant
+        clock_of(runtime).at = instant
         runtime.booking.load_catalog(TEST_CATALOG)
         return runtime
 

@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from gateway.app import create_app
+from gateway.booking.service import Confirmation
 from gateway.kiosk_desk import BookingDesk
 from gateway.kiosks import add_kiosk
 from gateway.runtime import Runtime, build_runtime
 from kiosk import api as kiosk_api
 from tests.booking.conftest import NAIROBI, slot_id
+from tests.clocks import clock_of
 
 
 @dataclass
@@ -27,12 +30,16 @@ class KioskClient:
     key: str
     rt: Runtime
 
-    def post(self, path: str, code: object, key: str | None = None, **kw: object):  # type: ignore[no-untyped-def]
+    def post(self, path: str, code: object, key: str | None = None, **kw: Any) -> TestResponse:
         headers = {"Authorization": f"Bearer {self.key if key is None else key}"}
         return self.client.post(f"/kiosk/api/v1/{path}", json={"code": code}, headers=headers, **kw)
 
-    def at(self, *args: int) -> None:
-        self.rt.clock.at = datetime(*args, tzinfo=NAIROBI).astimezone(UTC)  # type: ignore[attr-defined]
+    def at(
+        self, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+    ) -> None:
+        clock_of(self.rt).at = datetime(
+            year, month, day, hour, minute, second, tzinfo=NAIROBI
+        ).astimezone(UTC)
 
     def book(
         self,
@@ -40,7 +47,7 @@ class KioskClient:
         when: datetime = datetime(2026, 11, 23, 8, 0),
         phone: str = "+254700000001",
         hospital: str = "KNH",
-    ):  # type: ignore[no-untyped-def]
+    ) -> Confirmation:
         return self.rt.booking.book(phone, slot_id(self.rt, dept, when, hospital), "ussd")
 
 

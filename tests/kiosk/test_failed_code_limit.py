@@ -13,7 +13,7 @@ import pytest
 
 from gateway.kiosks import add_kiosk
 from gateway.runtime import Runtime
-from kiosk.limiter import FailedCodeLimit
+from kiosk.limiter import FailedCodeLimit, Reservation
 from tcode.codes import check_digit
 from tests.kiosk.conftest import KioskClient, kiosk_app
 
@@ -61,7 +61,7 @@ def test_reservations_are_atomic_and_refunds_give_places_back(storage: str) -> N
     limit = FailedCodeLimit("30 per minute", storage)
     start = Barrier(16)
 
-    def take(_: int) -> object:
+    def take(_: int) -> Reservation | None:
         start.wait()
         return limit.reserve(7)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from werkzeug.test import TestResponse
 
 from gateway.app import create_app
 from gateway.booking.models import Event, Voucher
@@ -32,12 +34,12 @@ TICKET = {
 
 def events(kiosk: KioskClient) -> int:
     with kiosk.rt.reader() as s:
-        return s.scalar(
+        return s.scalars(
             select(func.count()).select_from(Event).where(Event.type == "booking.checked_in")
-        )
+        ).one()
 
 
-def check(response, status: str, http: int) -> dict:  # type: ignore[no-untyped-def]
+def check(response: TestResponse, status: str, http: int) -> dict[str, Any]:
     body = response.get_json()
     assert (response.status_code, body["status"]) == (http, status), body
     assert set(body) == SHAPE and body["message"]
@@ -46,7 +48,7 @@ def check(response, status: str, http: int) -> dict:  # type: ignore[no-untyped-
 
 def payload_of(kiosk: KioskClient, tcode: str) -> str:
     with kiosk.rt.reader() as s:
-        return s.scalar(select(Voucher.payload).where(Voucher.tcode == tcode))
+        return s.scalars(select(Voucher.payload).where(Voucher.tcode == tcode)).one()
 
 
 def test_scanned_qr_checks_in_with_a_ticket(kiosk: KioskClient) -> None:

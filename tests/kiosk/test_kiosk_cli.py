@@ -10,6 +10,7 @@ from sqlalchemy import select
 from gateway.booking.models import Kiosk
 from gateway.kiosks import hash_key
 from gateway.runtime import Runtime
+from tests.clocks import clock_of
 from tests.conftest import Ors
 
 KIOSK_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -42,7 +43,7 @@ def test_revoke_is_recorded_once(catalog: Runtime, ors_cli: Ors) -> None:
     add(ors_cli, "KNH", "Main hall")
     assert ors_cli("kiosk", "revoke", "1") == (0, "kiosk 1 revoked at 2026-11-23 03:00 UTC\n", "")
     first = kiosk_row(catalog, 1).revoked_at
-    catalog.clock.at = catalog.clock.at.replace(hour=5)  # type: ignore[attr-defined]
+    clock_of(catalog).at = clock_of(catalog).at.replace(hour=5)
     assert ors_cli("kiosk", "revoke", "1")[1] == "kiosk 1 revoked at 2026-11-23 03:00 UTC\n"
     assert kiosk_row(catalog, 1).revoked_at == first
 

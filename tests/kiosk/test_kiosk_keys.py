@@ -14,6 +14,7 @@ from gateway.app import create_app
 from gateway.booking.models import Booking, Event, Kiosk, Voucher
 from gateway.kiosks import add_kiosk, revoke_kiosk, rotate_kiosk
 from gateway.runtime import Runtime
+from tests.clocks import clock_of
 from tests.kiosk.conftest import KioskClient, runtime_with
 
 
@@ -25,7 +26,7 @@ def client_for(catalog: Runtime, **settings: object) -> KioskClient:
 
 def kiosk_id(k: KioskClient) -> int:
     with k.rt.reader() as s:
-        return s.scalar(select(Kiosk.id).order_by(Kiosk.id.desc()).limit(1))
+        return s.scalars(select(Kiosk.id).order_by(Kiosk.id.desc()).limit(1)).one()
 
 
 def test_a_revoked_key_is_refused_at_once_without_an_identity_cache(catalog: Runtime) -> None:
@@ -40,7 +41,7 @@ def test_a_revoked_key_works_at_most_the_identity_cache_time(catalog: Runtime) -
     assert k.post("lookup", "").status_code == 400
     revoke_kiosk(k.rt.writer, kiosk_id(k), k.rt.clock.now())
     assert k.post("lookup", "").status_code == 400  # still cached in this process
-    k.rt.clock.at += timedelta(seconds=61)  # type: ignore[attr-defined]
+    clock_of(k.rt).at += timedelta(seconds=61)
     assert k.post("lookup", "").status_code == 401
 
 

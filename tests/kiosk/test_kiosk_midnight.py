@@ -12,6 +12,7 @@ from gateway.booking.models import Voucher
 from gateway.kiosks import add_kiosk
 from gateway.runtime import Runtime
 from tests.booking.conftest import NAIROBI, slot_id
+from tests.clocks import clock_of
 
 # A clinic whose quarter-hour slots start at midnight: the 00:15 slot's check-in window
 # (120 minutes before, 30 after) opens at 22:15 the evening before.
@@ -47,7 +48,7 @@ def test_a_0015_slot_checks_in_at_2350_the_evening_before(runtime: Runtime, tmp_
     with runtime.reader() as s:
         scanned = s.scalar(select(Voucher.payload).where(Voucher.tcode == booked.tcode))
     # Monday 23 November, 23:50 in Nairobi: the slot is Tuesday's.
-    runtime.clock.at = datetime(2026, 11, 23, 23, 50, tzinfo=NAIROBI).astimezone(UTC)  # type: ignore[attr-defined]
+    clock_of(runtime).at = datetime(2026, 11, 23, 23, 50, tzinfo=NAIROBI).astimezone(UTC)
 
     response = (
         create_app(runtime=runtime)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import update
+from werkzeug.test import TestResponse
 
 from gateway.booking.models import Department
+from gateway.booking.service import Confirmation
 from tests.kiosk.conftest import KioskClient
 
 CCC_NAME = "HIV Comprehensive Care Clinic"
@@ -24,13 +27,13 @@ def clinic(kiosk: KioskClient) -> KioskClient:
     return kiosk
 
 
-def book_ccc(kiosk: KioskClient) -> object:
+def book_ccc(kiosk: KioskClient) -> Confirmation:
     booked = kiosk.book("CCC", datetime(2026, 11, 23, 9, 0))
     kiosk.at(2026, 11, 23, 8, 30)
     return booked
 
 
-def assert_hidden(response) -> dict:  # type: ignore[no-untyped-def]
+def assert_hidden(response: TestResponse) -> dict[str, Any]:
     body = response.get_json()
     assert CCC_NAME not in response.get_data(as_text=True), body
     ticket = body["ticket"]
@@ -43,14 +46,14 @@ def test_sensitive_department_is_hidden_on_lookup_and_checkin(
     clinic: KioskClient, path: str, status: str
 ) -> None:
     booked = book_ccc(clinic)
-    body = assert_hidden(clinic.post(path, booked.tcode))  # type: ignore[attr-defined]
+    body = assert_hidden(clinic.post(path, booked.tcode))
     assert body["status"] == status
 
 
 def test_sensitive_department_is_hidden_on_a_rescan(clinic: KioskClient) -> None:
     booked = book_ccc(clinic)
-    clinic.post("checkin", booked.tcode)  # type: ignore[attr-defined]
-    body = assert_hidden(clinic.post("checkin", booked.tcode))  # type: ignore[attr-defined]
+    clinic.post("checkin", booked.tcode)
+    body = assert_hidden(clinic.post("checkin", booked.tcode))
     assert body["status"] == "already_checked_in" and body["ticket"]["queue_number"] == 1
 
 
@@ -63,5 +66,5 @@ def test_other_departments_keep_their_name(clinic: KioskClient) -> None:
 
 def test_the_desk_ticket_hides_it_too(clinic: KioskClient) -> None:
     booked = book_ccc(clinic)
-    ticket = clinic.rt.booking.desk_check_in(booked.ref, actor="nurse")  # type: ignore[attr-defined]
+    ticket = clinic.rt.booking.desk_check_in(booked.ref, actor="nurse")
     assert (ticket.department, ticket.sensitive, ticket.room) == (None, True, CCC_ROOM)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from menus.catalogue import Catalogue
@@ -14,7 +16,17 @@ from menus.session import Session
 from menus.specimen import SpecimenPort, longest_moment
 from menus.ussd import UssdRenderer
 
-REALISTIC = {
+
+class Names(TypedDict):
+    """The names check_screens fills the screens with."""
+
+    city: str
+    hospital: str
+    department: str
+    shortcode: str
+
+
+REALISTIC: Names = {
     "city": "Elgeyo Marakwet",
     "hospital": "Moi Teaching and Referral Hospital",
     "department": "Obstetrics and Gynaecology",
@@ -23,7 +35,7 @@ REALISTIC = {
 
 
 # The longest names of the demo catalogue (gateway/demo/catalog.yaml).
-DEMO_LONGEST = {
+DEMO_LONGEST: Names = {
     **REALISTIC,
     "hospital": "Jaramogi Oginga Odinga Teaching and Referral Hospital",
     "department": "Chest Clinic (Respiratory Medicine)",
@@ -49,7 +61,7 @@ def test_an_over_long_name_is_reported_per_screen_and_language(
     catalogues: dict[str, Catalogue],
 ) -> None:
     assert len(OVER_LONG_HOSPITAL) == 80
-    names = {**DEMO_LONGEST, "hospital": OVER_LONG_HOSPITAL}
+    names: Names = {**DEMO_LONGEST, "hospital": OVER_LONG_HOSPITAL}
 
     found = check_screens(catalogues, **names)
 
@@ -65,7 +77,8 @@ def test_an_over_long_name_is_reported_per_screen_and_language(
 
 
 def test_a_name_outside_gsm7_is_reported(catalogues: dict[str, Catalogue]) -> None:
-    found = check_screens(catalogues, **{**REALISTIC, "department": "Cardiología"})
+    names: Names = {**REALISTIC, "department": "Cardiología"}
+    found = check_screens(catalogues, **names)
 
     assert {v.bad_chars for v in found} == {"í"}
     assert {v.language for v in found} == {"en", "sw"}

@@ -12,6 +12,7 @@ from menus.catalogue import Catalogue
 from menus.context import Context, EngineConfig
 from menus.engine import Engine
 from menus.flow import Flow, FlowError, Go, Screen, View
+from menus.ports import Choice
 from menus.reply import Option
 from menus.screens import build_flow
 from menus.session import Session
@@ -93,11 +94,13 @@ def test_failure_reply_is_a_polite_end(engine: Engine) -> None:
     assert engine.failure_reply("xx").prompt[0].startswith("Sorry, the service")
 
 
-def test_unexpected_port_errors_reach_the_adapter(phone: Phone, port: FakePort) -> None:
-    def broken(city_id: str) -> list[object]:
+def test_unexpected_port_errors_reach_the_adapter(
+    phone: Phone, port: FakePort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(city_id: str) -> list[Choice]:
         raise ConnectionError("database went away")
 
-    port.hospitals = broken  # type: ignore[method-assign]
+    monkeypatch.setattr(port, "hospitals", broken)
     phone.dial()
     with pytest.raises(ConnectionError):
         phone.press("1")

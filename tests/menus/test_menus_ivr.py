@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,9 +36,9 @@ def calls(port: FakePort, catalogues: dict[str, Catalogue], renderer: IvrRendere
     return Calls(Engine(port, catalogues, config, keypad=renderer), renderer)
 
 
-def listing(count: int, label: str = "Option", **changes: object) -> Reply:
+def listing(count: int, label: str = "Option", **changes: Any) -> Reply:
     options = tuple(Option(f"id{n}", f"{label} {n + 1}") for n in range(count))
-    return replace(Reply("list", ("Choose one",), options), **changes)  # type: ignore[arg-type]
+    return replace(Reply("list", ("Choose one",), options), **changes)
 
 
 def text(sentences: tuple[Sentence, ...]) -> str:
@@ -176,6 +177,7 @@ def test_a_call_books_and_offers_to_hear_the_tcode_again(calls: Calls, port: Fak
 
     assert "T-code: 4 8 2, 9 1 3, 5 5 7 5." in text(turn.prompt)
     assert text(turn.prompt).endswith("Press 1 to hear it again.")
+    assert turn.listen is not None
     assert turn.listen == Listen(1, "#", turn.listen.timeout) and not turn.retry
     assert text(turn.fallback) == "Thank you for calling. Goodbye."
     assert calls.hop(session, "1").prompt == turn.prompt

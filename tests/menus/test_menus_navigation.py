@@ -123,6 +123,7 @@ def test_paging_back_error_and_picking_from_a_later_page(many: Phone) -> None:
 
     phone.press(str(first_on_second))
     port = phone.engine.port
+    assert isinstance(port, FakePort)
     assert port.calls[-1] == ("open_days", (f"D{first_on_second - 1:02d}",))
 
 

@@ -17,12 +17,14 @@ from redis.retry import Retry
 from sqlalchemy import Engine, select
 
 from gateway.booking.models import Citizen
+from gateway.booking.service import Confirmation
+from gateway.channels.africastalking.sms_client import AfricasTalkingProvider
+from gateway.channels.twilio.sms_client import TwilioProvider
 from gateway.clock import Clock, FixedClock
+from gateway.messaging.dispatcher import ThreadDispatcher
 from gateway.messaging.models import Message, PendingReport
 from gateway.messaging.policy import SendingPolicy
-from gateway.messaging.providers.africastalking import AfricasTalkingProvider
 from gateway.messaging.providers.console import ConsoleProvider
-from gateway.messaging.providers.twilio import TwilioProvider
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings
 from gateway.voucher_keys import VoucherKeys
@@ -140,8 +142,16 @@ def dead_redis() -> Redis:
     )
 
 
-def book(rt: Runtime, phone: str = A, dept: str = "CARD", when: datetime = MONDAY_8):  # type: ignore[no-untyped-def]
+def book(
+    rt: Runtime, phone: str = A, dept: str = "CARD", when: datetime = MONDAY_8
+) -> Confirmation:
     return rt.booking.book(phone, slot_id(rt, dept, when), "ussd")
+
+
+def dispatcher(rt: Runtime) -> ThreadDispatcher:
+    """The runtime's job queue, which is the embedded dispatcher when it has no Redis."""
+    assert isinstance(rt.messaging.jobs, ThreadDispatcher)
+    return rt.messaging.jobs
 
 
 def messages(rt: Runtime) -> list[Message]:

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -23,6 +24,10 @@ from urllib.parse import parse_qs
 AT, TWILIO = "africastalking", "twilio"
 AT_PATH = "/version1/messaging"
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
+
+
+# The provider's success reply to a request, given the message id the fake chose for it.
+Accepted = Callable[["Received", str], tuple[int, dict[str, object]]]
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,7 @@ class FakeProvider:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"  # where __post_init__ bound it
 
     def __enter__(self) -> FakeProvider:
         self._thread.start()
@@ -200,7 +204,7 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 return
             self._run(received, fake.next_step(TWILIO), _twilio_accepted)
 
-        def _run(self, received: Received, step: Step, accepted_body) -> None:  # type: ignore[no-untyped-def]
+        def _run(self, received: Received, step: Step, accepted_body: Accepted) -> None:
             if step.kind == "reply":
                 self._send(step.status, step.content_type, step.body)
                 return

@@ -127,7 +127,7 @@ def last_message_id(rt: Runtime) -> int:
     from sqlalchemy import func
 
     with rt.reader() as s:
-        return s.scalar(select(func.coalesce(func.max(Message.id), 0)))
+        return s.scalars(select(func.coalesce(func.max(Message.id), 0))).one()
 
 
 def twiml_message(body: str) -> str:

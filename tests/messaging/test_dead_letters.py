@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from gateway.app import create_app
+from gateway.booking.domain import events
 from gateway.booking.models import Event
 from gateway.booking.sql.events import record
 from gateway.booking.sql.uow import UnitOfWork
@@ -70,7 +71,8 @@ def test_poison_events_never_stall_a_good_one_and_are_parked_after_five_rounds(
     monkeypatch.setitem(relay.COMPOSERS, "ivr_retry", broken_composer)
     with UnitOfWork(rt.writer) as uow:  # one transaction: 250 would cost a second on PostgreSQL
         for i in range(POISON):
-            record(uow.session, "ivr.gave_up", f"call-{i}", rt.clock.now(), phone=A, language="en")
+            gave_up = events.ivr_gave_up(f"call-{i}", phone=A, language="en")
+            record(uow.session, gave_up, rt.clock.now())
         uow.commit()
     book(rt, phone=B)  # its booking.confirmed comes after all the poison
     counted = dead_letters_counted(rt, "event")
@@ -93,7 +95,7 @@ def test_poison_events_never_stall_a_good_one_and_are_parked_after_five_rounds(
 def test_a_failing_event_is_counted_each_round_and_relayed_once_fixed(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rt.booking.notice("ivr.gave_up", "call-1", phone=A, language="en")
+    rt.booking.notice(events.ivr_gave_up("call-1", phone=A, language="en"))
     monkeypatch.setitem(relay.COMPOSERS, "ivr_retry", broken_composer)
     assert relay_all(rt) == 0 and relay_all(rt) == 0
     (event,) = event_rows(rt, "ivr.gave_up")
@@ -116,7 +118,7 @@ def locked_composer(session: object, event: Event, ctx: Context) -> Draft | None
 def test_contention_is_retried_without_counting_toward_a_dead_letter(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rt.booking.notice("ivr.gave_up", "call-1", phone=A, language="en")
+    rt.booking.notice(events.ivr_gave_up("call-1", phone=A, language="en"))
     monkeypatch.setitem(relay.COMPOSERS, "ivr_retry", locked_composer)
     for _ in range(rt.settings.dead_letter_after + 1):
         assert relay_all(rt) == 0
@@ -129,7 +131,7 @@ def test_contention_is_retried_without_counting_toward_a_dead_letter(
 def test_a_broken_one_time_code_is_parked_by_the_urgent_round_without_its_code(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rt.booking.notice("phone.code", "call-1", phone=A, code="4821", language="en")
+    rt.booking.notice(events.phone_code(1, phone=A, code="4821", language="en"))
     monkeypatch.setitem(relay.COMPOSERS, "phone_code", broken_composer)
     for _ in range(rt.settings.dead_letter_after):
         relay_urgent(rt)
@@ -142,7 +144,7 @@ def test_a_broken_one_time_code_is_parked_by_the_urgent_round_without_its_code(
 def test_a_caller_id_too_long_for_the_outbox_is_parked_on_postgres(rt: Runtime) -> None:
     """Finding 7 as reported: PostgreSQL refuses the message row; the relay used to retry the
     event every round for ever."""
-    rt.booking.notice("ivr.gave_up", "CApoison1", phone=SIP_CALLER, language="en")
+    rt.booking.notice(events.ivr_gave_up("CApoison1", phone=SIP_CALLER, language="en"))
     book(rt, phone=B)
     for _ in range(rt.settings.dead_letter_after):
         relay_all(rt)
@@ -199,9 +201,10 @@ def test_a_bug_in_sending_is_retried_only_dead_letter_after_times(
 
 
 def test_the_provider_timeout_is_the_configured_one(settings: Settings) -> None:
-    from gateway.messaging.providers.africastalking import AfricasTalkingProvider
-    from gateway.messaging.providers.twilio import TwilioProvider
+    from gateway.channels.africastalking.sms_client import AfricasTalkingProvider
+    from gateway.channels.twilio.sms_client import TwilioProvider
     from gateway.messaging.setup import provider_factories, sending_policy
+    from gateway.runtime import SMS_CLIENTS
     from gateway.settings import Secrets, Timeouts
 
     for seconds, lease in [(10.0, 90.0), (7.0, 90.0), (40.0, 160.0)]:
@@ -218,7 +221,7 @@ def test_the_provider_timeout_is_the_configured_one(settings: Settings) -> None:
         policy = sending_policy(configured)
         assert (policy.provider_timeout, policy.lease_seconds) == (seconds, lease)
         assert policy.send_window >= policy.lease_seconds / 2
-        factories = provider_factories(configured, policy)
+        factories = provider_factories(configured, policy, SMS_CLIENTS)
         at = factories["africastalking"]()
         twilio = factories["twilio"]()
         assert isinstance(at, AfricasTalkingProvider) and isinstance(twilio, TwilioProvider)
@@ -238,7 +241,7 @@ def dead_rows(ors_cli: Ors) -> list[dict[str, object]]:
 def park_an_event(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> int:
     fixed = relay.COMPOSERS["ivr_retry"]
     monkeypatch.setitem(relay.COMPOSERS, "ivr_retry", broken_composer)
-    rt.booking.notice("ivr.gave_up", "call-1", phone=A, language="en")
+    rt.booking.notice(events.ivr_gave_up("call-1", phone=A, language="en"))
     for _ in range(rt.settings.dead_letter_after):
         relay_all(rt)
     relay.COMPOSERS["ivr_retry"] = fixed  # (not monkeypatch.undo: the CLI's patch stays)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 import pytest
 
 from gateway.app import create_app
+from gateway.booking.domain import events
 from gateway.booking.operations.invitations import Offer
 from gateway.messaging.relay import relay_all
 from gateway.runtime import Runtime
@@ -74,7 +75,7 @@ def test_a_dial_back_for_a_sensitive_department_names_only_the_hospital(rt: Runt
 
 
 def test_an_ivr_call_that_gave_up_gets_one_sms_in_its_language(rt: Runtime) -> None:
-    rt.booking.notice("ivr.gave_up", "call-1", phone=A, language="sw")
+    rt.booking.notice(events.ivr_gave_up("call-1", phone=A, language="sw"))
     deliver(rt)
     (sms,) = sent_to(rt, A)
     assert sms.template == "ivr_retry" and sms.language == "sw"
@@ -158,7 +159,7 @@ def test_stop_ends_notices_but_not_the_confirmation_of_a_new_booking(rt: Runtime
     booked = rt.booking.book(A, slot_id(rt, "CARD", TUESDAY_9), "ussd")
     rt.booking.hold(A, "s1", slot_id(rt, "DERM", datetime(2026, 11, 25, 9, 0)))
     rt.booking.notice_dropped_session(A, "s1")
-    rt.booking.notice("ivr.gave_up", "call-2", phone=A, language="en")
+    rt.booking.notice(events.ivr_gave_up("call-2", phone=A, language="en"))
     rt.booking.cancel(booked.ref, by="staff", reason="Doctor ill", actor="desk-1")
     deliver(rt)
     assert templates(rt, A) == ["voucher"]

@@ -10,9 +10,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
@@ -120,11 +122,11 @@ def failing_cancel(rt: Runtime, monkeypatch: pytest.MonkeyPatch, times: int) -> 
     """Make the database fail under the next `times` cancellations; returns the call count."""
     real, calls = rt.booking.cancel, [0]
 
-    def cancel(*args: object, **kwargs: object) -> object:
+    def cancel(*args: Any, **kwargs: Any) -> object:
         calls[0] += 1
         if calls[0] <= times:
             raise OperationalError("UPDATE bookings …", {}, Exception("connection lost"))
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(rt.booking, "cancel", cancel)
     return lambda: calls[0]
@@ -219,7 +221,8 @@ def test_a_crash_after_the_commit_means_the_sms_is_handled_again_once(
         sms.deliver()
     assert status_of_booking(rt) == "cancelled"  # committed before the crash
     assert sms.deliver().status_code == 503  # the dead process's claim still holds
-    gate.clock.now += PROCESSING_SECONDS + 1  # type: ignore[attr-defined]
+    assert isinstance(gate.clock, Ticks)
+    gate.clock.now += PROCESSING_SECONDS + 1
     again = sms.deliver()
     assert again.status_code == 200
     inactive = f"T-code {group(tcode)} is no longer active"
@@ -263,7 +266,7 @@ def test_the_gate_claims_releases_counts_and_marks(gate: MemoryGate | RedisGate)
     assert gate.claim("twilio", "ATXid_1") == "new"  # ids are per provider
 
 
-def test_a_processing_claim_is_short_and_a_handled_one_lasts_a_day(redis_client) -> None:  # type: ignore[no-untyped-def]
+def test_a_processing_claim_is_short_and_a_handled_one_lasts_a_day(redis_client: Redis) -> None:
     gate = RedisGate(redis_client)
     key = "ors:sms-in:seen:twilio:SM1"
     assert gate.claim("twilio", "SM1") == "new"

@@ -20,11 +20,13 @@ from gateway.messaging.relay import relay_once
 from gateway.messaging.reports import Report, record_report
 from gateway.messaging.sending import RELEASED, RETRY, send_batch
 from gateway.runtime import Runtime
+from tests.clocks import clock_of
 from tests.messaging.conftest import (
     MONDAY_8,
     POLICY,
     MakeRuntime,
     book,
+    dispatcher,
     message,
     messages,
     opted_out,
@@ -138,7 +140,7 @@ def test_a_batch_with_mixed_outcomes_records_each_in_one_transaction(
             wait = (m.next_attempt_at - rt.clock.now()).total_seconds()
             assert 5 <= wait <= 10 and outcomes[mid].retry_in == pytest.approx(wait)
     assert [outcomes[mid].status for mid in ids] == ["sent", "retry", "failed", "failed", "sent"]
-    assert rt.messaging.jobs.pending() == 1  # type: ignore[attr-defined]  # the retry, scheduled
+    assert dispatcher(rt).pending() == 1  # the retry, scheduled
 
 
 @pytest.mark.parametrize("reused", [False, True], ids=["fresh ids", "a reused provider id"])
@@ -172,7 +174,7 @@ def test_an_attempt_that_lost_its_claim_writes_nothing_and_the_others_are_record
 ) -> None:
     ids = queued(rt, 3)
     claims = claim(rt, ids)
-    rt.clock.advance(seconds=POLICY.lease_seconds + 1)
+    clock_of(rt).advance(seconds=POLICY.lease_seconds + 1)
     assert [c.id for c in claim(rt, [ids[1]])] == [ids[1]]  # the lease ended: taken over
     results = [Result(c, statuses.SENT, provider_id=f"ATXid_late{c.id}") for c in claims]
 
@@ -230,6 +232,6 @@ def test_what_the_lease_cannot_cover_is_released_and_enqueued_again(
         m = message(rt, mid)
         assert (m.status, m.attempts, m.lease_until) == (statuses.QUEUED, 0, None)
         assert m.next_attempt_at <= rt.clock.now()
-    assert rt.messaging.jobs.pending() == 2  # type: ignore[attr-defined]  # enqueued again
+    assert dispatcher(rt).pending() == 2  # enqueued again
     assert {o.status for o in deliver_batch(rt, ids[1:]).values()} == {statuses.SENT}
     assert Counter(r.to for r in fake.accepted()) == Counter(PHONES[:3])

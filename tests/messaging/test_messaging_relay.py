@@ -16,12 +16,23 @@ from gateway.messaging.models import Message
 from gateway.messaging.relay import TEMPLATES_BY_EVENT, relay_all, relay_once
 from gateway.runtime import Runtime
 from tests.booking.conftest import slot_id
-from tests.messaging.conftest import MONDAY_8, US, A, B, MakeRuntime, book, messages
+from tests.messaging.conftest import (
+    MONDAY_8,
+    US,
+    A,
+    B,
+    MakeRuntime,
+    book,
+    dispatcher,
+    messages,
+)
 
 
 def unrelayed(rt: Runtime) -> int:
     with rt.reader() as s:
-        return s.scalar(select(func.count()).select_from(Event).where(Event.relayed_at.is_(None)))
+        return s.scalars(
+            select(func.count()).select_from(Event).where(Event.relayed_at.is_(None))
+        ).one()
 
 
 def test_a_confirmation_becomes_one_voucher_sms(rt: Runtime) -> None:
@@ -42,7 +53,7 @@ def test_a_confirmation_becomes_one_voucher_sms(rt: Runtime) -> None:
         f"Reply CANCEL {booked.tcode} to cancel"
     )
     assert m.next_attempt_at == m.created_at == rt.clock.now()
-    assert rt.messaging.jobs.pending() == 1  # its send job, after the commit
+    assert dispatcher(rt).pending() == 1  # its send job, after the commit
 
 
 def test_relaying_again_makes_nothing_new(rt: Runtime) -> None:

@@ -16,6 +16,7 @@ from gateway.messaging import statuses
 from gateway.messaging.relay import relay_once
 from gateway.messaging.sending import send
 from gateway.runtime import Runtime
+from tests.clocks import clock_of
 from tests.messaging.conftest import (
     MONDAY_8,
     PUBLIC,
@@ -203,7 +204,7 @@ def test_the_same_report_twice_changes_nothing(hooks: Hooks) -> None:
     mid, pid = hooks.sent(AT)
     assert hooks.at(at_report(pid, "Success")) == 200
     first = message(hooks.rt, mid)
-    hooks.rt.clock.advance(minutes=5)
+    clock_of(hooks.rt).advance(minutes=5)
     assert hooks.at(at_report(pid, "Success")) == 200
     again = message(hooks.rt, mid)
     assert (again.status, again.delivered_at, again.updated_at) == (
@@ -250,9 +251,9 @@ def test_old_unmatched_reports_are_purged(hooks: Hooks) -> None:
     from gateway.messaging.reports import purge_pending
 
     hooks.at(at_report("ATXid_nobody", "Success"))
-    hooks.rt.clock.advance(days=6)
+    clock_of(hooks.rt).advance(days=6)
     assert purge_pending(hooks.rt) == 0
-    hooks.rt.clock.advance(days=2)
+    clock_of(hooks.rt).advance(days=2)
     assert purge_pending(hooks.rt) == 1 and pending_reports(hooks.rt) == []
 
 

@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import select
 
+from gateway.booking.domain import events
 from gateway.booking.models import Event
 from gateway.messaging import jobs, statuses
 from gateway.messaging.queues import URGENT_QUEUE_NAME, with_urgent_first
@@ -22,6 +23,7 @@ from gateway.runtime import Runtime
 from tests.booking.conftest import at
 from tests.messaging.conftest import A, MakeRuntime, messages
 from tests.messaging.fake_provider import FakeProvider
+from tests.messaging.rq_workers import BurstWorker
 from tests.messaging.sms_phone import deliver, sent_to
 from tests.messaging.test_messaging_embedded import eventually
 
@@ -45,19 +47,19 @@ def _unbind() -> Iterator[None]:
 
 def send_code(rt: Runtime, phone: str = A, language: str | None = "en") -> None:
     """What the core writes when a voice caller asks for a code (subject: the challenge id)."""
-    rt.booking.notice("phone.code", "17", phone=phone, code="4821", language=language)
+    rt.booking.notice(events.phone_code(17, phone=phone, code="4821", language=language))
 
 
 def queue_backlog(rt: Runtime) -> None:
     """BACKLOG queued messages to as many phones, relayed and enqueued."""
     for i in range(BACKLOG):
-        rt.booking.notice("ivr.gave_up", f"call-{i}", phone=f"+2547001{i:05d}")
+        rt.booking.notice(events.ivr_gave_up(f"call-{i}", phone=f"+2547001{i:05d}"))
     assert relay_once(rt, limit=BACKLOG) == BACKLOG
 
 
 def test_the_relay_takes_codes_before_older_events(rt: Runtime) -> None:
     for i in range(30):
-        rt.booking.notice("ivr.gave_up", f"call-{i}", phone=f"+2547001{i:05d}")
+        rt.booking.notice(events.ivr_gave_up(f"call-{i}", phone=f"+2547001{i:05d}"))
     send_code(rt)
     assert relay_once(rt, limit=5) == 5
     assert [m.template for m in messages(rt)] == ["phone_code"] + ["ivr_retry"] * 4
@@ -79,7 +81,7 @@ def test_with_rq_a_code_is_sent_before_a_backlog_of_queued_messages(
     served = with_urgent_first(DEFAULT_QUEUES)  # what `ors worker` listens to, in order
     assert served[0] == URGENT_QUEUE_NAME
     queues = [Queue(name, connection=redis_client) for name in served]
-    SimpleWorker(queues, connection=redis_client).work(burst=True)
+    BurstWorker(queues, connection=redis_client).work(burst=True)
     accepted = fake.accepted()
     assert len(accepted) == BACKLOG + 1
     assert (accepted[0].to, accepted[0].body) == (A, CODE_BODY)

@@ -9,9 +9,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from gateway.app import create_app
+from gateway.booking.domain import events
 from gateway.messaging import recipients, statuses
 from gateway.messaging.relay import relay_all
 from gateway.runtime import Runtime
+from tests.clocks import clock_of
 from tests.messaging.conftest import US, A, B, MakeRuntime, book
 from tests.messaging.fake_provider import FakeProvider
 from tests.messaging.sms_phone import SmsPhone, deliver, sent_to, twiml_message
@@ -26,7 +28,7 @@ def refused_count(reason: str) -> float:
 
 def gave_up(rt: Runtime, phone: str) -> None:
     """The IVR's notice after a call it ended: one `ivr_retry` SMS to the caller id."""
-    rt.booking.notice("ivr.gave_up", f"call-{next(_subjects)}", phone=phone, language="en")
+    rt.booking.notice(events.ivr_gave_up(f"call-{next(_subjects)}", phone=phone, language="en"))
 
 
 NUMBERS = [
@@ -114,7 +116,7 @@ def test_the_eleventh_notice_of_the_day_is_refused_but_vouchers_and_codes_still_
         gave_up(rt, A)
     gave_up(rt, B)  # another phone has its own count
     book(rt, phone=A)
-    rt.booking.notice("phone.code", "challenge-1", phone=A, code="4821", language="en")
+    rt.booking.notice(events.phone_code(1, phone=A, code="4821", language="en"))
     deliver(rt)
     sent = [(m.template, m.status) for m in sent_to(rt, A)]
     assert sent == [
@@ -125,7 +127,7 @@ def test_the_eleventh_notice_of_the_day_is_refused_but_vouchers_and_codes_still_
     ]
     assert [m.status for m in sent_to(rt, B)] == [statuses.SENT]
     assert refused_count(recipients.DAILY_LIMIT) == before + 1
-    rt.clock.advance(hours=24, minutes=1)  # type: ignore[attr-defined]  # a rolling day
+    clock_of(rt).advance(hours=24, minutes=1)  # a rolling day
     gave_up(rt, A)
     deliver(rt)
     assert sent_to(rt, A)[-1].status == statuses.SENT

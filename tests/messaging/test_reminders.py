@@ -15,6 +15,7 @@ from gateway.messaging.models import ReminderSent
 from gateway.messaging.reminders import QuietHours, send_due_reminders
 from gateway.runtime import Runtime
 from tests.booking.conftest import NAIROBI, POSTGRES_ONLY, at, slot_id
+from tests.clocks import clock_of
 from tests.messaging.conftest import A, B, C, MakeRuntime
 from tests.messaging.sms_phone import deliver, sent_to
 
@@ -30,8 +31,10 @@ def rt(make_runtime: MakeRuntime) -> Runtime:
     return rt
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=NAIROBI)
+def local(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=NAIROBI)
 
 
 @pytest.mark.parametrize(
@@ -58,17 +61,19 @@ def test_quiet_hours_across_a_daylight_saving_change() -> None:
     assert QUIET.send_time(due) == datetime(2026, 3, 28, 20, 59, tzinfo=london)
 
 
-def reminders_over(rt: Runtime, start: datetime, end: datetime, step_minutes: int = 10) -> list:  # type: ignore[type-arg]
+def reminders_over(
+    rt: Runtime, start: datetime, end: datetime, step_minutes: int = 10
+) -> list[tuple[datetime, int]]:
     """Run the round every `step_minutes` from `start` to `end` (Nairobi); (local time, offset)."""
     at(rt, *start.timetuple()[:5])
-    seen = []
+    seen: list[tuple[datetime, int]] = []
     while rt.clock.now() <= end.replace(tzinfo=NAIROBI):
         before = {e.id for e in _reminder_events(rt)}
         send_due_reminders(rt)
         for event in _reminder_events(rt):
             if event.id not in before:
                 seen.append((rt.clock.now().astimezone(NAIROBI), event.payload["offset_minutes"]))
-        rt.clock.advance(minutes=step_minutes)
+        clock_of(rt).advance(minutes=step_minutes)
     return seen
 
 

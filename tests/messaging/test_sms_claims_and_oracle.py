@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from gateway.booking.models import Booking
+from gateway.booking.service import Confirmation
 from gateway.runtime import Runtime
 from tcode.codes import check_digit, group
 from tests.booking.conftest import at, slot_id
@@ -19,7 +20,9 @@ TUESDAY_9 = datetime(2026, 11, 24, 9, 0)
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0)
 
 
-def book(rt: Runtime, when: datetime, channel: str, phone: str = A, dept: str = "CARD"):  # type: ignore[no-untyped-def]
+def book(
+    rt: Runtime, when: datetime, channel: str, phone: str = A, dept: str = "CARD"
+) -> Confirmation:
     return rt.booking.book(phone, slot_id(rt, dept, when), channel)
 
 

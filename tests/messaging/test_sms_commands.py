@@ -7,8 +7,10 @@ from datetime import datetime
 
 import pytest
 from flask.testing import FlaskClient
+from redis import Redis
 
 from gateway.app import create_app
+from gateway.booking.service import Confirmation
 from gateway.messaging import commands
 from gateway.messaging.commands import Command, code_of, parse
 from gateway.messaging.inbound import MemoryGate
@@ -34,7 +36,9 @@ TUESDAY_9 = datetime(2026, 11, 24, 9, 0)
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0)
 
 
-def book_tuesday(rt: Runtime, phone: str = A, when: datetime = TUESDAY_9, dept: str = "CARD"):  # type: ignore[no-untyped-def]
+def book_tuesday(
+    rt: Runtime, phone: str = A, when: datetime = TUESDAY_9, dept: str = "CARD"
+) -> Confirmation:
     return rt.booking.book(phone, slot_id(rt, dept, when), "ussd")
 
 
@@ -298,7 +302,9 @@ def test_over_the_rate_limit_messages_are_dropped_with_a_200(make_runtime: MakeR
     assert len(sent_to(rt, B)) == 3
 
 
-def test_the_redis_gate_limits_across_processes(make_runtime: MakeRuntime, redis_client) -> None:  # type: ignore[no-untyped-def]
+def test_the_redis_gate_limits_across_processes(
+    make_runtime: MakeRuntime, redis_client: Redis
+) -> None:
     from gateway.messaging.inbound import RedisGate
 
     gate = RedisGate(redis_client, per_minute=2)

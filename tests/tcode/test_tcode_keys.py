@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from tcode import Keyring, SigningKey, key_id, keys
 from tcode.keys import (
@@ -20,7 +20,7 @@ from tcode.keys import (
 )
 
 
-def raw(public_key: object) -> bytes:
+def raw(public_key: Ed25519PublicKey) -> bytes:
     """Return the raw bytes of an Ed25519 public key."""
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
@@ -179,7 +179,8 @@ def test_keyring_from_base32_and_pem() -> None:
     assert ring.ids() == sorted([old.key_id, new.key_id])
     assert old.key_id in ring and new.key_id in ring
     assert len(ring) == 2
-    assert raw(ring.get(old.key_id)) == raw(old.public_key)
+    found = ring.get(old.key_id)
+    assert found is not None and raw(found) == raw(old.public_key)
     assert ring.get("00000000") is None
     assert "00000000" not in ring
 

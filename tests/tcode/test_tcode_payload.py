@@ -19,7 +19,7 @@ from tcode import (
     sign,
 )
 from tcode.codes import check_digit
-from tcode.payload import QR_ALPHANUMERIC, is_qr_alphanumeric
+from tcode.payload import QR_ALPHANUMERIC, RefusalReason, is_qr_alphanumeric
 
 DAY = datetime.date(2025, 3, 1)
 HOSPITALS = ["KNH", "MTRH", "A", "CGH12", "0", "ZZZZZZZZZZZZ"]
@@ -110,7 +110,7 @@ def test_every_single_changed_character_is_refused(
     ],
 )
 def test_changed_fields_get_the_right_reason(
-    signing_key: SigningKey, keyring: Keyring, field: int, value: str, reason: str
+    signing_key: SigningKey, keyring: Keyring, field: int, value: str, reason: RefusalReason
 ) -> None:
     fields = sign("4829135575", "KNH", DAY, signing_key).split(":")
     fields[field] = value

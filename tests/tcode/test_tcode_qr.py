@@ -4,6 +4,7 @@ import datetime
 import io
 import random
 from collections.abc import Callable
+from typing import Any, Literal, cast
 
 import pytest
 import qrcode
@@ -56,7 +57,9 @@ TRANSFORMS: dict[str, Transform] = {
 
 def decode(image: Image.Image) -> str:
     """Return the text of the single QR code zxing-cpp finds in image."""
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     assert len(found) == 1
     return found[0].text
 
@@ -71,7 +74,7 @@ def random_vouchers(seed: int) -> list[tuple[str, str, datetime.date]]:
     ]
 
 
-def png_image(payload: str, **options: int | None) -> Image.Image:
+def png_image(payload: str, **options: Any) -> Image.Image:
     """Render payload and open the PNG as a greyscale image."""
     return Image.open(io.BytesIO(render_png(payload, **options))).convert("L")
 
@@ -126,6 +129,7 @@ def test_rendered_qr_uses_the_fixed_mask(signing_key: SigningKey) -> None:
     barcode = zxingcpp.read_barcodes(image)[0]
     if not hasattr(barcode, "extra"):
         pytest.skip("this zxing-cpp does not report the data mask")
+    assert isinstance(barcode.extra, dict)
     assert barcode.extra["DataMask"] == FIXED_MASK
 
 
@@ -155,7 +159,9 @@ def test_png_matches_qrcode_own_drawing(
         border=border,
         mask_pattern=FIXED_MASK,
     )
-    reference.add_data(qrcode.util.QRData(payload, mode=qrcode.util.MODE_ALPHA_NUM))
+    # The stubs type MODE_ALPHA_NUM as a plain int; QRData wants one of the literal modes.
+    alphanumeric = cast(Literal[2], qrcode.util.MODE_ALPHA_NUM)
+    reference.add_data(qrcode.util.QRData(payload, mode=alphanumeric))
     expected = reference.make_image().get_image().convert("L")
     ours = png_image(payload, box_size=box_size, border=border)
     assert ours.size == expected.size

@@ -10,7 +10,7 @@ import pytest
 from gateway.settings import ConfigError, Secrets, Settings
 from gateway.voucher_keys import DEMO_KEY_FILE, load_voucher_keys
 from tcode.keys import SigningKey, public_key_base32, public_key_pem
-from tcode.payload import GenuineVoucher, parse, sign
+from tcode.payload import GenuineVoucher, Refused, parse, sign
 
 
 def production(settings: Settings, key: SigningKey, verify: tuple[str, ...] = ()) -> Settings:
@@ -35,7 +35,8 @@ def test_vouchers_signed_before_a_rotation_still_verify(settings: Settings, tmp_
         assert keys.signing.key_id == new.key_id
         assert isinstance(parse(voucher, keys.keyring), GenuineVoucher)
     keys = load_voucher_keys(production(settings, new))
-    assert parse(voucher, keys.keyring).reason == "unknown_key"  # type: ignore[union-attr]
+    refused = parse(voucher, keys.keyring)
+    assert isinstance(refused, Refused) and refused.reason == "unknown_key"
 
 
 def test_production_without_a_signing_key_names_the_setting(settings: Settings) -> None:

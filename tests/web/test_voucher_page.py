@@ -34,6 +34,7 @@ def test_page_shows_qr_tcode_and_appointment(client: FlaskClient, catalog: Runti
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
     tcode = catalog.booking.upcoming(PHONE)[0].tcode
+    assert tcode is not None
     assert f"{tcode[:3]} {tcode[3:6]} {tcode[6:]}" in html
     assert (
         "Kenyatta National Hospital" in html

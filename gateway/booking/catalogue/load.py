@@ -106,7 +106,7 @@ class _Validator:
         cities = [self.city(f"cities[{i}]", c) for i, c in enumerate(raw["cities"])]
         if self.problems:
             raise CatalogError(self.problems)
-        return cities
+        return [city for city in cities if city is not None]
 
     def claim(self, scope: str, code: str, path: str) -> None:
         """Codes are unique within their scope; a repeat is reported where it stands."""
@@ -185,8 +185,8 @@ class _Validator:
             self.department(f"{path}.departments[{i}]", d)
             for i, d in enumerate(self.items(path, node, "departments"))
         ]
-        depts = [d for d in depts if d]
-        return HospitalSpec(code, self.name(path, node), str(tz), depts)
+        found = [d for d in depts if d is not None]
+        return HospitalSpec(code, self.name(path, node), str(tz), found)
 
     def department(self, path: str, raw: Any) -> DepartmentSpec | None:
         node = self.mapping(path, raw)

@@ -24,15 +24,25 @@ def last_open_day(now: datetime, tz: ZoneInfo, rules: BookingRules) -> date:
     return local.date() + timedelta(days=rules.horizon_days - (0 if released_today else 1))
 
 
+def check_lead_time(starts_at: datetime, rules: BookingRules, now: datetime) -> None:
+    """Raise SlotStarted when a slot starting at `starts_at` is too close to book at `now`."""
+    if now >= starts_at - timedelta(minutes=rules.min_lead_minutes):
+        raise SlotStarted()
+
+
+def check_released(day: date, tz: ZoneInfo, rules: BookingRules, now: datetime) -> None:
+    """Raise OutsideHorizon when day `day` is not yet released to the public at `now`."""
+    release = opens_at(day, tz, rules)
+    if now < release:
+        raise OutsideHorizon(opens_at=release)
+
+
 def check_bookable(
     starts_at: datetime, day: date, tz: ZoneInfo, rules: BookingRules, now: datetime
 ) -> None:
     """Raise unless a slot starting at `starts_at` (local day `day`) may be booked at `now`."""
-    if now >= starts_at - timedelta(minutes=rules.min_lead_minutes):
-        raise SlotStarted()
-    release = opens_at(day, tz, rules)
-    if now < release:
-        raise OutsideHorizon(opens_at=release)
+    check_lead_time(starts_at, rules, now)
+    check_released(day, tz, rules, now)
 
 
 def cancel_deadline(starts_at: datetime, rules: BookingRules) -> datetime:

@@ -81,7 +81,7 @@ class Lifecycle(Generic[S]):
     def move(self, operation: str, current: str) -> S:
         """The status after `operation` from `current`; NotAllowed when the table has no such move."""
         if not self.allows(operation, current):
-            raise NotAllowed(f"{self.name}: {operation} from {current!r}")
+            raise NotAllowed(f"{self.name}: {operation} from {str(current)!r}")
         return self.target(operation)
 
     def final(self) -> frozenset[S]:

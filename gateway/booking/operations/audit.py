@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import insert
 
 from gateway.booking.models import StaffAction
+from gateway.booking.sql.executor import Executor
 
 UNKNOWN_ACTOR = "staff"
 AUDIT_ACTOR_LENGTH = 64  # staff_actions.actor
 
 
 def record_staff_action(
-    session: Session, actor: str | None, action: str, subject: object, reason: str, now: datetime
-) -> StaffAction:
+    db: Executor, actor: str | None, action: str, subject: object, reason: str, now: datetime
+) -> None:
     """Add who did `action` to `subject`, and why, to the caller's transaction."""
-    row = StaffAction(
-        actor=(actor or UNKNOWN_ACTOR)[:AUDIT_ACTOR_LENGTH],
-        action=action,
-        subject=str(subject)[:64],
-        reason=reason[:200],
-        at=now,
+    db.execute(
+        insert(StaffAction.__table__).values(
+            actor=(actor or UNKNOWN_ACTOR)[:AUDIT_ACTOR_LENGTH],
+            action=action,
+            subject=str(subject)[:64],
+            reason=reason[:200],
+            at=now,
+        )
     )
-    session.add(row)
-    return row

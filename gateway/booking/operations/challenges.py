@@ -15,19 +15,21 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
 
+from gateway.booking.domain import events
 from gateway.booking.domain.errors import CodeLimit
 from gateway.booking.models import PhoneChallenge
 from gateway.booking.sql.citizens import lock_row
 from gateway.booking.sql.events import record
+from gateway.booking.sql.executor import Executor
 from gateway.settings import VoiceProof
 from tcode.keys import SigningKey
 
 CODE_DIGITS = 4
 Outcome = Literal["passed", "wrong", "spent"]
 _KEY_LABEL = b"ORS phone challenge key v1"
+CHALLENGES = PhoneChallenge.__table__
 
 
 def challenge_key(secret_key: str, signing_key: SigningKey) -> bytes:
@@ -43,7 +45,7 @@ def challenge_key(secret_key: str, signing_key: SigningKey) -> bytes:
 
 
 def send(
-    db: Session, phone: str, language: str | None, proof: VoiceProof, now: datetime, key: bytes
+    db: Executor, phone: str, language: str | None, proof: VoiceProof, now: datetime, key: bytes
 ) -> int:
     """Create a code for `phone` and write its `phone.code` event; raise CodeLimit when the
     phone has had `per_hour` codes in the last hour or `per_day` in the last day."""
@@ -53,28 +55,30 @@ def send(
     if last_hour >= proof.per_hour or last_day >= proof.per_day:
         raise CodeLimit(per_hour=proof.per_hour, per_day=proof.per_day)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    challenge = PhoneChallenge(
-        phone=phone,
-        code_hash=_digest(key, phone, code),
-        created_at=now,
-        expires_at=now + timedelta(seconds=proof.code_ttl_seconds),
-        tries=0,
-    )
-    db.add(challenge)
-    db.flush()
-    record(db, "phone.code", challenge.id, now, phone=phone, code=code, language=language)
-    return challenge.id
+    challenge_id: int = db.execute(
+        insert(CHALLENGES)
+        .values(
+            phone=phone,
+            code_hash=_digest(key, phone, code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=proof.code_ttl_seconds),
+            tries=0,
+        )
+        .returning(CHALLENGES.c.id)
+    ).scalar_one()
+    record(db, events.phone_code(challenge_id, phone=phone, code=code, language=language), now)
+    return challenge_id
 
 
 def check(
-    db: Session, phone: str, digits: str, proof: VoiceProof, now: datetime, key: bytes
+    db: Executor, phone: str, digits: str, proof: VoiceProof, now: datetime, key: bytes
 ) -> Outcome:
     """Compare `digits` with the phone's newest code: "passed", "wrong" (tries are left) or
     "spent" (none live, expired, used, or this was the last try)."""
-    newest = db.scalars(
-        select(PhoneChallenge)
-        .where(PhoneChallenge.phone == phone)
-        .order_by(PhoneChallenge.created_at.desc(), PhoneChallenge.id.desc())
+    newest = db.execute(
+        select(CHALLENGES.c.id, CHALLENGES.c.code_hash)
+        .where(CHALLENGES.c.phone == phone)
+        .order_by(CHALLENGES.c.created_at.desc(), CHALLENGES.c.id.desc())
         .limit(1)
     ).first()
     tries = None if newest is None else _claim_try(db, newest.id, proof.max_tries, now)
@@ -88,7 +92,7 @@ def check(
     return "wrong" if tries < proof.max_tries else "spent"
 
 
-def _claim_try(db: Session, challenge_id: int, max_tries: int, now: datetime) -> int | None:
+def _claim_try(db: Executor, challenge_id: int, max_tries: int, now: datetime) -> int | None:
     """Count one try, if one is left; return the tries made so far (None: none was left)."""
     return db.scalar(
         update(PhoneChallenge)
@@ -100,11 +104,10 @@ def _claim_try(db: Session, challenge_id: int, max_tries: int, now: datetime) ->
         )
         .values(tries=PhoneChallenge.tries + 1)
         .returning(PhoneChallenge.tries)
-        .execution_options(synchronize_session=False)
     )
 
 
-def _recent(db: Session, phone: str, since: datetime) -> int:
+def _recent(db: Executor, phone: str, since: datetime) -> int:
     return (
         db.scalar(
             select(func.count())

@@ -1,31 +1,39 @@
 """Check-in: validate a T-code at the kiosk (or a reference at the desk), give a queue number.
 
-Kiosk and desk share one counter per department and day, so queue numbers follow arrival
-order whichever way a citizen checks in.
-
-A kiosk scan is the hot path: one read decides it (a refusal or a rescan writes nothing), then
-one short transaction of conditional updates checks it in.
+Kiosk and desk share one path and one counter per department and day, so queue numbers follow
+arrival order whichever way a citizen checks in: one read decides it (`scan` by T-code,
+`scan_ref` by booking reference; a refusal or a rescan writes nothing), then one short
+transaction of conditional updates checks it in (`admit_scanned`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import ClauseElement
 
+from gateway.booking.catalogue.cache import CatalogueCache
+from gateway.booking.domain import events
 from gateway.booking.domain.departments import DepartmentInfo
-from gateway.booking.domain.errors import NotFound
+from gateway.booking.domain.errors import BookingError, NotFound
 from gateway.booking.domain.rules import checkin_window
-from gateway.booking.models import Booking, Department, Doctor, QueueCounter, Slot, Voucher
+from gateway.booking.domain.states import (
+    BOOKING,
+    LIVE_VOUCHER_STATES,
+    VOUCHER,
+    BookingStatus,
+    VoucherState,
+)
+from gateway.booking.models import Booking, Doctor, QueueCounter, Slot, Voucher
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
 from gateway.booking.sql.executor import Executor, dialect_name
-from gateway.booking.sql.vouchers import live_voucher
+from gateway.booking.sql.guards import in_states, may, value
 from gateway.settings import BookingRules, BookingSettings
 
 VOUCHERS, BOOKINGS, SLOTS = Voucher.__table__, Booking.__table__, Slot.__table__
@@ -48,15 +56,62 @@ class Ticket:
     sensitive: bool = False
 
 
-class CheckInRefused(Exception):
-    """A voucher that cannot check in now; `status` is the kiosk's stable code."""
+class CheckInRefused(BookingError):
+    """A voucher or booking that cannot check in now; `status` is the kiosk's stable code."""
 
-    def __init__(self, status: str, **facts: object):
-        self.status, self.facts = status, facts
-        super().__init__(status)
+    code = "check_in_refused"
+
+    @property
+    def status(self) -> str:
+        return self.code
 
 
-REFUSED_STATES = {"cancelled": "cancelled", "replaced": "replaced", "expired": "expired"}
+class UnknownCode(CheckInRefused):
+    code = "unknown_code"
+
+
+class VoucherCancelled(CheckInRefused):
+    code = "cancelled"
+
+
+class VoucherReplaced(CheckInRefused):
+    code = "replaced"
+
+
+class VoucherExpired(CheckInRefused):
+    code = "expired"
+
+
+class WrongHospital(CheckInRefused):
+    code = "wrong_hospital"
+
+
+class AlreadyCheckedIn(CheckInRefused):
+    code = "already_checked_in"
+
+
+class TooEarly(CheckInRefused):
+    code = "too_early"
+
+
+class TooLate(CheckInRefused):
+    code = "too_late"
+
+
+class WrongDay(CheckInRefused):
+    code = "wrong_day"
+
+
+# A voucher's state, or a booking's status, that ends every check-in: the refusal it answers.
+REFUSED_VOUCHERS: dict[str, type[CheckInRefused]] = {
+    VoucherState.CANCELLED: VoucherCancelled,
+    VoucherState.REPLACED: VoucherReplaced,
+    VoucherState.EXPIRED: VoucherExpired,
+}
+
+
+def _not_confirmed(status: str) -> CheckInRefused:
+    return VoucherCancelled() if status == BookingStatus.CANCELLED else VoucherExpired()
 
 
 @dataclass(frozen=True)
@@ -77,25 +132,36 @@ class Scan:
     doctor: str | None
 
 
-_SCAN = DriverStatement(
-    select(
-        VOUCHERS.c.id,
-        VOUCHERS.c.state,
-        BOOKINGS.c.id,
-        BOOKINGS.c.ref,
-        BOOKINGS.c.status,
-        BOOKINGS.c.slot_id,
-        BOOKINGS.c.queue_number,
-        BOOKINGS.c.checked_in_at,
-        SLOTS.c.department_id,
-        SLOTS.c.day,
-        SLOTS.c.starts_at,
-        DOCTORS.c.name,
+def _scan_of(where: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(
+            VOUCHERS.c.id,
+            VOUCHERS.c.state,
+            BOOKINGS.c.id,
+            BOOKINGS.c.ref,
+            BOOKINGS.c.status,
+            BOOKINGS.c.slot_id,
+            BOOKINGS.c.queue_number,
+            BOOKINGS.c.checked_in_at,
+            SLOTS.c.department_id,
+            SLOTS.c.day,
+            SLOTS.c.starts_at,
+            DOCTORS.c.name,
+        )
+        .join(BOOKINGS, BOOKINGS.c.id == VOUCHERS.c.booking_id)
+        .join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
+        .outerjoin(DOCTORS, DOCTORS.c.id == SLOTS.c.doctor_id)
+        .where(where)
     )
-    .join(BOOKINGS, BOOKINGS.c.id == VOUCHERS.c.booking_id)
-    .join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
-    .outerjoin(DOCTORS, DOCTORS.c.id == SLOTS.c.doctor_id)
-    .where(VOUCHERS.c.tcode == bindparam("tcode"))
+
+
+_SCAN = DriverStatement(_scan_of(VOUCHERS.c.tcode == bindparam("tcode")))
+# The desk names the booking: the same read, through its current voucher (the live one, else
+# the latest; DESIGN §7).
+_SCAN_REF = DriverStatement(
+    _scan_of(BOOKINGS.c.ref == bindparam("ref"))
+    .order_by(in_states(VOUCHERS.c.state, LIVE_VOUCHER_STATES).desc(), VOUCHERS.c.id.desc())
+    .limit(1)
 )
 # Conditional: a cancel, rebook or second kiosk that got there first makes them match nothing,
 # and the scan is decided again on what is there now.
@@ -103,11 +169,11 @@ _MARK_BOOKING = DriverStatement(
     update(BOOKINGS)
     .where(
         BOOKINGS.c.id == bindparam("booking_id"),
-        BOOKINGS.c.status == "confirmed",
+        may(BOOKINGS.c.status, BOOKING, "check_in"),
         BOOKINGS.c.slot_id == bindparam("seen_slot_id"),
     )
     .values(
-        status="checked_in",
+        status=value(BOOKING.target("check_in")),
         checked_in_at=bindparam("now"),
         queue_number=bindparam("number"),
         checked_in_kiosk_id=bindparam("kiosk_id"),
@@ -117,8 +183,8 @@ _MARK_BOOKING = DriverStatement(
 )
 _MARK_VOUCHER = DriverStatement(
     update(VOUCHERS)
-    .where(VOUCHERS.c.id == bindparam("voucher_id"), VOUCHERS.c.state == "issued")
-    .values(state="used", changed_at=bindparam("now"))
+    .where(VOUCHERS.c.id == bindparam("voucher_id"), may(VOUCHERS.c.state, VOUCHER, "check_in"))
+    .values(state=value(VOUCHER.target("check_in")), changed_at=bindparam("now"))
 )
 
 
@@ -129,7 +195,15 @@ class Changed(Exception):
 def scan(db: Executor, tcode: str) -> Scan:
     row = _SCAN.run(db, {"tcode": tcode}).first()
     if row is None:
-        raise CheckInRefused("unknown_code")
+        raise UnknownCode()
+    return Scan(*row)
+
+
+def scan_ref(db: Executor, ref: str) -> Scan:
+    """The desk's read of booking `ref`: the same facts a kiosk scan of its voucher gives."""
+    row = _SCAN_REF.run(db, {"ref": ref}).first()
+    if row is None:
+        raise NotFound(what="booking")
     return Scan(*row)
 
 
@@ -142,31 +216,53 @@ def validate(
 ) -> Ticket:
     """Raise the refusal a kiosk answers for this voucher now; else the ticket it would get."""
     tz = dept.timezone
-    if seen.voucher_state in REFUSED_STATES:
-        raise CheckInRefused(REFUSED_STATES[seen.voucher_state])
+    if seen.voucher_state in REFUSED_VOUCHERS:
+        raise REFUSED_VOUCHERS[seen.voucher_state]()
     if dept.hospital_code != hospital_code:
-        raise CheckInRefused(
-            "wrong_hospital", hospital=dept.hospital_name, starts_at=seen.starts_at.astimezone(tz)
-        )
-    ticket = _ticket(seen, dept, seen.queue_number, seen.checked_in_at)
-    if seen.status == "checked_in" or seen.voucher_state == "used":
-        raise CheckInRefused(
-            "already_checked_in", ticket=ticket, checked_in_at=ticket.checked_in_at
-        )
-    if seen.status != "confirmed":
-        raise CheckInRefused("cancelled" if seen.status == "cancelled" else "expired")
+        raise WrongHospital(hospital=dept.hospital_name, starts_at=seen.starts_at.astimezone(tz))
+    ticket = _check_status(seen, dept)
     rules = booking_rules.rules_for(hospital_code)
     check_time(seen.starts_at, seen.day, rules, tz, now)
     return ticket
 
 
+def validate_desk(
+    seen: Scan, dept: DepartmentInfo, booking_rules: BookingSettings, now: datetime
+) -> Ticket:
+    """Raise the refusal the desk answers for this booking now; else the ticket it would get.
+
+    Staff are the human override of the kiosk's time window (a late arrival, a lost phone), so
+    only the booking's state and its day (`check_desk_day`) are checked here.
+    """
+    ticket = _check_status(seen, dept)
+    rules = booking_rules.rules_for(dept.hospital_code)
+    check_desk_day(seen.starts_at, seen.day, rules, dept.timezone, now)
+    return ticket
+
+
+def _check_status(seen: Scan, dept: DepartmentInfo) -> Ticket:
+    """Raise unless the booking may check in; else the ticket as it stands."""
+    ticket = _ticket(seen, dept, seen.queue_number, seen.checked_in_at)
+    if seen.status == BookingStatus.CHECKED_IN or seen.voucher_state == VoucherState.USED:
+        raise AlreadyCheckedIn(ticket=ticket, checked_in_at=ticket.checked_in_at)
+    if not BOOKING.allows("check_in", seen.status):
+        raise _not_confirmed(seen.status)
+    return ticket
+
+
 def admit_scanned(
-    db: Executor, seen: Scan, dept: DepartmentInfo, now: datetime, kiosk_id: int | None = None
+    db: Executor,
+    seen: Scan,
+    dept: DepartmentInfo,
+    now: datetime,
+    kiosk_id: int | None = None,
+    at: str = "kiosk",
 ) -> Ticket:
     """Check a validated scan in: queue number, booking and voucher marked, one event.
 
-    `kiosk_id` names the kiosk that scanned it, on the booking and in the event. Raises
-    Changed (the caller rolls back and scans again) if either row moved since the read.
+    `at` says where ("kiosk" or "desk"); `kiosk_id` names the kiosk that scanned it, on the
+    booking and in the event. Raises Changed (the caller rolls back and scans again) if either
+    row moved since the read.
     """
     number = next_queue_number(db, seen.department_id, seen.day)
     params = {
@@ -181,17 +277,28 @@ def admit_scanned(
         raise Changed()
     if not _MARK_VOUCHER.run(db, params).rowcount:
         raise Changed()
-    record(
-        db,
-        "booking.checked_in",
-        seen.ref,
-        now,
-        booking_id=seen.booking_id,
-        queue_number=number,
-        at="kiosk",
-        kiosk_id=kiosk_id,
+    event = events.booking_checked_in(
+        seen.ref, booking_id=seen.booking_id, queue_number=number, at=at, kiosk_id=kiosk_id
     )
+    record(db, event, now)
     return _ticket(seen, dept, number, now)
+
+
+def desk_check_in(
+    db: Executor,
+    catalogue: CatalogueCache,
+    ref: str,
+    now: datetime,
+    booking_rules: BookingSettings,
+) -> Ticket:
+    """Check booking `ref` in at the hospital desk: the kiosk's path, read by reference.
+
+    Raises Changed when the booking moved between the read and the write (read again).
+    """
+    seen = scan_ref(db, ref)
+    dept = catalogue.department(seen.department_id)
+    validate_desk(seen, dept, booking_rules, now)
+    return admit_scanned(db, seen, dept, now, at="desk")
 
 
 def _ticket(
@@ -210,62 +317,6 @@ def _ticket(
     )
 
 
-def desk_check_in(
-    session: Session, ref: str, now: datetime, rules: BookingSettings | None = None
-) -> Ticket:
-    """Check booking `ref` in at the hospital desk.
-
-    Staff are the human override of the kiosk's time window (a late arrival, a lost phone), so
-    only the day (`check_desk_day`, under the hospital's `rules`) and the booking's state are
-    checked here.
-    """
-    # Lock the booking row alone, then read it with its slot: the state seen is the latest.
-    booking_id = session.scalar(select(Booking.id).where(Booking.ref == ref).with_for_update())
-    if booking_id is None:
-        raise NotFound(what="booking")
-    booking = session.scalars(
-        select(Booking)
-        .where(Booking.id == booking_id)
-        .options(
-            joinedload(Booking.slot).joinedload(Slot.department).joinedload(Department.hospital)
-        )
-    ).one()
-    slot = booking.slot
-    tz = ZoneInfo(slot.department.hospital.timezone)
-    if booking.status == "checked_in":
-        ticket = ticket_of(booking)
-        raise CheckInRefused(
-            "already_checked_in", ticket=ticket, checked_in_at=ticket.checked_in_at
-        )
-    if booking.status != "confirmed":
-        raise CheckInRefused("cancelled" if booking.status == "cancelled" else "expired")
-    hospital_rules = rules.rules_for(slot.department.hospital.code) if rules else None
-    check_desk_day(slot.starts_at, slot.day, hospital_rules, tz, now)
-    return _admit(session, booking, live_voucher(booking), now, "desk")
-
-
-def _admit(
-    session: Session, booking: Booking, voucher: Voucher | None, now: datetime, where: str
-) -> Ticket:
-    """Give the next queue number of the department's day and mark the booking checked in."""
-    slot = booking.slot
-    booking.queue_number = next_queue_number(session, slot.department_id, slot.day)
-    booking.status, booking.checked_in_at = "checked_in", now
-    booking.unconfirmed = False  # the owner came in person: a voice booking is theirs now
-    if voucher is not None:
-        voucher.state, voucher.changed_at = "used", now
-    record(
-        session,
-        "booking.checked_in",
-        booking.ref,
-        now,
-        booking_id=booking.id,
-        queue_number=booking.queue_number,
-        at=where,
-    )
-    return ticket_of(booking)
-
-
 def check_time(
     starts_at: datetime, day: date, rules: BookingRules, tz: ZoneInfo, now: datetime
 ) -> None:
@@ -282,10 +333,10 @@ def check_time(
     local_start = starts_at.astimezone(tz)  # facts are hospital-local, ready to show
     today = now.astimezone(tz).date()
     if now < opens and opens.astimezone(tz).date() == today:
-        raise CheckInRefused("too_early", opens_at=opens.astimezone(tz), starts_at=local_start)
+        raise TooEarly(opens_at=opens.astimezone(tz), starts_at=local_start)
     if now > closes and closes.astimezone(tz).date() == today:
-        raise CheckInRefused("too_late", starts_at=local_start)
-    raise CheckInRefused("wrong_day", day=day, starts_at=local_start)
+        raise TooLate(starts_at=local_start)
+    raise WrongDay(day=day, starts_at=local_start)
 
 
 def check_desk_day(
@@ -303,12 +354,12 @@ def check_desk_day(
         opens, closes = checkin_window(starts_at, rules)
         if opens <= now <= closes:
             return
-    raise CheckInRefused("wrong_day", day=day, starts_at=starts_at.astimezone(tz))
+    raise WrongDay(day=day, starts_at=starts_at.astimezone(tz))
 
 
 def _bump(dialect: str) -> ClauseElement:
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(COUNTERS)
-    return (
+    statement: ClauseElement = (
         insert.values(department_id=bindparam("department_id"), day=bindparam("day"), last_number=1)
         .on_conflict_do_update(
             index_elements=[COUNTERS.c.department_id, COUNTERS.c.day],
@@ -316,6 +367,7 @@ def _bump(dialect: str) -> ClauseElement:
         )
         .returning(COUNTERS.c.last_number)
     )
+    return statement
 
 
 _BUMPS = {name: DriverStatement(_bump(name)) for name in ("postgresql", "sqlite")}
@@ -325,19 +377,3 @@ def next_queue_number(db: Executor, department_id: int, day: date) -> int:
     """Bump the department's counter for the day atomically and return the new number."""
     params = {"department_id": department_id, "day": day}
     return int(_BUMPS[dialect_name(db)].run(db, params).scalar_one())
-
-
-def ticket_of(booking: Booking) -> Ticket:
-    slot = booking.slot
-    dept = slot.department
-    tz = ZoneInfo(dept.hospital.timezone)
-    return Ticket(
-        queue_number=booking.queue_number,
-        hospital=dept.hospital.name,
-        department=None if dept.sensitive else dept.name,
-        room=dept.room,
-        doctor=slot.doctor.name if slot.doctor else None,
-        starts_at=slot.starts_at.astimezone(tz),
-        checked_in_at=booking.checked_in_at.astimezone(tz) if booking.checked_in_at else None,
-        sensitive=bool(dept.sensitive),
-    )

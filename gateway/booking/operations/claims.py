@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
 
+from gateway.booking.domain import events
 from gateway.booking.domain.errors import UnconfirmedPending, VoiceFull
 from gateway.booking.domain.persons import check_not_blocked
-from gateway.booking.models import Booking, Department, Hospital, Slot
-from gateway.booking.sql.citizens import check_person_limits, lock_citizen
+from gateway.booking.models import Booking, Department, Slot
+from gateway.booking.sql import citizens, transitions, vouchers
+from gateway.booking.sql.bookings import Booked
+from gateway.booking.sql.citizens import check_person_limits, lock_row
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
 from gateway.booking.sql.executor import Executor
@@ -44,7 +46,7 @@ def release_at(starts_at: datetime, created_at: datetime, rules: BookingRules) -
 
 
 # Still a claim: unconfirmed and not yet cancelled, checked in or passed.
-OPEN_CLAIMS = and_(Booking.unconfirmed.is_(True), Booking.status == "confirmed")
+OPEN_CLAIMS = transitions.open_claim()
 _PENDING = DriverStatement(
     select(
         select(func.count())
@@ -81,60 +83,42 @@ def check_claim_allowed(
 
 
 def confirm(
-    session: Session,
+    db: Executor,
     booking_settings: BookingSettings,
     phone: str,
     now: datetime,
     ref: str | None = None,
-) -> list[Booking]:
+) -> list[Booked]:
     """The phone's owner keeps their unconfirmed voice bookings (or only `ref`).
 
     From now on each counts toward their limits, so keeping one that would pass them is
     refused (the booking stays unconfirmed and is released as planned).
     """
-    citizen = lock_citizen(session, phone, now)
-    query = (
-        select(Booking)
-        .where(Booking.citizen_id == citizen.id, OPEN_CLAIMS)
-        .order_by(Booking.id)
-        .with_for_update()
-    )
-    if ref is not None:
-        query = query.where(Booking.ref == ref)
+    citizen = lock_row(db, phone, now)
     kept = []
-    for booking in session.scalars(query):
-        hospital_code = session.scalar(
-            select(Hospital.code)
-            .join(Department, Department.hospital_id == Hospital.id)
-            .where(Department.id == booking.department_id)
-        )
-        rules = booking_settings.rules_for(str(hospital_code))
+    for booking in transitions.lock_open_claims(db, citizen.id, ref):
+        rules = booking_settings.rules_for(booking.dept.hospital_code)
         check_not_blocked(citizen, now)
-        check_person_limits(session, citizen, booking.day, booking.department_id, rules)
-        booking.unconfirmed = False
-        if citizen.consent_at is None:
-            citizen.consent_at = now  # the owner's own act keeps it: their first booking
-        session.flush()  # the next booking's limits count this one
-        record(
-            session,
-            "booking.claim_confirmed",
-            booking.ref,
-            now,
-            booking_id=booking.id,
-            citizen_id=citizen.id,
-            phone=citizen.phone,
+        check_person_limits(db, citizen, booking.day, booking.dept.id, rules)
+        transitions.confirm_claim(db, booking.id)  # the next booking's limits count this one
+        citizens.record_consent(db, citizen.id, now)  # the owner's own act: their first booking
+        event = events.booking_claim_confirmed(
+            booking.ref, booking_id=booking.id, citizen_id=citizen.id, phone=citizen.phone
         )
-        kept.append(booking)
+        record(db, event, now)
+        voucher = vouchers.current(db, booking.id)
+        b = booking
+        kept.append(Booked(b.id, b.ref, False, b.slot_id, b.starts_at, b.status, voucher, b.dept))
     return kept
 
 
 def due_for_release(
-    session: Session, rules: BookingRules, now: datetime, hospital_id: int
+    db: Executor, rules: BookingRules, now: datetime, hospital_id: int
 ) -> list[tuple[int, int]]:
     """(booking id, citizen id) of this hospital's unconfirmed voice bookings past their
     release deadline, a batch at a time (the sweep releases them)."""
     horizon = now + timedelta(hours=rules.unconfirmed_release_hours)
-    rows = session.execute(
+    rows = db.execute(
         select(Booking.id, Booking.citizen_id, Booking.created_at, Slot.starts_at)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Department, Department.id == Booking.department_id)

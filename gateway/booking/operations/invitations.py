@@ -9,27 +9,45 @@ per-person limits and capacity do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, insert, select, update
 
+from gateway.booking.catalogue.cache import CatalogueCache
+from gateway.booking.domain import events
+from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import (
     InvalidInvitation,
     InvitationClosed,
     NotFound,
     NotOwner,
     OutsideInvitation,
-    SlotStarted,
 )
-from gateway.booking.models import Booking, Citizen, Department, Hospital, Invitation, Slot
-from gateway.booking.operations.book import load_slot, new_booking, new_booking_ref, take_place
-from gateway.booking.sql.citizens import check_person_limits, lock_citizen
+from gateway.booking.domain.states import INVITATION, InvitationStatus
+from gateway.booking.models import Booking, Citizen, Invitation
+from gateway.booking.operations.book import STAFF_CHANNEL, consents, place_held_or_free
+from gateway.booking.sql import admission
+from gateway.booking.sql.bookings import NewBooking, Place, insert_booking, new_booking_ref
+from gateway.booking.sql.citizens import CitizenRow, lock_row
+from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
-from gateway.settings import BookingRules, BookingSettings
+from gateway.booking.sql.executor import Executor
+from gateway.booking.sql.guards import may, value
+from gateway.booking.views.departments import find_department
+from gateway.settings import BookingSettings
 from tcode.keys import SigningKey
+
+__all__ = [
+    "InvitationInfo",
+    "Offer",
+    "find_department",
+]  # find_department: close_session's, for now
+
+INVITATIONS, CITIZENS, BOOKINGS = Invitation.__table__, Citizen.__table__, Booking.__table__
 
 
 @dataclass(frozen=True)
@@ -56,81 +74,160 @@ class Offer:
     expires: date | datetime | None = None  # a date means the end of that hospital-local day
 
 
-def find_department(session: Session, hospital_code: str, department_code: str) -> Department:
-    department = session.scalars(
-        select(Department)
-        .join(Hospital)
-        .where(Hospital.code == hospital_code, Department.code == department_code)
-        .options(joinedload(Department.hospital))
-    ).one_or_none()
-    if department is None:
-        raise NotFound(what="department")
-    return department
+@dataclass(frozen=True)
+class InvitationRow:
+    id: int
+    ref: str
+    citizen_id: int
+    phone: str
+    department_id: int
+    slot_id: int | None
+    window_from: date | None
+    window_to: date | None
+    expires_at: datetime
+    status: str
+    booking_id: int | None
+
+
+_COLUMNS = (
+    INVITATIONS.c.id,
+    INVITATIONS.c.ref,
+    INVITATIONS.c.citizen_id,
+    CITIZENS.c.phone,
+    INVITATIONS.c.department_id,
+    INVITATIONS.c.slot_id,
+    INVITATIONS.c.window_from,
+    INVITATIONS.c.window_to,
+    INVITATIONS.c.expires_at,
+    INVITATIONS.c.status,
+    INVITATIONS.c.booking_id,
+)
+_WITH_CITIZEN = select(*_COLUMNS).join(CITIZENS, CITIZENS.c.id == INVITATIONS.c.citizen_id)
+_LOCK = DriverStatement(
+    _WITH_CITIZEN.where(INVITATIONS.c.ref == bindparam("ref")).with_for_update(of=INVITATIONS)
+)
+_OPEN = DriverStatement(
+    _WITH_CITIZEN.where(
+        CITIZENS.c.phone == bindparam("phone"),
+        CITIZENS.c.guardian_id.is_(None),
+        INVITATIONS.c.status == value(InvitationStatus.OPEN),
+        INVITATIONS.c.expires_at > bindparam("now"),
+    ).order_by(INVITATIONS.c.expires_at, INVITATIONS.c.id)
+)
+_DUE = DriverStatement(
+    _WITH_CITIZEN.where(
+        may(INVITATIONS.c.status, INVITATION, "expire"),
+        INVITATIONS.c.expires_at <= bindparam("now"),
+        INVITATIONS.c.id > bindparam("after_id"),
+    )
+    .order_by(INVITATIONS.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(of=INVITATIONS, skip_locked=True)
+)
+_INSERT = DriverStatement(insert(INVITATIONS).returning(INVITATIONS.c.id))
+
+
+def _move(operation: str, **values: Any) -> DriverStatement:
+    """A conditional UPDATE of one invitation along its lifecycle (rowcount 0: it moved)."""
+    return DriverStatement(
+        update(INVITATIONS)
+        .where(
+            INVITATIONS.c.id == bindparam("invitation_id"),
+            may(INVITATIONS.c.status, INVITATION, operation),
+        )
+        .values(status=value(INVITATION.target(operation)), **values)
+    )
+
+
+_BOOK = _move("book", slot_id=bindparam("slot_id"), booking_id=bindparam("booking_id"))
+_WITHDRAW = _move("withdraw")
+_EXPIRE = _move("expire")
+
+
+def _locked(db: Executor, ref: str) -> InvitationRow:
+    row = _LOCK.run(db, {"ref": ref}).first()
+    if row is None:
+        raise NotFound(what="invitation")
+    return InvitationRow(*row)
 
 
 def invite(
-    session: Session,
+    db: Executor,
+    catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     key: SigningKey,
     phone: str,
-    department: Department,
+    department_id: int,
     offer: Offer,
     by: str,
     now: datetime,
-) -> Invitation:
+) -> InvitationInfo:
     """Issue an invitation to the phone's holder: booked at once for a slot, else open."""
-    citizen = lock_citizen(session, phone, now)
-    tz = ZoneInfo(department.hospital.timezone)
-    slot = _offered_slot(session, department, offer)
-    expires_at = _expiry(offer, slot, tz, now)
-    invitation = Invitation(
-        ref=new_booking_ref(),
-        citizen=citizen,
-        department_id=department.id,
-        slot_id=slot.id if slot else None,
-        window_from=slot.day if slot else offer.window_from,
-        window_to=slot.day if slot else offer.window_to,
-        expires_at=expires_at,
-        status="open",
-        created_by=by[:64],
-        created_at=now,
-    )
+    citizen = lock_row(db, phone, now)
+    dept = catalogue.department(department_id)
+    slot = _offered_slot(db, citizen, phone, dept, offer, now)
+    expires_at = _expiry(offer, slot, dept.timezone, now)
+    booked: NewBooking | None = None
     if slot is None:
-        _check_window(offer, now.astimezone(tz).date())
-    session.add(invitation)
-    session.flush()
-    facts: dict[str, object] = {}
-    if slot is not None:
-        rules = booking_settings.rules_for(department.hospital.code)
-        _, facts = _book(session, invitation, citizen, slot, rules, "staff", key, now)
-    record(
-        session,
-        "invitation.issued",
-        invitation.ref,
-        now,
-        invitation_id=invitation.id,
+        _check_window(offer, now.astimezone(dept.timezone).date())
+    else:
+        booked = _book(db, booking_settings, citizen, phone, slot, dept, STAFF_CHANNEL, key, now)
+    ref = new_booking_ref()
+    window = (slot.day, slot.day) if slot else (offer.window_from, offer.window_to)
+    status = InvitationStatus.BOOKED if booked else InvitationStatus.OPEN
+    values = {
+        "ref": ref,
+        "citizen_id": citizen.id,
+        "department_id": dept.id,
+        "slot_id": slot.slot_id if slot else None,
+        "window_from": window[0],
+        "window_to": window[1],
+        "expires_at": expires_at,
+        "status": value(status),
+        "booking_id": booked.id if booked else None,
+        "created_by": by[:64],
+        "created_at": now,
+    }
+    invitation_id = _INSERT.run(db, values).scalar_one()
+    event = events.invitation_issued(
+        ref,
+        invitation_id=invitation_id,
         citizen_id=citizen.id,
-        phone=citizen.phone,
-        department_id=department.id,
-        expires_at=expires_at.isoformat(),
-        **facts,
+        phone=phone,
+        department_id=dept.id,
+        expires_at=expires_at,
+        booking_id=booked.id if booked else None,
+        booking_ref=booked.ref if booked else None,
+        slot_id=slot.slot_id if slot else None,
+        voucher_id=booked.voucher.id if booked else None,
     )
-    return invitation
+    record(db, event, now)
+    booking_ref = booked.ref if booked else None
+    return _info(ref, status, dept, window[0], window[1], expires_at, booking_ref)
 
 
-def _offered_slot(session: Session, department: Department, offer: Offer) -> Slot | None:
+def _offered_slot(
+    db: Executor,
+    citizen: CitizenRow,
+    phone: str,
+    dept: DepartmentInfo,
+    offer: Offer,
+    now: datetime,
+) -> admission.Admission | None:
     has_window = offer.window_from is not None or offer.window_to is not None
     if (offer.slot_id is None) == (not has_window):
         raise InvalidInvitation(reason="give either a slot or a window of days")
     if offer.slot_id is None:
         return None
-    slot = load_slot(session, offer.slot_id)
-    if slot.department_id != department.id:
+    slot = admission.read(db, citizen.id, phone, offer.slot_id, now)
+    if slot.department_id != dept.id:
         raise InvalidInvitation(reason="the slot is not in that department")
     return slot
 
 
-def _expiry(offer: Offer, slot: Slot | None, tz: ZoneInfo, now: datetime) -> datetime:
+def _expiry(
+    offer: Offer, slot: admission.Admission | None, tz: ZoneInfo, now: datetime
+) -> datetime:
     if isinstance(offer.expires, datetime):
         expires_at = offer.expires
     elif isinstance(offer.expires, date):  # the whole of that day, hospital time
@@ -154,7 +251,8 @@ def _check_window(offer: Offer, today: date) -> None:
 
 
 def book_invitation(
-    session: Session,
+    db: Executor,
+    catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     key: SigningKey,
     phone: str,
@@ -162,32 +260,39 @@ def book_invitation(
     slot_id: int,
     channel: str,
     now: datetime,
-) -> tuple[Booking, bool]:
-    """Book the citizen's open invitation on a slot of its window; returns (booking, created)."""
-    citizen = lock_citizen(session, phone, now)
-    invitation = session.scalars(
-        select(Invitation).where(Invitation.ref == ref).with_for_update()
-    ).one_or_none()
-    if invitation is None:
-        raise NotFound(what="invitation")
+) -> tuple[str, bool]:
+    """Book the citizen's open invitation on a slot of its window; returns (booking ref, created)."""
+    citizen = lock_row(db, phone, now, consent=consents(channel))
+    invitation = _locked(db, ref)
     if invitation.citizen_id != citizen.id:
         raise NotOwner()
-    if invitation.status == "booked" and invitation.slot_id == slot_id and invitation.booking:
-        return invitation.booking, False  # a retried request
-    if invitation.status != "open" or invitation.expires_at <= now:
-        raise InvitationClosed(
-            status="expired" if invitation.status == "open" else invitation.status
-        )
-    slot = load_slot(session, slot_id)
+    if invitation.status == InvitationStatus.BOOKED and invitation.slot_id == slot_id:
+        earlier = _booking_ref(db, invitation.booking_id)
+        if earlier is not None:
+            return earlier, False  # a retried request
+    if not INVITATION.allows("book", invitation.status) or invitation.expires_at <= now:
+        open_ = INVITATION.allows("book", invitation.status)
+        raise InvitationClosed(status=InvitationStatus.EXPIRED if open_ else invitation.status)
+    slot = admission.read(db, citizen.id, phone, slot_id, now)
     if not _offers(invitation, slot):
         raise OutsideInvitation()
-    rules = booking_settings.rules_for(slot.department.hospital.code)
-    booking, facts = _book(session, invitation, citizen, slot, rules, channel, key, now)
-    record(session, "invitation.booked", invitation.ref, now, phone=citizen.phone, **facts)
-    return booking, True
+    dept = catalogue.department(slot.department_id)
+    booked = _book(db, booking_settings, citizen, phone, slot, dept, channel, key, now)
+    params = {"invitation_id": invitation.id, "slot_id": slot_id, "booking_id": booked.id}
+    _BOOK.run(db, params)  # the row is locked and open: the move cannot miss
+    event = events.invitation_booked(
+        invitation.ref,
+        phone=phone,
+        booking_id=booked.id,
+        booking_ref=booked.ref,
+        slot_id=slot_id,
+        voucher_id=booked.voucher.id,
+    )
+    record(db, event, now)
+    return booked.ref, True
 
 
-def _offers(invitation: Invitation, slot: Slot) -> bool:
+def _offers(invitation: InvitationRow, slot: admission.Admission) -> bool:
     """True when `slot` is in the invitation's department and window of days."""
     first, last = invitation.window_from, invitation.window_to
     return (
@@ -199,114 +304,114 @@ def _offers(invitation: Invitation, slot: Slot) -> bool:
 
 
 def _book(
-    session: Session,
-    invitation: Invitation,
-    citizen: Citizen,
-    slot: Slot,
-    rules: BookingRules,
+    db: Executor,
+    booking_settings: BookingSettings,
+    citizen: CitizenRow,
+    phone: str,
+    slot: admission.Admission,
+    dept: DepartmentInfo,
     channel: str,
     key: SigningKey,
     now: datetime,
-) -> tuple[Booking, dict[str, object]]:
-    """Book `slot` for the invitation; return the booking and the facts its event carries."""
-    if now >= slot.starts_at - timedelta(minutes=rules.min_lead_minutes):
-        raise SlotStarted()
-    check_person_limits(session, citizen, slot.day, slot.department_id, rules)
+) -> NewBooking:
+    """Book `slot` for an invitation (announced by the invitation's own event)."""
+    rules = booking_settings.rules_for(dept.hospital_code)
+    admission.admit(citizen, slot, dept, rules, now, public=False)
     # The place comes from the remote pool: the invited citizen arrives with a voucher like any
     # remote booker, the walk-in places stay for people who turn up at the desk, and the one
     # conditional UPDATE of that pool remains the only guard against overselling the session.
-    take_place(session, citizen.phone, slot, now)
-    booking, voucher = new_booking(session, citizen, slot, channel, "invitation", key, now)
-    invitation.status, invitation.slot_id, invitation.booking = "booked", slot.id, booking
-    return booking, {
-        "booking_id": booking.id,
-        "booking_ref": booking.ref,
-        "slot_id": slot.id,
-        "voucher_id": voucher.id,
-    }
-
-
-def withdraw(session: Session, ref: str, reason: str, now: datetime) -> Invitation:
-    """Withdraw an open invitation (staff); a booked one is cancelled through its booking."""
-    invitation = session.scalars(
-        select(Invitation).where(Invitation.ref == ref).with_for_update()
-    ).one_or_none()
-    if invitation is None:
-        raise NotFound(what="invitation")
-    if invitation.status != "open":
-        raise InvitationClosed(status=invitation.status)
-    invitation.status = "cancelled"
-    record(
-        session,
-        "invitation.cancelled",
-        invitation.ref,
-        now,
-        invitation_id=invitation.id,
-        phone=invitation.citizen.phone,
-        reason=reason[:200],
+    place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)
+    place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
+    return insert_booking(
+        db, citizen.id, phone, place, channel, key, now, kind="invitation", announce=False
     )
-    return invitation
 
 
-def expire_due(session: Session, now: datetime, after_id: int, limit: int) -> tuple[int, int]:
+_BOOKING_REF = DriverStatement(
+    select(BOOKINGS.c.ref).where(BOOKINGS.c.id == bindparam("booking_id"))
+)
+
+
+def _booking_ref(db: Executor, booking_id: int | None) -> str | None:
+    if booking_id is None:
+        return None
+    ref = _BOOKING_REF.run(db, {"booking_id": booking_id}).scalar()
+    return str(ref) if ref is not None else None
+
+
+def withdraw(db: Executor, ref: str, reason: str, now: datetime) -> InvitationRow:
+    """Withdraw an open invitation (staff); a booked one is cancelled through its booking."""
+    invitation = _locked(db, ref)
+    if not INVITATION.allows("withdraw", invitation.status):
+        raise InvitationClosed(status=invitation.status)
+    _WITHDRAW.run(db, {"invitation_id": invitation.id})
+    event = events.invitation_cancelled(
+        invitation.ref, invitation_id=invitation.id, phone=invitation.phone, reason=reason
+    )
+    record(db, event, now)
+    return replace(invitation, status=value(INVITATION.target("withdraw")))
+
+
+def expire_due(db: Executor, now: datetime, after_id: int, limit: int) -> tuple[int, int]:
     """Expire open invitations past their expiry (a batch after `after_id`).
 
     Returns (how many this call expired, the last id it looked at, or 0 when none). Safe on
     several workers at once: rows another worker holds are skipped, and the conditional
     UPDATE changes each invitation once.
     """
-    rows = session.execute(
-        select(Invitation.id, Invitation.ref, Citizen.phone)
-        .join(Citizen, Citizen.id == Invitation.citizen_id)
-        .where(Invitation.status == "open", Invitation.expires_at <= now, Invitation.id > after_id)
-        .order_by(Invitation.id)
-        .limit(limit)
-        .with_for_update(of=Invitation, skip_locked=True)
-    ).all()
+    found = _DUE.run(db, {"now": now, "after_id": after_id, "limit": limit})
+    rows = [InvitationRow(*row) for row in found]
     expired = 0
-    for invitation_id, ref, phone in rows:
-        changed = session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation_id, Invitation.status == "open")
-            .values(status="expired")
-            .execution_options(synchronize_session=False)
-        )
-        if changed.rowcount == 1:  # type: ignore[attr-defined]
+    for invitation in rows:
+        if _EXPIRE.run(db, {"invitation_id": invitation.id}).rowcount == 1:
             expired += 1
-            record(
-                session, "invitation.expired", ref, now, invitation_id=invitation_id, phone=phone
+            event = events.invitation_expired(
+                invitation.ref, invitation_id=invitation.id, phone=invitation.phone
             )
-    return expired, rows[-1][0] if rows else 0
+            record(db, event, now)
+    return expired, rows[-1].id if rows else 0
 
 
-def info_of(invitation: Invitation) -> InvitationInfo:
-    dept = invitation.department
+def open_invitations(
+    db: Executor, catalogue: CatalogueCache, phone: str, now: datetime
+) -> list[InvitationInfo]:
+    """The phone holder's invitations still waiting for a slot, soonest expiry first."""
+    rows: Sequence[Sequence[Any]] = _OPEN.run(db, {"phone": phone, "now": now}).rows
+    return [info_of(catalogue, InvitationRow(*row)) for row in rows]
+
+
+def info_of(catalogue: CatalogueCache, invitation: InvitationRow) -> InvitationInfo:
+    """What staff and the menus are told of an open or withdrawn invitation."""
+    dept = catalogue.department(invitation.department_id)
+    return _info(
+        invitation.ref,
+        invitation.status,
+        dept,
+        invitation.window_from,
+        invitation.window_to,
+        invitation.expires_at,
+        None,  # open or withdrawn: no booking
+    )
+
+
+def _info(
+    ref: str,
+    status: str,
+    dept: DepartmentInfo,
+    window_from: date | None,
+    window_to: date | None,
+    expires_at: datetime,
+    booking_ref: str | None,
+) -> InvitationInfo:
     return InvitationInfo(
-        ref=invitation.ref,
-        status=invitation.status,
-        hospital=dept.hospital.name_gsm,
+        ref=ref,
+        status=str(status),
+        hospital=dept.hospital_name_gsm,
         department=dept.name_gsm,
         department_id=dept.id,
         sensitive=dept.sensitive,
-        window_from=invitation.window_from,
-        window_to=invitation.window_to,
-        expires_at=invitation.expires_at.astimezone(ZoneInfo(dept.hospital.timezone)),
-        booking_ref=invitation.booking.ref if invitation.booking else None,
+        window_from=window_from,
+        window_to=window_to,
+        expires_at=expires_at.astimezone(dept.timezone),
+        booking_ref=booking_ref,
     )
-
-
-def open_invitations(session: Session, phone: str, now: datetime) -> list[InvitationInfo]:
-    """The phone holder's invitations still waiting for a slot, soonest expiry first."""
-    found = session.scalars(
-        select(Invitation)
-        .join(Citizen, Citizen.id == Invitation.citizen_id)
-        .where(
-            Citizen.phone == phone,
-            Citizen.guardian_id.is_(None),
-            Invitation.status == "open",
-            Invitation.expires_at > now,
-        )
-        .options(joinedload(Invitation.department).joinedload(Department.hospital))
-        .order_by(Invitation.expires_at, Invitation.id)
-    )
-    return [info_of(i) for i in found]

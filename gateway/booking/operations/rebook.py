@@ -9,32 +9,38 @@ full new slot raises SlotFull and the rolled-back unit of work leaves the origin
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from gateway.booking.domain.errors import NotActive, NotOwner
+from gateway.booking.catalogue.cache import CatalogueCache
+from gateway.booking.domain import events
+from gateway.booking.domain.departments import DepartmentInfo
+from gateway.booking.domain.errors import NotOwner
 from gateway.booking.domain.rules import check_cancellable
-from gateway.booking.models import Booking, Slot
-from gateway.booking.operations.book import (
-    admit,
-    announce_confirmed,
+from gateway.booking.domain.states import BOOKING
+from gateway.booking.operations.audit import record_staff_action
+from gateway.booking.operations.book import consents, place_held_or_free
+from gateway.booking.operations.cancel import (
+    CITIZEN,
+    STAFF,
+    as_booked,
+    check_active,
     find_locked,
-    load_slot,
-    new_booking,
-    take_place,
     void,
 )
-from gateway.booking.sql import capacity, holds
+from gateway.booking.sql import admission, capacity, citizens, holds, transitions, vouchers
+from gateway.booking.sql.admission import Admission
+from gateway.booking.sql.bookings import CONFIRMED, Booked, Place, insert_booking
 from gateway.booking.sql.events import record
-from gateway.booking.sql.vouchers import issue_voucher, live_voucher
+from gateway.booking.sql.executor import Executor
+from gateway.booking.sql.transitions import LockedBooking
 from gateway.settings import BookingSettings
 from tcode.keys import SigningKey
 
+REBOOKED = "rebooked"  # the cancel reason of a booking replaced at another hospital
+
 
 def rebook(
-    session: Session,
+    db: Executor,
+    catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     ref: str,
     slot_id: int,
@@ -42,80 +48,128 @@ def rebook(
     key: SigningKey,
     now: datetime,
     phone: str | None = None,
-) -> tuple[Booking, bool]:
-    """Move booking `ref` to `slot_id`; returns (the booking now holding the place, created).
+    actor: str | None = None,
+) -> Booked:
+    """Move booking `ref` to `slot_id`; returns the booking now holding the place (`created`
+    when it is a new one, at another hospital).
 
     Citizens rebook only from the owner's phone and before the cancellation deadline; staff at
-    any time. The new slot is admitted by the rules of `book`, not counting the old booking.
+    any time (`actor` goes to the audit trail). The new slot is admitted by the rules of
+    `book`, not counting the old booking; a full new slot raises SlotFull.
     """
-    booking = find_locked(session, ref, now)
+    moved = _rebook(db, catalogue, booking_settings, ref, slot_id, by, key, now, phone)
+    if by == STAFF:
+        record_staff_action(db, actor, "rebook", ref, f"to {moved.ref}", now)
+    return moved
+
+
+def _rebook(
+    db: Executor,
+    catalogue: CatalogueCache,
+    booking_settings: BookingSettings,
+    ref: str,
+    slot_id: int,
+    by: str,
+    key: SigningKey,
+    now: datetime,
+    phone: str | None,
+) -> Booked:
+    booking = find_locked(db, ref, now)
     citizen = booking.citizen
-    if (phone is not None and citizen.phone != phone) or (by == "citizen" and phone is None):
+    if (phone is not None and citizen.phone != phone) or (by == CITIZEN and phone is None):
         raise NotOwner()
-    if booking.status != "confirmed":
-        raise NotActive(status=booking.status)
+    check_active(booking)
     if booking.slot_id == slot_id:
-        return booking, False  # a retried request: the booking is already there
-    old_slot = load_slot(session, booking.slot_id)
-    if by == "citizen":
-        hospital = old_slot.department.hospital  # the deadline is told in its local time
-        check_cancellable(
-            old_slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
-            booking_settings.rules_for(hospital.code),
-            now,
-        )
-    new_slot = load_slot(session, slot_id)
-    rules = booking_settings.rules_for(new_slot.department.hospital.code)
-    admit(session, citizen, new_slot, rules, now, exclude_booking=booking.id)
-    _lock_places(session, citizen.phone, old_slot.id, new_slot.id)
-    take_place(session, citizen.phone, new_slot, now)
-    if old_slot.department.hospital_id == new_slot.department.hospital_id:
-        _move(session, booking, new_slot, by, key, now)
-        return booking, False
-    successor, voucher = new_booking(
-        session, citizen, new_slot, booking.channel, booking.kind, key, now
+        return as_booked(db, booking, booking.status)  # a retried request: already there
+    if by == CITIZEN:  # the deadline is told in the hospital's local time
+        rules = booking_settings.rules_for(booking.dept.hospital_code)
+        check_cancellable(booking.starts_at.astimezone(booking.dept.timezone), rules, now)
+    slot = admission.read(db, citizen.id, citizen.phone, slot_id, now)
+    dept = catalogue.department(slot.department_id)
+    rules = booking_settings.rules_for(dept.hospital_code)
+    admission.admit(citizen, slot, dept, rules, now, count_limits=False)
+    citizens.check_person_limits(
+        db, citizen, slot.day, slot.department_id, rules, exclude_booking=booking.id
     )
-    void(session, booking, by, "rebooked", now, rebooked_to=successor)
-    announce_confirmed(session, successor, voucher, now, rebooked_from=booking.ref)
-    return successor, True
-
-
-def _lock_places(session: Session, phone: str, *slot_ids: int) -> None:
-    """Lock the phone's hold, then both slots in id order.
-
-    Two rebooks crossing the same pair of slots in opposite directions would otherwise each
-    hold one slot and wait for the other; the hold goes first, as the hold sweeper takes it.
-    """
-    holds.find_hold(session, phone, lock=True)
-    session.execute(
-        select(Slot.id).where(Slot.id.in_(slot_ids)).order_by(Slot.id).with_for_update()
-    ).all()
+    # The phone's hold first, as the hold sweeper takes it; then both slots in id order, so
+    # two rebooks crossing the same pair of slots in opposite directions cannot deadlock.
+    hold = holds.find_hold(db, citizen.phone, lock=True)
+    capacity.lock_in_order(db, booking.slot_id, slot_id)
+    place_held_or_free(db, hold, citizen.phone, slot_id, dept, now)
+    if booking.dept.hospital_id == dept.hospital_id:
+        return _move(db, booking, slot, dept, by, key, now)
+    return _replace(db, booking, slot, dept, by, key, now)
 
 
 def _move(
-    session: Session, booking: Booking, slot: Slot, by: str, key: SigningKey, now: datetime
-) -> None:
+    db: Executor,
+    booking: LockedBooking,
+    slot: Admission,
+    dept: DepartmentInfo,
+    by: str,
+    key: SigningKey,
+    now: datetime,
+) -> Booked:
     """Same hospital: keep the reference, give the old place back, replace the voucher."""
-    old_slot_id = booking.slot_id
     if booking.remote:
-        capacity.give_back(session, old_slot_id)
-    booking.slot, booking.department_id, booking.day = slot, slot.department_id, slot.day
-    booking.remote = True  # the new place was taken from the remote pool
-    replaced = live_voucher(booking)
-    if replaced is not None:
-        replaced.state, replaced.changed_at = "replaced", now
-    voucher = issue_voucher(session, booking, key, now)
-    session.flush()
-    record(
-        session,
-        "booking.rebooked",
+        capacity.give_back(db, booking.slot_id)
+    transitions.move(db, booking.id, slot.slot_id, slot.department_id, slot.day)
+    replaced = vouchers.replace_live(db, booking.id, now)
+    voucher = vouchers.issue(db, booking.id, dept.hospital_code, slot.day, key, now)
+    event = events.booking_rebooked(
         booking.ref,
-        now,
         booking_id=booking.id,
-        old_slot_id=old_slot_id,
-        slot_id=slot.id,
+        old_slot_id=booking.slot_id,
+        slot_id=slot.slot_id,
         voucher_id=voucher.id,
-        replaced_voucher_id=replaced.id if replaced is not None else None,
+        replaced_voucher_id=replaced,
         by=by,
         phone=booking.citizen.phone,
+    )
+    record(db, event, now)
+    status = str(BOOKING.target("move"))
+    return Booked(
+        booking.id, booking.ref, False, slot.slot_id, slot.starts_at, status, voucher, dept
+    )
+
+
+def _replace(
+    db: Executor,
+    booking: LockedBooking,
+    slot: Admission,
+    dept: DepartmentInfo,
+    by: str,
+    key: SigningKey,
+    now: datetime,
+) -> Booked:
+    """Another hospital: cancel the booking and make a new one there, on the same channel."""
+    citizen = booking.citizen
+    if consents(booking.channel):
+        citizens.record_consent(db, citizen.id, now)
+    place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
+    new = insert_booking(
+        db,
+        citizen.id,
+        citizen.phone,
+        place,
+        booking.channel,
+        key,
+        now,
+        kind=booking.kind,
+        announce=False,  # after the cancellation, which names it: the citizen's notices' order
+    )
+    void(db, booking, by, REBOOKED, now, rebooked_to=new.ref)
+    event = events.booking_confirmed(
+        new.ref,
+        booking_id=new.id,
+        slot_id=slot.slot_id,
+        citizen_id=citizen.id,
+        phone=citizen.phone,
+        channel=booking.channel,
+        voucher_id=new.voucher.id,
+        rebooked_from=booking.ref,
+    )
+    record(db, event, now)
+    return Booked(
+        new.id, new.ref, True, slot.slot_id, slot.starts_at, str(CONFIRMED), new.voucher, dept
     )

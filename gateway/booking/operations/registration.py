@@ -15,18 +15,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from gateway.booking.domain import events
 from gateway.booking.domain.errors import (
     AlreadyRegistered,
     IdInUse,
     InvalidRegistration,
 )
 from gateway.booking.models import Citizen
+from gateway.booking.sql.citizens import CitizenRow, lock_row
 from gateway.booking.sql.events import record
-from gateway.settings import ConfigError
+from gateway.booking.sql.executor import Executor
+from gateway.booking.sql.guards import in_states
+from gateway.settings import ConfigError, Secrets
 
 ID_FORM = re.compile(r"[A-Z0-9]{5,20}")
 ID_SEPARATORS = re.compile(r"[\s./-]")
@@ -78,6 +81,11 @@ def old_keys(text: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in text.split(",") if k.strip())
 
 
+def national_id(secrets: Secrets, raw: str) -> NationalId:
+    """The ID as stored: hashed with the current key, matched under the old ones too."""
+    return NationalId.from_raw(raw, secrets.id_hash_key, old_keys(secrets.id_hash_old_keys))
+
+
 def clean_name(raw: str) -> str:
     name = " ".join(raw.split())
     if len(name) < 2 or len(name) > NAME_MAX or not any(c.isalpha() for c in name):
@@ -85,54 +93,61 @@ def clean_name(raw: str) -> str:
     return name
 
 
-def _holder(session: Session, national_id: NationalId) -> Citizen | None:
-    return session.scalars(
-        select(Citizen)
-        .where(Citizen.national_id_hash.in_(sorted(national_id.known)))
+CITIZENS = Citizen.__table__
+
+
+def _holder(db: Executor, national_id: NationalId) -> int | None:
+    """The citizen holding the ID under any key (locked), by id."""
+    found = db.execute(
+        select(CITIZENS.c.id)
+        .where(in_states(CITIZENS.c.national_id_hash, national_id.known))
         .with_for_update()
     ).first()
+    return int(found[0]) if found is not None else None
 
 
-def register(
-    session: Session, citizen: Citizen, name: str, national_id: NationalId, now: datetime
-) -> None:
-    """Give the (locked) citizen a name and national ID; the ID may belong to one phone only."""
-    holder = _holder(session, national_id)
-    if holder is not None and holder.id != citizen.id:
+def register(db: Executor, phone: str, name: str, national_id: NationalId, now: datetime) -> None:
+    """Give the phone's holder a name and national ID; the ID may belong to one phone only."""
+    citizen = lock_row(db, phone, now)
+    holder = _holder(db, national_id)
+    if holder is not None and holder != citizen.id:
         raise IdInUse()
     if citizen.national_id_hash is not None and citizen.national_id_hash not in national_id.known:
         raise AlreadyRegistered()
-    citizen.name = name
-    _store(citizen, national_id)
     try:
-        session.flush()
+        _store(db, citizen.id, national_id, name=name)
     except IntegrityError:  # another phone registered the same ID at the same instant
         raise IdInUse() from None
-    record(
-        session, "citizen.registered", citizen.id, now, citizen_id=citizen.id, phone=citizen.phone
-    )
+    record(db, events.citizen_registered(citizen.id, phone=citizen.phone), now)
 
 
-def reassign(session: Session, citizen: Citizen, national_id: NationalId, now: datetime) -> None:
+def reassign(db: Executor, citizen: CitizenRow, national_id: NationalId, now: datetime) -> None:
     """Move the national ID to the (locked) citizen, taking it from any other holder (staff)."""
-    holder = _holder(session, national_id)
-    if holder is not None and holder.id != citizen.id:
-        holder.national_id_hash = holder.national_id_last3 = holder.national_id_key = None
-        session.flush()  # the unique index must see the old holder let go before the new one
-    _store(citizen, national_id)
-    record(
-        session,
-        "citizen.id_reassigned",
-        citizen.id,
-        now,
-        citizen_id=citizen.id,
-        phone=citizen.phone,
-        from_citizen_id=holder.id if holder is not None and holder.id != citizen.id else None,
+    holder = _holder(db, national_id)
+    taken_from = holder if holder is not None and holder != citizen.id else None
+    if taken_from is not None:
+        # The unique index must see the old holder let go before the new one takes it.
+        db.execute(
+            update(CITIZENS)
+            .where(CITIZENS.c.id == taken_from)
+            .values(national_id_hash=None, national_id_last3=None, national_id_key=None)
+        )
+    _store(db, citizen.id, national_id)
+    event = events.citizen_id_reassigned(
+        citizen.id, phone=citizen.phone, from_citizen_id=taken_from
     )
+    record(db, event, now)
 
 
-def _store(citizen: Citizen, national_id: NationalId) -> None:
+def _store(db: Executor, citizen_id: int, national_id: NationalId, **more: str) -> None:
     """Write the ID under the current key (rewriting a hash made with an older one)."""
-    citizen.national_id_hash = national_id.hash
-    citizen.national_id_key = national_id.key_id
-    citizen.national_id_last3 = national_id.last3
+    db.execute(
+        update(CITIZENS)
+        .where(CITIZENS.c.id == citizen_id)
+        .values(
+            national_id_hash=national_id.hash,
+            national_id_key=national_id.key_id,
+            national_id_last3=national_id.last3,
+            **more,
+        )
+    )

@@ -16,25 +16,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.booking.catalogue.slots import generate_slots
-from gateway.booking.models import (
-    Booking,
-    Citizen,
-    Department,
-    Hospital,
-    Slot,
-    SweepRun,
-    Voucher,
-)
+from gateway.booking.domain import events
+from gateway.booking.domain.states import BOOKING
+from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot, SweepRun
 from gateway.booking.operations import blocks, claims, invitations
-from gateway.booking.operations.book import void
-from gateway.booking.sql import holds
+from gateway.booking.operations.cancel import void
+from gateway.booking.sql import capacity, citizens, holds, transitions, vouchers
 from gateway.booking.sql.events import record
-from gateway.booking.sql.uow import UnitOfWork
+from gateway.booking.sql.executor import Executor, dialect_name
+from gateway.booking.sql.guards import may
+from gateway.db import session_factories
 from gateway.settings import BlockPolicy, BookingSettings
 
 BATCH = 200
@@ -54,48 +49,43 @@ class SweepReport:
     failed: list[str] = field(default_factory=list)
 
 
-Step = Callable[[sessionmaker[Session], BookingSettings, datetime, SweepReport], None]
+Step = Callable[[Engine, BookingSettings, datetime, SweepReport], None]
+SYSTEM = "system"  # who cancels an unconfirmed voice booking
 
 
-def sweep(
-    writer: sessionmaker[Session], booking_settings: BookingSettings, now: datetime
-) -> SweepReport:
+def sweep(engine: Engine, booking_settings: BookingSettings, now: datetime) -> SweepReport:
     """Run every step once; a step that fails is logged and named, the others still run."""
     report = SweepReport()
     for name, step in STEPS:
         try:
-            step(writer, booking_settings, now, report)
+            step(engine, booking_settings, now, report)
         except Exception:  # one broken step must not starve the others; the next sweep retries
             log.exception("sweep step %s failed", name)
             report.failed.append(name)
     return report
 
 
-def _hospitals(writer: sessionmaker[Session]) -> list[tuple[int, str, ZoneInfo]]:
-    with writer() as s:
-        rows = s.execute(select(Hospital.id, Hospital.code, Hospital.timezone)).all()
+def _hospitals(engine: Engine) -> list[tuple[int, str, ZoneInfo]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Hospital.id, Hospital.code, Hospital.timezone)).all()
     return [(hid, code, ZoneInfo(tz)) for hid, code, tz in rows]
 
 
 # --- holds and invitations --------------------------------------------------------------------
 
 
-def _expire_holds(
-    writer: sessionmaker[Session], _: BookingSettings, now: datetime, report: SweepReport
-) -> None:
-    with UnitOfWork(writer) as uow:
-        report.holds_expired += holds.release_expired(uow.session, now)
-        uow.commit()
+def _expire_holds(engine: Engine, _: BookingSettings, now: datetime, report: SweepReport) -> None:
+    with engine.begin() as conn:
+        report.holds_expired += holds.release_expired(conn, now)
 
 
 def _expire_invitations(
-    writer: sessionmaker[Session], _: BookingSettings, now: datetime, report: SweepReport
+    engine: Engine, _: BookingSettings, now: datetime, report: SweepReport
 ) -> None:
     after_id = 0
     while True:
-        with UnitOfWork(writer) as uow:
-            expired, after_id = invitations.expire_due(uow.session, now, after_id, BATCH)
-            uow.commit()
+        with engine.begin() as conn:
+            expired, after_id = invitations.expire_due(conn, now, after_id, BATCH)
         report.invitations_expired += expired
         if after_id == 0:
             return
@@ -103,143 +93,100 @@ def _expire_invitations(
 
 # --- no-shows and their blocks ----------------------------------------------------------------
 
+Overdue = tuple[int, str, int, str]  # booking id, ref, citizen id, the citizen's phone
+
 
 def _no_shows(
-    writer: sessionmaker[Session],
-    booking_settings: BookingSettings,
-    now: datetime,
-    report: SweepReport,
+    engine: Engine, booking_settings: BookingSettings, now: datetime, report: SweepReport
 ) -> None:
     """Mark confirmed bookings whose check-in window has closed as no-shows, in batches."""
-    for hospital_id, code, _ in _hospitals(writer):
+    for hospital_id, code, _ in _hospitals(engine):
         rules = booking_settings.rules_for(code)
         closed_before = now - timedelta(minutes=rules.checkin_after_minutes)
         after_id = 0
         while True:
-            with UnitOfWork(writer) as uow:
-                rows = _overdue(uow.session, hospital_id, closed_before, after_id)
+            with engine.begin() as conn:
+                rows = _overdue(conn, hospital_id, closed_before, after_id)
                 if rows:
-                    _mark_no_shows(uow.session, rows, rules.no_show_block, now, report)
-                    uow.commit()
+                    _mark_no_shows(conn, rows, rules.no_show_block, now, report)
             if len(rows) < BATCH:
                 break
             after_id = rows[-1][0]
 
 
 def _overdue(
-    session: Session, hospital_id: int, closed_before: datetime, after_id: int
-) -> list[tuple[int, str, int]]:
-    rows = session.execute(
-        select(Booking.id, Booking.ref, Booking.citizen_id)
+    conn: Connection, hospital_id: int, closed_before: datetime, after_id: int
+) -> list[Overdue]:
+    rows = conn.execute(
+        select(Booking.id, Booking.ref, Booking.citizen_id, Citizen.phone)
+        .join(Citizen, Citizen.id == Booking.citizen_id)
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Department, Department.id == Slot.department_id)
         .where(
             Department.hospital_id == hospital_id,
-            Booking.status == "confirmed",
+            may(Booking.status, BOOKING, operation="no_show"),
             Slot.starts_at < closed_before,
             Booking.id > after_id,
         )
         .order_by(Booking.id)
         .limit(BATCH)
     ).all()
-    return [(bid, ref, cid) for bid, ref, cid in rows]
+    return [(bid, ref, cid, phone) for bid, ref, cid, phone in rows]
 
 
 def _mark_no_shows(
-    session: Session,
-    rows: list[tuple[int, str, int]],
-    policy: BlockPolicy,
-    now: datetime,
-    report: SweepReport,
+    conn: Connection, rows: list[Overdue], policy: BlockPolicy, now: datetime, report: SweepReport
 ) -> None:
-    citizens = {
-        c.id: c
-        for c in session.scalars(
-            select(Citizen)
-            .where(Citizen.id.in_(sorted({cid for _, _, cid in rows})))
-            .order_by(Citizen.id)
-            .with_for_update(skip_locked=True)
-        )
-    }
-    for booking_id, ref, citizen_id in rows:
-        citizen = citizens.get(citizen_id)
-        if citizen is None:
+    free = set(citizens.lock_ids(conn, (cid for _, _, cid, _ in rows), skip_locked=True))
+    for booking_id, ref, citizen_id, phone in rows:
+        if citizen_id not in free:
             continue  # busy with a request of its own (or another worker): the next sweep
-        if not _mark_no_show(session, booking_id, now):
+        if not transitions.no_show(conn, booking_id, now):
             continue  # checked in, cancelled or marked by another worker meanwhile
-        record(
-            session,
-            "booking.no_show",
-            ref,
-            now,
-            booking_id=booking_id,
-            citizen_id=citizen_id,
-            phone=citizen.phone,
+        vouchers.expire_live(conn, booking_id, now)
+        event = events.booking_no_show(
+            ref, booking_id=booking_id, citizen_id=citizen_id, phone=phone
         )
+        record(conn, event, now)
         report.no_shows += 1
-        report.blocked += blocks.apply_policy(session, citizen, policy, "no_show", now)
-
-
-def _mark_no_show(session: Session, booking_id: int, now: datetime) -> bool:
-    changed = session.execute(
-        update(Booking)
-        .where(Booking.id == booking_id, Booking.status == "confirmed")
-        .values(status="no_show", no_show_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    session.execute(
-        update(Voucher)
-        .where(Voucher.booking_id == booking_id, Voucher.state == "issued")
-        .values(state="expired", changed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return True
+        report.blocked += blocks.apply_policy(conn, citizen_id, policy, "no_show", now)
 
 
 # --- unconfirmed voice bookings ---------------------------------------------------------------
 
 
 def _release_claims(
-    writer: sessionmaker[Session],
-    booking_settings: BookingSettings,
-    now: datetime,
-    report: SweepReport,
+    engine: Engine, booking_settings: BookingSettings, now: datetime, report: SweepReport
 ) -> None:
     """Release unconfirmed voice bookings past their deadline (claims.release_at), citizens
     locked first with SKIP LOCKED and each booking re-read under lock: released once."""
-    for hospital_id, code, _ in _hospitals(writer):
+    for hospital_id, code, _ in _hospitals(engine):
         rules = booking_settings.rules_for(code)
         while True:
-            with UnitOfWork(writer) as uow:
-                due = claims.due_for_release(uow.session, rules, now, hospital_id)
-                released = _release(uow.session, due, now)
-                uow.commit()
+            with engine.begin() as conn:
+                due = claims.due_for_release(conn, rules, now, hospital_id)
+                released = _release(conn, due, now)
             report.claims_released += released
             if len(due) < claims.BATCH or not released:
                 break
 
 
-def _release(session: Session, due: list[tuple[int, int]], now: datetime) -> int:
+def _release(conn: Connection, due: list[tuple[int, int]], now: datetime) -> int:
     if not due:
         return 0
-    locked = set(
-        session.scalars(
-            select(Citizen.id)
-            .where(Citizen.id.in_(sorted({cid for _, cid in due})))
-            .order_by(Citizen.id)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    free = set(citizens.lock_ids(conn, (cid for _, cid in due), skip_locked=True))
     released = 0
     for booking_id, citizen_id in due:
-        if citizen_id not in locked:
+        if citizen_id not in free:
             continue  # busy with a request of its own (or another worker): the next sweep
-        booking = session.get_one(Booking, booking_id, with_for_update=True, populate_existing=True)
-        if not booking.unconfirmed or booking.status != "confirmed":
+        booking = transitions.lock_id(conn, booking_id)
+        if (
+            booking is None
+            or not booking.unconfirmed
+            or not BOOKING.allows("cancel", booking.status)
+        ):
             continue  # confirmed, cancelled or checked in meanwhile
-        void(session, booking, "system", claims.RELEASE_REASON, now, because="unconfirmed")
+        void(conn, booking, SYSTEM, claims.RELEASE_REASON, now, because="unconfirmed")
         released += 1
     return released
 
@@ -248,101 +195,60 @@ def _release(session: Session, due: list[tuple[int, int]], now: datetime) -> int
 
 
 def _return_to_walkin(
-    writer: sessionmaker[Session],
-    booking_settings: BookingSettings,
-    now: datetime,
-    report: SweepReport,
+    engine: Engine, booking_settings: BookingSettings, now: datetime, report: SweepReport
 ) -> None:
     """Give unused remote places of slots starting within N minutes back to walk-in."""
-    for hospital_id, code, tz in _hospitals(writer):
+    for hospital_id, code, tz in _hospitals(engine):
         soon = now + timedelta(minutes=booking_settings.rules_for(code).walkin_return_minutes)
-        with UnitOfWork(writer) as uow:
-            s = uow.session
-            slots = s.scalars(
-                select(Slot)
-                .join(Department, Department.id == Slot.department_id)
-                .where(
-                    Department.hospital_id == hospital_id,
-                    Slot.starts_at > now,
-                    Slot.starts_at <= soon,
-                    Slot.remote_taken < Slot.remote_capacity,
+        with engine.begin() as conn:
+            for slot in capacity.lock_unused(conn, hospital_id, now, soon):
+                if not capacity.return_to_walkin(conn, slot):
+                    continue
+                event = events.slot_walkin_returned(
+                    slot.id,
+                    places=slot.remote_capacity - slot.remote_taken,
+                    starts_at=slot.starts_at.astimezone(tz),
                 )
-                .order_by(Slot.id)
-                .with_for_update(of=Slot, skip_locked=True)
-            ).all()
-            for slot in slots:
-                report.walkin_returned += _return_slot(s, slot, tz, now)
-            uow.commit()
-
-
-def _return_slot(session: Session, slot: Slot, tz: ZoneInfo, now: datetime) -> bool:
-    places = slot.remote_capacity - slot.remote_taken
-    changed = session.execute(
-        update(Slot)
-        .where(
-            Slot.id == slot.id,
-            Slot.remote_capacity == slot.remote_capacity,
-            Slot.remote_taken == slot.remote_taken,
-        )
-        .values(remote_capacity=Slot.remote_taken)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    record(
-        session,
-        "slot.walkin_returned",
-        slot.id,
-        now,
-        slot_id=slot.id,
-        places=places,
-        starts_at=slot.starts_at.astimezone(tz).isoformat(),
-    )
-    return True
+                record(conn, event, now)
+                report.walkin_returned += 1
 
 
 # --- slots ahead ------------------------------------------------------------------------------
 
 
 def _slots_ahead(
-    writer: sessionmaker[Session],
-    booking_settings: BookingSettings,
-    now: datetime,
-    report: SweepReport,
+    engine: Engine, booking_settings: BookingSettings, now: datetime, report: SweepReport
 ) -> None:
     """Materialise each hospital's slots once per hospital-local day.
 
     Two days past the horizon, so the day released at the next release time already exists
     even if the first sweep of that day comes late.
     """
-    for hospital_id, code, tz in _hospitals(writer):
+    # Slot generation is catalogue work, which the ORM does (gateway.booking.catalogue).
+    writer, _ = session_factories(engine, engine)
+    for hospital_id, code, tz in _hospitals(engine):
         midnight = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tz)
         days = booking_settings.rules_for(code).horizon_days + 2
-        with UnitOfWork(writer) as uow:
-            if not claim_daily_run(uow.session, f"slots:{code}", midnight, now):
+        with writer.begin() as session:
+            if not claim_daily_run(session, f"slots:{code}", midnight, now):
                 continue
-            made = generate_slots(uow.session, booking_settings, now, days, hospital_id)
-            uow.commit()
+            made = generate_slots(session, booking_settings, now, days, hospital_id)
         report.slots_created += made.created
 
 
-def claim_daily_run(session: Session, name: str, day_starts: datetime, now: datetime) -> bool:
+def claim_daily_run(db: Executor, name: str, day_starts: datetime, now: datetime) -> bool:
     """Claim today's run of `name`: True for exactly one caller per day.
 
     The claim holds the row's lock until the caller's commit; a second worker's UPDATE waits,
     then finds the run already done today. A rollback gives the day's run back.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(
-        dialect.insert(SweepRun).values(name=name, last_run=NEVER).on_conflict_do_nothing()
+    runs = SweepRun.__table__
+    dialect = postgresql if dialect_name(db) == "postgresql" else sqlite
+    db.execute(dialect.insert(runs).values(name=name, last_run=NEVER).on_conflict_do_nothing())
+    return transitions.changed(
+        db,
+        update(runs).where(runs.c.name == name, runs.c.last_run < day_starts).values(last_run=now),
     )
-    claimed = session.execute(
-        update(SweepRun)
-        .where(SweepRun.name == name, SweepRun.last_run < day_starts)
-        .values(last_run=now)
-        .execution_options(synchronize_session=False)
-    )
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
 STEPS: tuple[tuple[str, Step], ...] = (

@@ -23,14 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.booking.domain.errors import NotFound
+from gateway.booking.domain.events import citizen_erased
+from gateway.booking.domain.states import BookingStatus, InvitationStatus
 from gateway.booking.models import Booking, Citizen, Event, Invitation, Slot
-from gateway.booking.operations import book as bookings
+from gateway.booking.operations import cancel as cancelling
 from gateway.booking.operations import invitations
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.operations.registration import key_id
 from gateway.booking.privacy.anonymise import Anonymised, anonymise, placeholder
 from gateway.booking.privacy.retention import CONTENT_KEYS, PERSON_KEYS, PERSON_MARK, stripped
-from gateway.booking.sql.citizens import find_citizen, lock_citizen
+from gateway.booking.sql.citizens import find_citizen, lock_row
 from gateway.booking.sql.events import record
 from gateway.booking.sql.marks import first_id_at, read_mark
 from gateway.booking.sql.naming import Person, events_naming
@@ -89,27 +91,21 @@ def erase(
     subject = audit_subject(request.phone, id_hash_key)
     if find_citizen(session, request.phone) is None:
         raise NotFound(what="citizen")
-    holder = lock_citizen(session, request.phone, now)
+    holder = lock_row(session.connection(), request.phone, now)
     live = _live_bookings(session, holder.id, now)
     if live and not request.cancel_future:
         raise FutureBookings(live)
     for ref in live:
-        bookings.cancel(session, booking_settings, ref, "staff", request.reason, now)
+        conn = session.connection()  # the cancel runs on rows, in this transaction
+        cancelling.cancel(conn, booking_settings, ref, cancelling.STAFF, request.reason, now)
         record_staff_action(session, request.actor, "cancel", ref, request.reason, now)
     for ref in _open_invitations(session, holder.id):
         invitations.withdraw(session, ref, request.reason, now)
     session.flush()
     [done] = anonymise(session, [holder.id], now, lambda _phone, _holder: subject)
     events = _strip_events(session, done, now)
-    record(
-        session,
-        "citizen.erased",
-        holder.id,
-        now,
-        citizen_id=holder.id,
-        people=len(done.people),
-        cancelled=len(live),
-    )
+    erased = citizen_erased(holder.id, people=len(done.people), cancelled=len(live))
+    record(session, erased, now)
     record_staff_action(session, request.actor, "erase", subject, request.reason, now)
     return Erasure(
         holder.id, done.phone, placeholder(holder.id), len(done.people), tuple(live), events
@@ -127,7 +123,7 @@ def _live_bookings(session: Session, holder_id: int, now: datetime) -> list[str]
             .join(Slot, Slot.id == Booking.slot_id)
             .where(
                 Booking.citizen_id.in_(people),
-                Booking.status == "confirmed",
+                Booking.status == BookingStatus.CONFIRMED,
                 Slot.ends_at > now,
             )
             .order_by(Slot.starts_at, Booking.id)
@@ -139,7 +135,7 @@ def _open_invitations(session: Session, holder_id: int) -> list[str]:
     return list(
         session.scalars(
             select(Invitation.ref).where(
-                Invitation.citizen_id == holder_id, Invitation.status == "open"
+                Invitation.citizen_id == holder_id, Invitation.status == InvitationStatus.OPEN
             )
         )
     )

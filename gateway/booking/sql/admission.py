@@ -16,7 +16,7 @@ from sqlalchemy import Select, bindparam, exists, select
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
 from gateway.booking.domain.persons import Person, check_counts, check_not_blocked, check_registered
-from gateway.booking.domain.rules import check_bookable
+from gateway.booking.domain.rules import check_bookable, check_lead_time
 from gateway.booking.models import Booking, Slot
 from gateway.booking.sql import holds
 from gateway.booking.sql.citizens import booked_that_day
@@ -104,7 +104,20 @@ def read(
     if row is None:
         raise NotFound(what="slot")
     hold = holds.HoldRow(*row[10:]) if row[10] is not None else None
-    return Admission(*row[:6], int(row[6]), int(row[7]), bool(row[8]), row[9], hold)
+    slot_id, department_id, day, starts_at, taken, capacity = row[:6]
+    return Admission(
+        slot_id,
+        department_id,
+        day,
+        starts_at,
+        taken,
+        capacity,
+        int(row[6]),
+        int(row[7]),
+        bool(row[8]),
+        row[9],
+        hold,
+    )
 
 
 def admit(
@@ -114,15 +127,22 @@ def admit(
     rules: BookingRules,
     now: datetime,
     count_limits: bool = True,
+    public: bool = True,
 ) -> None:
     """Raise the first rule that keeps `citizen` from booking the slot at `now`.
 
     `count_limits=False` for a voice claim: it counts toward no per-person limit until the
     owner keeps it (the limits are checked then), and a refusal would tell a caller who
-    forged the number which department the owner is booked in that day.
+    forged the number which department the owner is booked in that day. `public=False` for
+    the hospital's own offer (an invitation): the guards against the public (blocks,
+    real-name registration, the release horizon) do not apply; the slot's start does.
     """
-    check_not_blocked(citizen, now, dept.timezone)
-    check_registered(citizen, rules, dept.hospital_code)
-    check_bookable(slot.starts_at, slot.day, dept.timezone, rules, now)
+    if public:
+        check_not_blocked(citizen, now, dept.timezone)
+        check_registered(citizen, rules, dept.hospital_code)
+    if public:
+        check_bookable(slot.starts_at, slot.day, dept.timezone, rules, now)
+    else:  # the hospital may offer a day before the public sees it
+        check_lead_time(slot.starts_at, rules, now)
     if count_limits:
         check_counts(slot.on_day, slot.in_department, rules)

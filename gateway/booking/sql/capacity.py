@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
 
-from gateway.booking.models import Slot
+from sqlalchemy import CursorResult, bindparam, func, select, update
+
+from gateway.booking.models import Department, Slot
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
 
@@ -41,3 +46,68 @@ def lock_in_order(db: Executor, *slot_ids: int) -> None:
     db.execute(
         select(SLOTS.c.id).where(SLOTS.c.id.in_(slot_ids)).order_by(SLOTS.c.id).with_for_update()
     ).all()
+
+
+def close(db: Executor, slot_ids: Sequence[int], now: datetime) -> None:
+    """Staff closed these (locked) slots: slot generation leaves them closed from now on."""
+    db.execute(
+        update(SLOTS)
+        .where(SLOTS.c.id.in_(slot_ids))
+        .values(closed_at=func.coalesce(SLOTS.c.closed_at, now))
+    )
+
+
+def shut(db: Executor, slot_ids: Sequence[int]) -> None:
+    """No remote place left free: capacity lowered to what is still taken."""
+    db.execute(
+        update(SLOTS).where(SLOTS.c.id.in_(slot_ids)).values(remote_capacity=SLOTS.c.remote_taken)
+    )
+
+
+@dataclass(frozen=True)
+class Unused:
+    """A slot about to start with remote places nobody took."""
+
+    id: int
+    starts_at: datetime
+    remote_capacity: int
+    remote_taken: int
+
+
+def lock_unused(db: Executor, hospital_id: int, after: datetime, until: datetime) -> list[Unused]:
+    """The hospital's slots starting in (after, until] with free remote places, locked (SKIP
+    LOCKED: a slot busy with a booking waits for the next sweep)."""
+    departments = Department.__table__
+    query = (
+        select(SLOTS.c.id, SLOTS.c.starts_at, SLOTS.c.remote_capacity, SLOTS.c.remote_taken)
+        .join(departments, departments.c.id == SLOTS.c.department_id)
+        .where(
+            departments.c.hospital_id == hospital_id,
+            SLOTS.c.starts_at > after,
+            SLOTS.c.starts_at <= until,
+            SLOTS.c.remote_taken < SLOTS.c.remote_capacity,
+        )
+        .order_by(SLOTS.c.id)
+        .with_for_update(of=SLOTS, skip_locked=True)
+    )
+    return [Unused(*row) for row in db.execute(query)]
+
+
+def return_to_walkin(db: Executor, slot: Unused) -> bool:
+    """Give the slot's unused remote places to walk-in; False if it changed since it was read."""
+    statement = (
+        update(SLOTS)
+        .where(
+            SLOTS.c.id == slot.id,
+            SLOTS.c.remote_capacity == slot.remote_capacity,
+            SLOTS.c.remote_taken == slot.remote_taken,
+        )
+        .values(remote_capacity=SLOTS.c.remote_taken)
+    )
+    return cast(CursorResult[Any], db.execute(statement)).rowcount == 1
+
+
+def slots_of(db: Executor, department_id: int, day: date) -> list[int]:
+    """The department's slots on `day`, in id order."""
+    query = select(SLOTS.c.id).where(SLOTS.c.department_id == department_id, SLOTS.c.day == day)
+    return list(db.execute(query.order_by(SLOTS.c.id)).scalars())

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, bindparam, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ScalarSelect,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
 from gateway.booking.domain.persons import Person, check_counts
+from gateway.booking.domain.states import ACTIVE_BOOKING_STATUSES
 from gateway.booking.models import Booking, Citizen
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor, dialect_name
+from gateway.booking.sql.guards import in_states
 from gateway.settings import BookingRules
 
-ACTIVE = ("confirmed", "checked_in")
 CITIZENS = Citizen.__table__
 
 
@@ -38,7 +48,7 @@ def _upsert(dialect: str) -> ClauseElement:
     the hot path pays no extra round trip; COALESCE keeps the first one for ever.
     """
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(CITIZENS)
-    return (
+    statement: ClauseElement = (
         insert.values(
             phone=bindparam("phone"),
             created_at=bindparam("now"),
@@ -61,6 +71,7 @@ def _upsert(dialect: str) -> ClauseElement:
             CITIZENS.c.blocked_until,
         )
     )
+    return statement
 
 
 _UPSERTS = {name: DriverStatement(_upsert(name)) for name in ("postgresql", "sqlite")}
@@ -79,12 +90,6 @@ def lock_row(db: Executor, phone: str, now: datetime, consent: bool = False) -> 
     return CitizenRow(*row)
 
 
-def lock_citizen(session: Session, phone: str, now: datetime, consent: bool = False) -> Citizen:
-    """`lock_row` for the use cases that work on ORM objects."""
-    row = lock_row(session, phone, now, consent)
-    return session.get_one(Citizen, row.id, populate_existing=True)
-
-
 def find_citizen(session: Session, phone: str) -> Citizen | None:
     return session.scalars(
         select(Citizen).where(Citizen.phone == phone, Citizen.guardian_id.is_(None))
@@ -99,7 +104,7 @@ def _active_on(
     """The citizen's active, confirmed-by-the-owner bookings on `day`: what the per-person
     limits count."""
     # OR of equalities rather than IN: runs on the driver (gateway.booking.sql.driver)
-    active = or_(*(Booking.status == status for status in ACTIVE))
+    active = in_states(Booking.status, ACTIVE_BOOKING_STATUSES)
     # An unconfirmed voice booking is a claim on the phone, not yet the person's (claims.py).
     where = [Booking.citizen_id == citizen_id, Booking.day == day, active, ~Booking.unconfirmed]
     if exclude_booking is not None:
@@ -131,3 +136,55 @@ def check_person_limits(
     ).where(*_active_on(citizen.id, day, exclude_booking))
     on_day, in_department = db.execute(counts).one()
     check_counts(on_day, in_department, rules)
+
+
+# --- what the write path changes on a citizen row ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the block policies read of a citizen (gateway.booking.operations.blocks)."""
+
+    id: int
+    phone: str
+    blocked_until: datetime | None
+    strikes_since: datetime | None
+
+
+_STANDING = (CITIZENS.c.id, CITIZENS.c.phone, CITIZENS.c.blocked_until, CITIZENS.c.strikes_since)
+
+
+def standing(db: Executor, citizen_id: int) -> Standing:
+    """The citizen's block and slate, as they stand in this transaction."""
+    row = db.execute(select(*_STANDING).where(CITIZENS.c.id == citizen_id)).one()
+    return Standing(*row)
+
+
+def set_block(
+    db: Executor, citizen_id: int, blocked_until: datetime | None, strikes_since: datetime
+) -> None:
+    """Block until `blocked_until` (None: lift the block) and wipe the slate at `strikes_since`."""
+    db.execute(
+        update(CITIZENS)
+        .where(CITIZENS.c.id == citizen_id)
+        .values(blocked_until=blocked_until, strikes_since=strikes_since)
+    )
+
+
+def record_consent(db: Executor, citizen_id: int, now: datetime) -> None:
+    """The citizen's own act, their first booking: recorded once, never overwritten."""
+    db.execute(
+        update(CITIZENS)
+        .where(CITIZENS.c.id == citizen_id, CITIZENS.c.consent_at.is_(None))
+        .values(consent_at=now)
+    )
+
+
+def lock_ids(db: Executor, citizen_ids: Iterable[int], skip_locked: bool = False) -> list[int]:
+    """Lock these citizen rows in id order; with `skip_locked`, only those free now (a sweep
+    leaves a citizen busy with a request of its own to its next round)."""
+    ids = sorted(set(citizen_ids))
+    if not ids:
+        return []
+    query = select(CITIZENS.c.id).where(CITIZENS.c.id.in_(ids)).order_by(CITIZENS.c.id)
+    return list(db.execute(query.with_for_update(skip_locked=skip_locked)).scalars())

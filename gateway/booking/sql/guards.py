@@ -11,18 +11,20 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_
+from sqlalchemy.orm import QueryableAttribute
 
 from gateway.booking.domain.states import Lifecycle
 
+# A Core column or a mapped attribute (Booking.status): both compare into a WHERE clause.
+Column = ColumnElement[Any] | QueryableAttribute[Any]
 
-def in_states(column: ColumnElement[Any], states: Iterable[str]) -> ColumnElement[bool]:
+
+def in_states(column: Column, states: Iterable[str]) -> ColumnElement[bool]:
     """`column` is one of `states`: an OR of equalities, since the driver compiles no IN."""
     return or_(*(column == str(state) for state in sorted(states)))
 
 
-def may(
-    column: ColumnElement[Any], lifecycle: Lifecycle[Any], operation: str
-) -> ColumnElement[bool]:
+def may(column: Column, lifecycle: Lifecycle[Any], operation: str) -> ColumnElement[bool]:
     """The WHERE guard of `operation`: the row is in a status the operation may start from."""
     return in_states(column, lifecycle.sources(operation))
 

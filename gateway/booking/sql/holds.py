@@ -10,11 +10,14 @@ still there, so two of them racing cannot return one place twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
+from gateway.booking.domain import events
+from gateway.booking.domain.states import HoldState
 from gateway.booking.models import Hold
 from gateway.booking.sql import capacity
 from gateway.booking.sql.driver import DriverStatement
@@ -88,13 +91,7 @@ def place_hold(
         },
     ).scalar_one()
     record(
-        db,
-        "hold.placed",
-        hold_id,
-        now,
-        slot_id=slot_id,
-        phone=phone,
-        expires_at=expires_at.isoformat(),
+        db, events.hold_placed(hold_id, slot_id=slot_id, phone=phone, expires_at=expires_at), now
     )
     return HoldRow(hold_id, slot_id, phone, session_key, now, expires_at)
 
@@ -104,16 +101,21 @@ def renew(db: Executor, hold: HoldRow, session_key: str) -> None:
     _RENEW.run(db, {"hold_id": hold.id, "key": session_key})
 
 
-def drop_hold(db: Executor, hold: HoldRow, now: datetime, event: str | None) -> bool:
-    """Delete a hold and give its place back; `event` names why (released / expired).
+# How a hold left, and the event that says so (a hold erased with its person says nothing).
+_LEFT = {HoldState.RELEASED: events.hold_released, HoldState.EXPIRED: events.hold_expired}
+
+
+def drop_hold(db: Executor, hold: HoldRow, now: datetime, why: HoldState | None) -> bool:
+    """Delete a hold and give its place back; `why` (released / expired) names its event.
 
     Returns False when the hold was already gone (deleted by a racing sweep or booking).
     """
     if not _DELETE.run(db, {"hold_id": hold.id}).rowcount:
         return False
     capacity.give_back(db, hold.slot_id)
-    if event:
-        record(db, event, hold.id, now, slot_id=hold.slot_id, phone=hold.phone)
+    if why:
+        left = _LEFT[why]
+        record(db, left(hold.id, slot_id=hold.slot_id, phone=hold.phone), now)
     return True
 
 
@@ -129,7 +131,7 @@ def release_expired(db: Executor, now: datetime, slot_id: int | None = None) -> 
     else:
         found = _EXPIRED_OF_SLOT.run(db, {"now": now, "slot_id": slot_id})
     expired = [HoldRow(*row) for row in found]
-    return sum(drop_hold(db, hold, now, "hold.expired") for hold in expired)
+    return sum(drop_hold(db, hold, now, HoldState.EXPIRED) for hold in expired)
 
 
 def claim_or_reclaim(db: Executor, slot_id: int, now: datetime) -> bool:
@@ -140,3 +142,9 @@ def claim_or_reclaim(db: Executor, slot_id: int, now: datetime) -> bool:
     if capacity.claim(db, slot_id):
         return True
     return release_expired(db, now, slot_id) > 0 and capacity.claim(db, slot_id)
+
+
+def lock_on(db: Executor, slot_ids: Sequence[int]) -> list[HoldRow]:
+    """Every hold on these slots, locked in id order (a closed session releases them)."""
+    query = select(*COLUMNS).where(HOLDS.c.slot_id.in_(slot_ids)).order_by(HOLDS.c.id)
+    return [HoldRow(*row) for row in db.execute(query.with_for_update())]

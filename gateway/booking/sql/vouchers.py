@@ -7,12 +7,14 @@ import string
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import Update, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
+from gateway.booking.domain.states import LIVE_VOUCHER_STATES, VOUCHER, VoucherState
 from gateway.booking.models import Booking, Voucher
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor, dialect_name
+from gateway.booking.sql.guards import in_states, may, value
 from tcode.codes import generate
 from tcode.keys import SigningKey
 from tcode.payload import sign
@@ -64,7 +66,7 @@ def issue(
             "ref": ref,
             "key_id": key.key_id,
             "payload": payload,
-            "state": "issued",
+            "state": VoucherState.ISSUED,
             "created_at": now,
         }
         voucher_id = insert.run(db, values).scalar()
@@ -74,16 +76,50 @@ def issue(
     raise RuntimeError("could not find a free T-code")
 
 
-def issue_voucher(session: Session, booking: Booking, key: SigningKey, now: datetime) -> Voucher:
-    """`issue` for the use cases that work on ORM objects: returns the Voucher, and
-    `booking.vouchers` lists it from then on."""
-    session.flush()  # the booking needs its id
-    issued = issue(
-        session, booking.id, booking.slot.department.hospital.code, booking.slot.day, key, now
-    )
-    session.expire(booking, ["vouchers"])
-    return session.get_one(Voucher, issued.id)
-
-
 def live_voucher(booking: Booking) -> Voucher | None:
-    return next((v for v in reversed(booking.vouchers) if v.state in ("issued", "used")), None)
+    """The booking's live voucher (LIVE_VOUCHER_STATES) from its loaded vouchers, if any."""
+    return next((v for v in reversed(booking.vouchers) if v.state in LIVE_VOUCHER_STATES), None)
+
+
+# --- the vouchers of an existing booking: "the current voucher" and its transitions ----------
+
+
+# "The current voucher" of a booking, the one rule of the whole tree (LIVE_VOUCHER_STATES):
+# the live one (issued or used), else the latest. Order a booking's vouchers by this, take one.
+CURRENT_FIRST = (in_states(VOUCHERS.c.state, LIVE_VOUCHER_STATES).desc(), VOUCHERS.c.id.desc())
+
+
+def current(db: Executor, booking_id: int) -> IssuedVoucher:
+    """The booking's current voucher (CURRENT_FIRST)."""
+    row = db.execute(
+        select(VOUCHERS.c.id, VOUCHERS.c.tcode, VOUCHERS.c.ref)
+        .where(VOUCHERS.c.booking_id == booking_id)
+        .order_by(*CURRENT_FIRST)
+        .limit(1)
+    ).one()
+    return IssuedVoucher(*row)
+
+
+def _leave(operation: str, booking_id: int, now: datetime) -> Update:
+    """Move the booking's voucher out of the states `operation` starts from (at most one)."""
+    return (
+        update(VOUCHERS)
+        .where(VOUCHERS.c.booking_id == booking_id, may(VOUCHERS.c.state, VOUCHER, operation))
+        .values(state=value(VOUCHER.target(operation)), changed_at=now)
+    )
+
+
+def cancel_live(db: Executor, booking_id: int, now: datetime) -> None:
+    """The booking was cancelled: its live voucher no longer checks in."""
+    db.execute(_leave("cancel", booking_id, now))
+
+
+def expire_live(db: Executor, booking_id: int, now: datetime) -> None:
+    """The booking's day passed without a check-in."""
+    db.execute(_leave("expire", booking_id, now))
+
+
+def replace_live(db: Executor, booking_id: int, now: datetime) -> int | None:
+    """The booking moved and gets a new voucher: the live one is replaced; returns its id."""
+    statement = _leave("replace", booking_id, now).returning(VOUCHERS.c.id)
+    return db.execute(statement).scalar()

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, joinedload
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
 from gateway.booking.domain.rules import last_open_day
+from gateway.booking.domain.states import BookingStatus
 from gateway.booking.models import Booking, Citizen, Department, Slot
 from gateway.booking.sql import holds
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
+from gateway.booking.sql.vouchers import live_voucher
 from gateway.settings import BookingSettings
 
 
@@ -210,7 +212,7 @@ def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBookin
         .join(Slot)
         .where(
             Citizen.phone == phone,
-            Booking.status == "confirmed",
+            Booking.status == BookingStatus.CONFIRMED,
             Slot.starts_at > now - timedelta(hours=1),
         )
         .options(
@@ -224,7 +226,7 @@ def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBookin
 
 def _upcoming(b: Booking) -> UpcomingBooking:
     dept = b.slot.department
-    voucher = next((v for v in reversed(b.vouchers) if v.state == "issued"), None)
+    voucher = live_voucher(b)  # a confirmed booking's live voucher is the issued one
     return UpcomingBooking(
         ref=b.ref,
         tcode=voucher.tcode if voucher else None,

@@ -16,11 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.domain.rules import checkin_window
+from gateway.booking.domain.states import ACTIVE_BOOKING_STATUSES, LIVE_VOUCHER_STATES
 from gateway.booking.models import Booking, Department, Slot, Voucher, VoucherImage
 from gateway.settings import BookingSettings
-
-LIVE_STATES = ("issued", "used")
-LIVE_BOOKINGS = ("confirmed", "checked_in")
 
 
 @dataclass(frozen=True)
@@ -42,11 +40,11 @@ class VoucherView:
 
     @property
     def live(self) -> bool:
-        return self.state in LIVE_STATES
+        return self.state in LIVE_VOUCHER_STATES
 
     def gone(self, now: datetime, booking_settings: BookingSettings) -> bool:
         """Whether the link is no longer to show anything: see the module's docstring."""
-        if not self.live or self.booking_status not in LIVE_BOOKINGS or self.anonymised:
+        if not self.live or self.booking_status not in ACTIVE_BOOKING_STATUSES or self.anonymised:
             return True
         rules = booking_settings.rules_for(self.hospital_code)
         last_checkin = checkin_window(self.starts_at, rules)[1]

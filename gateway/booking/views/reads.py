@@ -1,0 +1,87 @@
+"""The booking core's read side: what the channels show, each one read with no write.
+
+`BookingService` extends it with the operations; the catalogue comes from its cache, the rest
+from the read engine (a replica, or the primary read only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+
+from sqlalchemy import Connection, Engine
+
+from gateway.booking.catalogue.cache import CatalogueCache, Item
+from gateway.booking.domain.phones import to_e164
+from gateway.booking.views import day_list as desk
+from gateway.booking.views import readside
+from gateway.booking.views.confirmations import Confirmation, HoldInfo, confirmation, live_hold
+from gateway.clock import Clock
+from gateway.db import read_only, session_factories
+from gateway.settings import Settings
+
+
+class BookingReads:
+    def __init__(
+        self, engine: Engine, settings: Settings, clock: Clock, read_engine: Engine | None = None
+    ):
+        self.engine = engine
+        self.read_engine = read_engine or read_only(engine)
+        self.writer, self.reader = session_factories(engine, self.read_engine)
+        self.catalogue = CatalogueCache(self.read_engine)
+        self.settings, self.clock, self.rules = settings, clock, settings.booking
+
+    def phone(self, raw: str) -> str:
+        return to_e164(raw, self.settings.default_region)
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self.read_engine.connect()
+
+    def cities(self) -> Sequence[Item]:
+        return self.catalogue.get().cities
+
+    def hospitals(self, city_id: int) -> Sequence[Item]:
+        return self.catalogue.get().hospitals.get(city_id, ())
+
+    def departments(self, hospital_id: int) -> Sequence[Item]:
+        return self.catalogue.get().departments.get(hospital_id, ())
+
+    def open_days(self, department_id: int) -> list[date]:
+        dept = self.catalogue.department(department_id)
+        with self._read() as conn:
+            return readside.open_days(conn, self.rules, dept, self.clock.now())
+
+    def free_slots(self, department_id: int, day: date) -> list[readside.FreeSlot]:
+        dept = self.catalogue.department(department_id)
+        with self._read() as conn:
+            return readside.free_slots(conn, self.rules, dept, day, self.clock.now())
+
+    def upcoming(self, phone: str) -> list[readside.UpcomingBooking]:
+        with self.reader() as s:
+            return readside.upcoming(s, self.phone(phone), self.clock.now())
+
+    def booking(self, ref: str) -> Confirmation:
+        with self._read() as conn:
+            return confirmation(conn, self.catalogue, ref)
+
+    def day_bookings(
+        self, hospital_code: str, day: date, department_code: str | None = None
+    ) -> list[desk.DeskBooking]:
+        with self.reader() as s:
+            return desk.day_bookings(s, hospital_code, day, department_code)
+
+    def current_hold(self, phone: str) -> HoldInfo | None:
+        """The phone's live hold, if any (expired ones count as gone)."""
+        with self._read() as conn:
+            found = readside.held(conn, self.phone(phone))
+        return live_hold(self.catalogue, found, self.clock.now())
+
+    def language(self, phone: str) -> str | None:
+        return self.caller(phone)[0]
+
+    def caller(self, phone: str) -> tuple[str | None, HoldInfo | None, bool]:
+        """The holder's language, live hold and whether they ever booked: a session's first hop."""
+        with self._read() as conn:
+            language, found, informed = readside.caller(conn, self.phone(phone))
+        return language, live_hold(self.catalogue, found, self.clock.now()), informed
