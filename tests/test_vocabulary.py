@@ -6,7 +6,8 @@
     passed as a status/state is.
 (b) Each event type is built by exactly one constructor in `gateway.booking.domain.events`,
     and nothing outside that module passes an event type as text to a call.
-(c) The operations run on row primitives: none of them imports `sqlalchemy.orm`.
+(c) The operations run on row primitives: none imports `sqlalchemy.orm`, the unit of work or
+    the session factories, or names a Session.
 """
 
 from __future__ import annotations
@@ -217,18 +218,52 @@ def test_events_are_built_by_their_constructors_only() -> None:
 # --- (c) operations ----------------------------------------------------------------------
 
 
-def test_no_operation_imports_the_orm() -> None:
-    found = []
-    for path in sorted((GATEWAY / "booking" / "operations").rglob("*.py")):
-        for node in ast.walk(_tree(path)):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [f"{node.module}.{alias.name}" for alias in node.names]
-            else:
-                continue
-            if any(n == "sqlalchemy.orm" or n.startswith("sqlalchemy.orm.") for n in names):
-                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+ORM_MODULES = ("sqlalchemy.orm", "gateway.booking.sql.uow", "gateway.db.session_factories")
+ORM_NAMES = frozenset({"Session", "sessionmaker", "session_factories", "UnitOfWork"})
+
+
+def _named(node: ast.Name | ast.Attribute) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr
+
+
+def _orm_uses(tree: ast.Module) -> Iterator[int]:
+    """Lines that import the ORM, its units of work or its factories, or name a Session."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Name | ast.Attribute) and _named(node) in ORM_NAMES:
+            yield node.lineno
+            continue
+        else:
+            continue
+        if any(n == m or n.startswith(f"{m}.") for n in names for m in ORM_MODULES):
+            yield node.lineno
+
+
+def test_no_operation_uses_the_orm() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((GATEWAY / "booking" / "operations").rglob("*.py"))
+        for line in _orm_uses(_tree(path))
+    ]
     assert found == [], "operations run on row primitives (gateway.booking.sql):\n" + "\n".join(
         found
     )
+
+
+def test_the_orm_check_sees_each_way_in() -> None:
+    """The scan above flags every way an operation could reach the ORM, and plain Core."""
+    flagged = {
+        "from sqlalchemy.orm import Session": True,
+        "import sqlalchemy.orm": True,
+        "from gateway.booking.sql.uow import UnitOfWork": True,
+        "from gateway.booking.sql import uow": True,
+        "from gateway.db import session_factories": True,
+        "def f(db: Session) -> None: ...": True,
+        "x = orm.sessionmaker(engine)": True,
+        "from sqlalchemy import Connection\ndef f(db: Connection) -> None: ...": False,
+    }
+    seen = {source: any(_orm_uses(ast.parse(source))) for source in flagged}
+    assert seen == flagged

@@ -15,10 +15,10 @@ from sqlalchemy import Connection, Engine
 
 from gateway.booking.catalogue.load import LoadReport
 from gateway.booking.catalogue.slots import GenerateReport
+from gateway.booking.catalogue.updates import generate, load
 from gateway.booking.domain.events import NewEvent
 from gateway.booking.operations import (
     arrival,
-    catalogue,
     challenges,
     checkin,
     claims,
@@ -64,10 +64,10 @@ class BookingService(BookingReads):
     # --- catalogue and slots (the ORM loads them) -----------------------------------------------
 
     def load_catalog(self, path: str | Path) -> LoadReport:
-        return catalogue.load(self.writer, self.catalogue, path, self.clock.now())
+        return load(self.writer, self.catalogue, path, self.clock.now())
 
     def generate_slots(self, days: int) -> GenerateReport:
-        return catalogue.generate(self.writer, self.rules, self.clock.now(), days)
+        return generate(self.writer, self.rules, self.clock.now(), days)
 
     # --- holds and bookings ---------------------------------------------------------------------
 

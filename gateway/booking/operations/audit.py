@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from gateway.booking.models import StaffAction
-from gateway.booking.sql.executor import Executor
 
 UNKNOWN_ACTOR = "staff"
 AUDIT_ACTOR_LENGTH = 64  # staff_actions.actor
 
 
 def record_staff_action(
-    db: Executor, actor: str | None, action: str, subject: object, reason: str, now: datetime
+    db: Connection, actor: str | None, action: str, subject: object, reason: str, now: datetime
 ) -> None:
     """Add who did `action` to `subject`, and why, to the caller's transaction."""
     db.execute(

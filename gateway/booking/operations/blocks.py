@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from gateway.booking.domain import events
 from gateway.booking.domain.errors import NotBlocked
@@ -18,7 +18,6 @@ from gateway.booking.models import Booking
 from gateway.booking.sql import citizens
 from gateway.booking.sql.citizens import Standing
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.settings import BlockPolicy
 
 BOOKINGS = Booking.__table__
@@ -44,7 +43,7 @@ STRIKES: dict[str, tuple[ColumnElement[datetime | None], ColumnElement[bool]]] =
 
 
 def count_strikes(
-    db: Executor, citizen: Standing, kind: str, window_days: int, now: datetime
+    db: Connection, citizen: Standing, kind: str, window_days: int, now: datetime
 ) -> int:
     """How many strikes of `kind` the citizen has in the last `window_days` (since the slate)."""
     at, is_strike = STRIKES[kind]
@@ -63,7 +62,7 @@ def count_strikes(
 
 
 def apply_policy(
-    db: Executor, citizen_id: int, policy: BlockPolicy, kind: str, now: datetime
+    db: Connection, citizen_id: int, policy: BlockPolicy, kind: str, now: datetime
 ) -> bool:
     """Block the (locked) citizen for `policy.block_days` from now when the strikes reach the
     count."""
@@ -84,7 +83,7 @@ def apply_policy(
     return True
 
 
-def lift(db: Executor, citizen_id: int, reason: str, now: datetime) -> None:
+def lift(db: Connection, citizen_id: int, reason: str, now: datetime) -> None:
     """Lift the (locked) citizen's block (staff), or raise NotBlocked when there is none."""
     citizen = citizens.standing(db, citizen_id)
     was = citizen.blocked_until

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain.departments import DepartmentInfo
@@ -23,7 +23,6 @@ from gateway.booking.sql.citizens import (
     lock_row,
 )
 from gateway.booking.sql.driver import DriverStatement
-from gateway.booking.sql.executor import Executor
 from gateway.booking.sql.guards import in_states
 from gateway.booking.sql.vouchers import IssuedVoucher
 from gateway.booking.views.readside import next_free_times
@@ -54,7 +53,7 @@ def scoped_key(channel: str, citizen_id: int, key: str | None) -> str | None:
 
 
 def book(
-    db: Executor,
+    db: Connection,
     catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     phone: str,
@@ -99,7 +98,7 @@ def book(
 
 
 def place_held_or_free(
-    db: Executor,
+    db: Connection,
     hold: holds.HoldRow | None,
     phone: str,
     slot_id: int,
@@ -140,7 +139,7 @@ _EARLIER = DriverStatement(
 )
 
 
-def _earlier(db: Executor, catalogue: CatalogueCache, booking_id: int) -> Booked:
+def _earlier(db: Connection, catalogue: CatalogueCache, booking_id: int) -> Booked:
     """The booking a retried request already made, as it stands now."""
     row = _EARLIER.run(db, {"booking_id": booking_id}).one()
     voucher = IssuedVoucher(row[6], row[7], row[8])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from gateway.booking.domain import events
 from gateway.booking.domain.errors import NotActive, NotFound, NotOwner
 from gateway.booking.domain.rules import check_cancellable
@@ -19,14 +21,13 @@ from gateway.booking.sql import capacity, transitions, vouchers
 from gateway.booking.sql.bookings import Booked
 from gateway.booking.sql.citizens import lock_row
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.booking.sql.transitions import LockedBooking
 from gateway.settings import BookingSettings
 
 CITIZEN, STAFF = "citizen", "staff"  # who cancels
 
 
-def find_locked(db: Executor, ref: str, now: datetime) -> LockedBooking:
+def find_locked(db: Connection, ref: str, now: datetime) -> LockedBooking:
     """The booking `ref`, locked after its citizen (the lock order of every use case)."""
     phone = transitions.owner_phone(db, ref)
     if phone is None:
@@ -45,7 +46,7 @@ def check_active(booking: LockedBooking) -> None:
 
 
 def cancel(
-    db: Executor,
+    db: Connection,
     booking_settings: BookingSettings,
     ref: str,
     by: str,
@@ -72,7 +73,7 @@ def cancel(
 
 
 def cancel_audited(
-    db: Executor,
+    db: Connection,
     booking_settings: BookingSettings,
     ref: str,
     by: str,
@@ -89,7 +90,7 @@ def cancel_audited(
 
 
 def void(
-    db: Executor,
+    db: Connection,
     booking: LockedBooking,
     by: str,
     reason: str,
@@ -117,7 +118,7 @@ def void(
     record(db, event, now)
 
 
-def as_booked(db: Executor, booking: LockedBooking, status: str) -> Booked:
+def as_booked(db: Connection, booking: LockedBooking, status: str) -> Booked:
     """The booking as the operation left it (now `status`), for the caller's confirmation."""
     voucher = vouchers.current(db, booking.id)
     b = booking

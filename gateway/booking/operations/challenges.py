@@ -15,14 +15,13 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from gateway.booking.domain import events
 from gateway.booking.domain.errors import CodeLimit
 from gateway.booking.models import PhoneChallenge
 from gateway.booking.sql.citizens import lock_row
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.settings import VoiceProof
 from tcode.keys import SigningKey
 
@@ -45,7 +44,7 @@ def challenge_key(secret_key: str, signing_key: SigningKey) -> bytes:
 
 
 def send(
-    db: Executor, phone: str, language: str | None, proof: VoiceProof, now: datetime, key: bytes
+    db: Connection, phone: str, language: str | None, proof: VoiceProof, now: datetime, key: bytes
 ) -> int:
     """Create a code for `phone` and write its `phone.code` event; raise CodeLimit when the
     phone has had `per_hour` codes in the last hour or `per_day` in the last day."""
@@ -71,7 +70,7 @@ def send(
 
 
 def check(
-    db: Executor, phone: str, digits: str, proof: VoiceProof, now: datetime, key: bytes
+    db: Connection, phone: str, digits: str, proof: VoiceProof, now: datetime, key: bytes
 ) -> Outcome:
     """Compare `digits` with the phone's newest code: "passed", "wrong" (tries are left) or
     "spent" (none live, expired, used, or this was the last try)."""
@@ -92,7 +91,7 @@ def check(
     return "wrong" if tries < proof.max_tries else "spent"
 
 
-def _claim_try(db: Executor, challenge_id: int, max_tries: int, now: datetime) -> int | None:
+def _claim_try(db: Connection, challenge_id: int, max_tries: int, now: datetime) -> int | None:
     """Count one try, if one is left; return the tries made so far (None: none was left)."""
     return db.scalar(
         update(PhoneChallenge)
@@ -107,7 +106,7 @@ def _claim_try(db: Executor, challenge_id: int, max_tries: int, now: datetime) -
     )
 
 
-def _recent(db: Executor, phone: str, since: datetime) -> int:
+def _recent(db: Connection, phone: str, since: datetime) -> int:
     return (
         db.scalar(
             select(func.count())

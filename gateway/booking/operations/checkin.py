@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
@@ -32,7 +32,7 @@ from gateway.booking.domain.states import (
 from gateway.booking.models import Booking, Doctor, QueueCounter, Slot, Voucher
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor, dialect_name
+from gateway.booking.sql.executor import dialect_name
 from gateway.booking.sql.guards import in_states, may, value
 from gateway.settings import BookingRules, BookingSettings
 
@@ -192,14 +192,14 @@ class Changed(Exception):
     """The voucher or booking changed between the scan's read and its write: read again."""
 
 
-def scan(db: Executor, tcode: str) -> Scan:
+def scan(db: Connection, tcode: str) -> Scan:
     row = _SCAN.run(db, {"tcode": tcode}).first()
     if row is None:
         raise UnknownCode()
     return Scan(*row)
 
 
-def scan_ref(db: Executor, ref: str) -> Scan:
+def scan_ref(db: Connection, ref: str) -> Scan:
     """The desk's read of booking `ref`: the same facts a kiosk scan of its voucher gives."""
     row = _SCAN_REF.run(db, {"ref": ref}).first()
     if row is None:
@@ -251,7 +251,7 @@ def _check_status(seen: Scan, dept: DepartmentInfo) -> Ticket:
 
 
 def admit_scanned(
-    db: Executor,
+    db: Connection,
     seen: Scan,
     dept: DepartmentInfo,
     now: datetime,
@@ -285,7 +285,7 @@ def admit_scanned(
 
 
 def desk_check_in(
-    db: Executor,
+    db: Connection,
     catalogue: CatalogueCache,
     ref: str,
     now: datetime,
@@ -373,7 +373,7 @@ def _bump(dialect: str) -> ClauseElement:
 _BUMPS = {name: DriverStatement(_bump(name)) for name in ("postgresql", "sqlite")}
 
 
-def next_queue_number(db: Executor, department_id: int, day: date) -> int:
+def next_queue_number(db: Connection, department_id: int, day: date) -> int:
     """Bump the department's counter for the day atomically and return the new number."""
     params = {"department_id": department_id, "day": day}
     return int(_BUMPS[dialect_name(db)].run(db, params).scalar_one())

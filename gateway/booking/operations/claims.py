@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from gateway.booking.domain import events
 from gateway.booking.domain.errors import UnconfirmedPending, VoiceFull
@@ -22,7 +22,6 @@ from gateway.booking.sql.bookings import Booked
 from gateway.booking.sql.citizens import check_person_limits, lock_row
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.settings import BookingRules, BookingSettings
 
 UNCONFIRMED_CHANNELS = frozenset({"ivr"})  # identity the network does not vouch for
@@ -67,7 +66,7 @@ _PENDING = DriverStatement(
 
 
 def check_claim_allowed(
-    db: Executor, citizen_id: int, hospital_id: int, day: object, rules: BookingRules
+    db: Connection, citizen_id: int, hospital_id: int, day: object, rules: BookingRules
 ) -> None:
     """Refuse a voice booking while the phone has one unconfirmed, or the hospital's day is at
     its ceiling. The caller holds the citizen's lock, so one phone never passes its own limit;
@@ -83,7 +82,7 @@ def check_claim_allowed(
 
 
 def confirm(
-    db: Executor,
+    db: Connection,
     booking_settings: BookingSettings,
     phone: str,
     now: datetime,
@@ -113,7 +112,7 @@ def confirm(
 
 
 def due_for_release(
-    db: Executor, rules: BookingRules, now: datetime, hospital_id: int
+    db: Connection, rules: BookingRules, now: datetime, hospital_id: int
 ) -> list[tuple[int, int]]:
     """(booking id, citizen id) of this hospital's unconfirmed voice bookings past their
     release deadline, a batch at a time (the sweep releases them)."""

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import Connection
+
 from gateway.booking.domain import events
 from gateway.booking.domain.states import HoldState
 from gateway.booking.operations.cancel import STAFF, void
 from gateway.booking.sql import capacity, citizens, holds, transitions
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class CloseReport:
 
 
 def close_session(
-    db: Executor, department_id: int, day: date, reason: str, now: datetime
+    db: Connection, department_id: int, day: date, reason: str, now: datetime
 ) -> CloseReport:
     """Close every slot of the department on `day` and cancel its confirmed bookings."""
     slot_ids = capacity.slots_of(db, department_id, day)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain import events
 from gateway.booking.domain.departments import DepartmentInfo
@@ -18,7 +20,6 @@ from gateway.booking.operations import claims
 from gateway.booking.sql import admission, capacity, holds
 from gateway.booking.sql.citizens import lock_row
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.booking.views import notices
 from gateway.booking.views.notices import slot_of
 from gateway.booking.views.readside import fullness, next_free_times
@@ -26,7 +27,7 @@ from gateway.settings import BookingSettings
 
 
 def hold(
-    db: Executor,
+    db: Connection,
     catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     phone: str,
@@ -63,7 +64,7 @@ def hold(
 
 
 def refuse_surely_full(
-    db: Executor, catalogue: CatalogueCache, phone: str, slot_id: int, now: datetime
+    db: Connection, catalogue: CatalogueCache, phone: str, slot_id: int, now: datetime
 ) -> DepartmentInfo:
     """Raise SlotFull from a read alone when a hold would surely be refused (no lock, no
     write: most of a flash crowd ends here); else the slot's department."""
@@ -74,14 +75,14 @@ def refuse_surely_full(
     return dept
 
 
-def release(db: Executor, phone: str, now: datetime) -> bool:
+def release(db: Connection, phone: str, now: datetime) -> bool:
     """Give the phone's hold back ("start again"); False when it has none."""
     found = holds.find_hold(db, phone)
     return found is not None and holds.drop_hold(db, found, now, HoldState.RELEASED)
 
 
 def notice_dropped(
-    db: Executor, catalogue: CatalogueCache, phone: str, session_key: str, now: datetime
+    db: Connection, catalogue: CatalogueCache, phone: str, session_key: str, now: datetime
 ) -> bool:
     """Write one `ussd.dropped` for a dropped session that holds a live slot; once per hold."""
     found = holds.find_hold(db, phone, lock=True)

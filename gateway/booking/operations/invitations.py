@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain import events
@@ -35,17 +35,9 @@ from gateway.booking.sql.bookings import NewBooking, Place, insert_booking, new_
 from gateway.booking.sql.citizens import CitizenRow, lock_row
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.booking.sql.guards import may, value
-from gateway.booking.views.departments import find_department
 from gateway.settings import BookingSettings
 from tcode.keys import SigningKey
-
-__all__ = [
-    "InvitationInfo",
-    "Offer",
-    "find_department",
-]  # find_department: close_session's, for now
 
 INVITATIONS, CITIZENS, BOOKINGS = Invitation.__table__, Citizen.__table__, Booking.__table__
 
@@ -144,7 +136,7 @@ _WITHDRAW = _move("withdraw")
 _EXPIRE = _move("expire")
 
 
-def _locked(db: Executor, ref: str) -> InvitationRow:
+def _locked(db: Connection, ref: str) -> InvitationRow:
     row = _LOCK.run(db, {"ref": ref}).first()
     if row is None:
         raise NotFound(what="invitation")
@@ -152,7 +144,7 @@ def _locked(db: Executor, ref: str) -> InvitationRow:
 
 
 def invite(
-    db: Executor,
+    db: Connection,
     catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     key: SigningKey,
@@ -207,7 +199,7 @@ def invite(
 
 
 def _offered_slot(
-    db: Executor,
+    db: Connection,
     citizen: CitizenRow,
     phone: str,
     dept: DepartmentInfo,
@@ -251,7 +243,7 @@ def _check_window(offer: Offer, today: date) -> None:
 
 
 def book_invitation(
-    db: Executor,
+    db: Connection,
     catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     key: SigningKey,
@@ -304,7 +296,7 @@ def _offers(invitation: InvitationRow, slot: admission.Admission) -> bool:
 
 
 def _book(
-    db: Executor,
+    db: Connection,
     booking_settings: BookingSettings,
     citizen: CitizenRow,
     phone: str,
@@ -332,14 +324,14 @@ _BOOKING_REF = DriverStatement(
 )
 
 
-def _booking_ref(db: Executor, booking_id: int | None) -> str | None:
+def _booking_ref(db: Connection, booking_id: int | None) -> str | None:
     if booking_id is None:
         return None
     ref = _BOOKING_REF.run(db, {"booking_id": booking_id}).scalar()
     return str(ref) if ref is not None else None
 
 
-def withdraw(db: Executor, ref: str, reason: str, now: datetime) -> InvitationRow:
+def withdraw(db: Connection, ref: str, reason: str, now: datetime) -> InvitationRow:
     """Withdraw an open invitation (staff); a booked one is cancelled through its booking."""
     invitation = _locked(db, ref)
     if not INVITATION.allows("withdraw", invitation.status):
@@ -352,7 +344,7 @@ def withdraw(db: Executor, ref: str, reason: str, now: datetime) -> InvitationRo
     return replace(invitation, status=value(INVITATION.target("withdraw")))
 
 
-def expire_due(db: Executor, now: datetime, after_id: int, limit: int) -> tuple[int, int]:
+def expire_due(db: Connection, now: datetime, after_id: int, limit: int) -> tuple[int, int]:
     """Expire open invitations past their expiry (a batch after `after_id`).
 
     Returns (how many this call expired, the last id it looked at, or 0 when none). Safe on
@@ -373,7 +365,7 @@ def expire_due(db: Executor, now: datetime, after_id: int, limit: int) -> tuple[
 
 
 def open_invitations(
-    db: Executor, catalogue: CatalogueCache, phone: str, now: datetime
+    db: Connection, catalogue: CatalogueCache, phone: str, now: datetime
 ) -> list[InvitationInfo]:
     """The phone holder's invitations still waiting for a slot, soonest expiry first."""
     rows: Sequence[Sequence[Any]] = _OPEN.run(db, {"phone": phone, "now": now}).rows

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain import events
 from gateway.booking.domain.departments import DepartmentInfo
@@ -30,7 +32,6 @@ from gateway.booking.sql import admission, capacity, citizens, holds, transition
 from gateway.booking.sql.admission import Admission
 from gateway.booking.sql.bookings import CONFIRMED, Booked, Place, insert_booking
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.booking.sql.transitions import LockedBooking
 from gateway.settings import BookingSettings
 from tcode.keys import SigningKey
@@ -39,7 +40,7 @@ REBOOKED = "rebooked"  # the cancel reason of a booking replaced at another hosp
 
 
 def rebook(
-    db: Executor,
+    db: Connection,
     catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     ref: str,
@@ -64,7 +65,7 @@ def rebook(
 
 
 def _rebook(
-    db: Executor,
+    db: Connection,
     catalogue: CatalogueCache,
     booking_settings: BookingSettings,
     ref: str,
@@ -102,7 +103,7 @@ def _rebook(
 
 
 def _move(
-    db: Executor,
+    db: Connection,
     booking: LockedBooking,
     slot: Admission,
     dept: DepartmentInfo,
@@ -134,7 +135,7 @@ def _move(
 
 
 def _replace(
-    db: Executor,
+    db: Connection,
     booking: LockedBooking,
     slot: Admission,
     dept: DepartmentInfo,

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.booking.domain import events
@@ -27,7 +27,6 @@ from gateway.booking.domain.errors import (
 from gateway.booking.models import Citizen
 from gateway.booking.sql.citizens import CitizenRow, lock_row
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor
 from gateway.booking.sql.guards import in_states
 from gateway.settings import ConfigError, Secrets
 
@@ -96,7 +95,7 @@ def clean_name(raw: str) -> str:
 CITIZENS = Citizen.__table__
 
 
-def _holder(db: Executor, national_id: NationalId) -> int | None:
+def _holder(db: Connection, national_id: NationalId) -> int | None:
     """The citizen holding the ID under any key (locked), by id."""
     found = db.execute(
         select(CITIZENS.c.id)
@@ -106,7 +105,7 @@ def _holder(db: Executor, national_id: NationalId) -> int | None:
     return int(found[0]) if found is not None else None
 
 
-def register(db: Executor, phone: str, name: str, national_id: NationalId, now: datetime) -> None:
+def register(db: Connection, phone: str, name: str, national_id: NationalId, now: datetime) -> None:
     """Give the phone's holder a name and national ID; the ID may belong to one phone only."""
     citizen = lock_row(db, phone, now)
     holder = _holder(db, national_id)
@@ -121,7 +120,7 @@ def register(db: Executor, phone: str, name: str, national_id: NationalId, now: 
     record(db, events.citizen_registered(citizen.id, phone=citizen.phone), now)
 
 
-def reassign(db: Executor, citizen: CitizenRow, national_id: NationalId, now: datetime) -> None:
+def reassign(db: Connection, citizen: CitizenRow, national_id: NationalId, now: datetime) -> None:
     """Move the national ID to the (locked) citizen, taking it from any other holder (staff)."""
     holder = _holder(db, national_id)
     taken_from = holder if holder is not None and holder != citizen.id else None
@@ -139,7 +138,7 @@ def reassign(db: Executor, citizen: CitizenRow, national_id: NationalId, now: da
     record(db, event, now)
 
 
-def _store(db: Executor, citizen_id: int, national_id: NationalId, **more: str) -> None:
+def _store(db: Connection, citizen_id: int, national_id: NationalId, **more: str) -> None:
     """Write the ID under the current key (rewriting a hash made with an older one)."""
     db.execute(
         update(CITIZENS)

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import Connection
+
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.operations import blocks, close_session, invitations, registration
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.operations.close_session import CloseReport as CloseReport
 from gateway.booking.sql.citizens import lock_row
-from gateway.booking.sql.executor import Executor
 from gateway.booking.views.departments import department_id
 from gateway.settings import BookingSettings
 from tcode.keys import SigningKey
 
 
 def close_day(
-    db: Executor, hospital_code: str, department_code: str, day: date, reason: str, by: str,
+    db: Connection, hospital_code: str, department_code: str, day: date, reason: str, by: str,
     now: datetime,
 ) -> CloseReport:  # fmt: skip
     """Close a department's day: cancel its bookings, book no more."""
@@ -32,7 +33,7 @@ def close_day(
 
 
 def invite(
-    db: Executor, catalogue: CatalogueCache, booking_settings: BookingSettings, key: SigningKey,
+    db: Connection, catalogue: CatalogueCache, booking_settings: BookingSettings, key: SigningKey,
     phone: str, hospital_code: str, department_code: str, offer: invitations.Offer, by: str,
     now: datetime,
 ) -> invitations.InvitationInfo:  # fmt: skip
@@ -44,7 +45,7 @@ def invite(
 
 
 def withdraw_invitation(
-    db: Executor, catalogue: CatalogueCache, ref: str, by: str, reason: str, now: datetime
+    db: Connection, catalogue: CatalogueCache, ref: str, by: str, reason: str, now: datetime
 ) -> invitations.InvitationInfo:
     """Withdraw an open invitation."""
     withdrawn = invitations.withdraw(db, ref, reason, now)
@@ -52,14 +53,14 @@ def withdraw_invitation(
     return invitations.info_of(catalogue, withdrawn)
 
 
-def unblock(db: Executor, phone: str, by: str, reason: str, now: datetime) -> None:
+def unblock(db: Connection, phone: str, by: str, reason: str, now: datetime) -> None:
     """Lift the citizen's block; raise NotBlocked when there is none."""
     blocks.lift(db, lock_row(db, phone, now).id, reason, now)
     record_staff_action(db, by, "unblock", phone, reason, now)
 
 
 def reassign_id(
-    db: Executor, phone: str, national_id: registration.NationalId, by: str, reason: str,
+    db: Connection, phone: str, national_id: registration.NationalId, by: str, reason: str,
     now: datetime,
 ) -> None:  # fmt: skip
     """Move a national ID to this phone's holder, from whoever had it."""

@@ -13,27 +13,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, select
 
-from gateway.booking.catalogue.slots import generate_slots
+from gateway.booking.catalogue.updates import generate_once_a_day
 from gateway.booking.domain import events
 from gateway.booking.domain.states import BOOKING
-from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot, SweepRun
+from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot
 from gateway.booking.operations import blocks, claims, invitations
 from gateway.booking.operations.cancel import void
 from gateway.booking.sql import capacity, citizens, holds, transitions, vouchers
 from gateway.booking.sql.events import record
-from gateway.booking.sql.executor import Executor, dialect_name
 from gateway.booking.sql.guards import may
-from gateway.db import session_factories
 from gateway.settings import BlockPolicy, BookingSettings
 
 BATCH = 200
-NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 log = logging.getLogger(__name__)
 
 
@@ -224,31 +220,13 @@ def _slots_ahead(
     Two days past the horizon, so the day released at the next release time already exists
     even if the first sweep of that day comes late.
     """
-    # Slot generation is catalogue work, which the ORM does (gateway.booking.catalogue).
-    writer, _ = session_factories(engine, engine)
     for hospital_id, code, tz in _hospitals(engine):
         midnight = datetime.combine(now.astimezone(tz).date(), datetime.min.time(), tz)
         days = booking_settings.rules_for(code).horizon_days + 2
-        with writer.begin() as session:
-            if not claim_daily_run(session, f"slots:{code}", midnight, now):
-                continue
-            made = generate_slots(session, booking_settings, now, days, hospital_id)
-        report.slots_created += made.created
-
-
-def claim_daily_run(db: Executor, name: str, day_starts: datetime, now: datetime) -> bool:
-    """Claim today's run of `name`: True for exactly one caller per day.
-
-    The claim holds the row's lock until the caller's commit; a second worker's UPDATE waits,
-    then finds the run already done today. A rollback gives the day's run back.
-    """
-    runs = SweepRun.__table__
-    dialect = postgresql if dialect_name(db) == "postgresql" else sqlite
-    db.execute(dialect.insert(runs).values(name=name, last_run=NEVER).on_conflict_do_nothing())
-    return transitions.changed(
-        db,
-        update(runs).where(runs.c.name == name, runs.c.last_run < day_starts).values(last_run=now),
-    )
+        made = generate_once_a_day(
+            engine, booking_settings, now, days, (hospital_id, code), midnight
+        )
+        report.slots_created += made
 
 
 STEPS: tuple[tuple[str, Step], ...] = (

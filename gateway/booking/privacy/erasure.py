@@ -91,22 +91,22 @@ def erase(
     subject = audit_subject(request.phone, id_hash_key)
     if find_citizen(session, request.phone) is None:
         raise NotFound(what="citizen")
-    holder = lock_row(session.connection(), request.phone, now)
+    conn = session.connection()  # the operations run on rows, in this transaction
+    holder = lock_row(conn, request.phone, now)
     live = _live_bookings(session, holder.id, now)
     if live and not request.cancel_future:
         raise FutureBookings(live)
     for ref in live:
-        conn = session.connection()  # the cancel runs on rows, in this transaction
         cancelling.cancel(conn, booking_settings, ref, cancelling.STAFF, request.reason, now)
-        record_staff_action(session, request.actor, "cancel", ref, request.reason, now)
+        record_staff_action(conn, request.actor, "cancel", ref, request.reason, now)
     for ref in _open_invitations(session, holder.id):
-        invitations.withdraw(session, ref, request.reason, now)
+        invitations.withdraw(conn, ref, request.reason, now)
     session.flush()
     [done] = anonymise(session, [holder.id], now, lambda _phone, _holder: subject)
     events = _strip_events(session, done, now)
     erased = citizen_erased(holder.id, people=len(done.people), cancelled=len(live))
     record(session, erased, now)
-    record_staff_action(session, request.actor, "erase", subject, request.reason, now)
+    record_staff_action(conn, request.actor, "erase", subject, request.reason, now)
     return Erasure(
         holder.id, done.phone, placeholder(holder.id), len(done.people), tuple(live), events
     )

@@ -24,9 +24,9 @@ from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from gateway.booking.models import Booking, Citizen, Event, Hold, Invitation
-from gateway.booking.operations.sweep import claim_daily_run
 from gateway.booking.privacy.anonymise import anonymise
 from gateway.booking.sql.marks import NEVER, SKEW, first_id_at, set_mark, take_mark
+from gateway.booking.sql.sweep_runs import claim_daily_run
 from gateway.booking.sql.uow import UnitOfWork
 
 # Event payload keys that say who a person is, and what a message said or which clinic.

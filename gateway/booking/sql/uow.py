@@ -6,11 +6,9 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
-SessionFactory = sessionmaker[Session]  # what the operations pass without importing the ORM
-
 
 class UnitOfWork:
-    def __init__(self, session_factory: SessionFactory):
+    def __init__(self, session_factory: sessionmaker[Session]):
         self.session_factory = session_factory
 
     def __enter__(self) -> UnitOfWork:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.domain.errors import NotFound
 from gateway.booking.models import Department, Hospital
@@ -23,16 +22,3 @@ def department_id(db: Executor, hospital_code: str, department_code: str) -> int
     if not found.rows:
         raise NotFound(what="department")
     return int(found.scalar())
-
-
-def find_department(session: Session, hospital_code: str, department_code: str) -> Department:
-    """The ORM Department, for close_session until it runs on rows (then deleted)."""
-    department = session.scalars(
-        select(Department)
-        .join(Hospital)
-        .where(Hospital.code == hospital_code, Department.code == department_code)
-        .options(joinedload(Department.hospital))
-    ).one_or_none()
-    if department is None:
-        raise NotFound(what="department")
-    return department
