@@ -101,8 +101,11 @@ def void(
     """Cancel a locked, confirmed booking: voucher void, remote place back, one event.
 
     `rebooked_to` names the booking that replaces it (a rebook to another hospital);
-    `because` a system cause the citizen's notice explains (e.g. "unconfirmed")."""
-    transitions.cancel(db, booking.id, by, reason, now, rebooked_to)
+    `because` a system cause the citizen's notice explains (e.g. "unconfirmed"). Raise
+    NotActive, before giving anything back, if the guarded UPDATE finds it no longer confirmed.
+    """
+    if not transitions.cancel(db, booking.id, by, reason, now, rebooked_to):
+        raise NotActive(status=booking.status)
     vouchers.cancel_live(db, booking.id, now)
     if booking.remote:
         capacity.give_back(db, booking.slot_id)

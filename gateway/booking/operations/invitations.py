@@ -271,7 +271,8 @@ def book_invitation(
     dept = catalogue.department(slot.department_id)
     booked = _book(db, booking_settings, citizen, phone, slot, dept, channel, key, now)
     params = {"invitation_id": invitation.id, "slot_id": slot_id, "booking_id": booked.id}
-    _BOOK.run(db, params)  # the row is locked and open: the move cannot miss
+    if _BOOK.run(db, params).rowcount != 1:
+        raise InvitationClosed(status=invitation.status)
     event = events.invitation_booked(
         invitation.ref,
         phone=phone,
@@ -336,7 +337,8 @@ def withdraw(db: Connection, ref: str, reason: str, now: datetime) -> Invitation
     invitation = _locked(db, ref)
     if not INVITATION.allows("withdraw", invitation.status):
         raise InvitationClosed(status=invitation.status)
-    _WITHDRAW.run(db, {"invitation_id": invitation.id})
+    if _WITHDRAW.run(db, {"invitation_id": invitation.id}).rowcount != 1:
+        raise InvitationClosed(status=invitation.status)
     event = events.invitation_cancelled(
         invitation.ref, invitation_id=invitation.id, phone=invitation.phone, reason=reason
     )

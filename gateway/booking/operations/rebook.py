@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain import events
 from gateway.booking.domain.departments import DepartmentInfo
-from gateway.booking.domain.errors import NotOwner
+from gateway.booking.domain.errors import NotActive, NotOwner
 from gateway.booking.domain.rules import check_cancellable
 from gateway.booking.domain.states import BOOKING
 from gateway.booking.operations.audit import record_staff_action
@@ -112,9 +112,10 @@ def _move(
     now: datetime,
 ) -> Booked:
     """Same hospital: keep the reference, give the old place back, replace the voucher."""
+    if not transitions.move(db, booking.id, slot.slot_id, slot.department_id, slot.day):
+        raise NotActive(status=booking.status)  # nothing given back: the caller rolls back
     if booking.remote:
         capacity.give_back(db, booking.slot_id)
-    transitions.move(db, booking.id, slot.slot_id, slot.department_id, slot.day)
     replaced = vouchers.replace_live(db, booking.id, now)
     voucher = vouchers.issue(db, booking.id, dept.hospital_code, slot.day, key, now)
     event = events.booking_rebooked(
