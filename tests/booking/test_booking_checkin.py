@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from gateway.booking.models import Voucher
 from gateway.booking.operations.checkin import CheckInRefused
@@ -132,3 +132,33 @@ def test_lookup_validates_without_changing_anything(catalog: Runtime, booked: st
     assert ticket.queue_number is None and ticket.checked_in_at is None
     assert events(catalog, before) == []
     assert catalog.booking.check_in(booked, "KNH").queue_number == 1
+
+
+@pytest.mark.parametrize("state", ["cancelled", "replaced", "expired"])
+def test_desk_refuses_a_confirmed_booking_whose_voucher_cannot_check_in(
+    catalog: Runtime, booked: str, state: str
+) -> None:
+    """The kiosk's refusal for that voucher state, not an error; nothing is written."""
+    with catalog.writer() as s:
+        s.execute(update(Voucher).where(Voucher.tcode == booked).values(state=state))
+        s.commit()
+    at(catalog, 2026, 11, 23, 7, 0)
+    ref = catalog.booking.upcoming(PHONE_A)[0].ref
+    before = last_event_id(catalog)
+    with pytest.raises(CheckInRefused) as refused:
+        catalog.booking.desk_check_in(ref, actor="nurse")
+    assert refused.value.status == state
+    assert events(catalog, before) == []
+    assert catalog.booking.upcoming(PHONE_A)[0].status == "confirmed"
+
+
+def test_desk_checks_in_a_booking_without_a_voucher(catalog: Runtime, booked: str) -> None:
+    """As the desk always did: a confirmed booking with no voucher row still checks in."""
+    with catalog.writer() as s:
+        s.execute(delete(Voucher).where(Voucher.tcode == booked))
+        s.commit()
+    at(catalog, 2026, 11, 23, 7, 0)
+    ref = catalog.booking.upcoming(PHONE_A)[0].ref
+    assert catalog.booking.desk_check_in(ref, actor="nurse").queue_number == 1
+    [event] = [e for e in events(catalog) if e.type == "booking.checked_in"]
+    assert event.payload["at"] == "desk"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, FromClause
 
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain import events
@@ -24,7 +24,6 @@ from gateway.booking.domain.errors import BookingError, NotFound
 from gateway.booking.domain.rules import checkin_window
 from gateway.booking.domain.states import (
     BOOKING,
-    LIVE_VOUCHER_STATES,
     VOUCHER,
     BookingStatus,
     VoucherState,
@@ -33,7 +32,8 @@ from gateway.booking.models import Booking, Doctor, QueueCounter, Slot, Voucher
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
 from gateway.booking.sql.executor import dialect_name
-from gateway.booking.sql.guards import in_states, may, value
+from gateway.booking.sql.guards import may, value
+from gateway.booking.sql.vouchers import CURRENT_FIRST
 from gateway.settings import BookingRules, BookingSettings
 
 VOUCHERS, BOOKINGS, SLOTS = Voucher.__table__, Booking.__table__, Slot.__table__
@@ -118,8 +118,8 @@ def _not_confirmed(status: str) -> CheckInRefused:
 class Scan:
     """One statement's read of a voucher, its booking and slot: all a kiosk scan decides on."""
 
-    voucher_id: int
-    voucher_state: str
+    voucher_id: int | None  # None: a booking without a voucher, read at the desk
+    voucher_state: str | None
     booking_id: int
     ref: str
     status: str
@@ -132,7 +132,7 @@ class Scan:
     doctor: str | None
 
 
-def _scan_of(where: ColumnElement[bool]) -> Select[Any]:
+def _scan_of(where: ColumnElement[bool], source: FromClause) -> Select[Any]:
     return (
         select(
             VOUCHERS.c.id,
@@ -148,19 +148,29 @@ def _scan_of(where: ColumnElement[bool]) -> Select[Any]:
             SLOTS.c.starts_at,
             DOCTORS.c.name,
         )
-        .join(BOOKINGS, BOOKINGS.c.id == VOUCHERS.c.booking_id)
-        .join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
-        .outerjoin(DOCTORS, DOCTORS.c.id == SLOTS.c.doctor_id)
+        .select_from(
+            source.join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id).outerjoin(
+                DOCTORS, DOCTORS.c.id == SLOTS.c.doctor_id
+            )
+        )
         .where(where)
     )
 
 
-_SCAN = DriverStatement(_scan_of(VOUCHERS.c.tcode == bindparam("tcode")))
-# The desk names the booking: the same read, through its current voucher (the live one, else
-# the latest; DESIGN §7).
+_SCAN = DriverStatement(
+    _scan_of(
+        VOUCHERS.c.tcode == bindparam("tcode"),
+        VOUCHERS.join(BOOKINGS, BOOKINGS.c.id == VOUCHERS.c.booking_id),
+    )
+)
+# The desk names the booking: the same read, through its current voucher. A booking without
+# any voucher row still checks in at the desk (as it always did), with no voucher to mark.
 _SCAN_REF = DriverStatement(
-    _scan_of(BOOKINGS.c.ref == bindparam("ref"))
-    .order_by(in_states(VOUCHERS.c.state, LIVE_VOUCHER_STATES).desc(), VOUCHERS.c.id.desc())
+    _scan_of(
+        BOOKINGS.c.ref == bindparam("ref"),
+        BOOKINGS.outerjoin(VOUCHERS, VOUCHERS.c.booking_id == BOOKINGS.c.id),
+    )
+    .order_by(*CURRENT_FIRST)
     .limit(1)
 )
 # Conditional: a cancel, rebook or second kiosk that got there first makes them match nothing,
@@ -235,6 +245,11 @@ def validate_desk(
     only the booking's state and its day (`check_desk_day`) are checked here.
     """
     ticket = _check_status(seen, dept)
+    state = seen.voucher_state
+    if state is not None and not VOUCHER.allows("check_in", state):
+        # A confirmed booking whose current voucher cannot check in (no live one is left):
+        # the kiosk's refusal for that state, rather than a write that can never match.
+        raise REFUSED_VOUCHERS.get(state, VoucherExpired)()
     rules = booking_rules.rules_for(dept.hospital_code)
     check_desk_day(seen.starts_at, seen.day, rules, dept.timezone, now)
     return ticket
@@ -275,7 +290,7 @@ def admit_scanned(
     }
     if not _MARK_BOOKING.run(db, params).rowcount:
         raise Changed()
-    if not _MARK_VOUCHER.run(db, params).rowcount:
+    if seen.voucher_id is not None and not _MARK_VOUCHER.run(db, params).rowcount:
         raise Changed()
     event = events.booking_checked_in(
         seen.ref, booking_id=seen.booking_id, queue_number=number, at=at, kiosk_id=kiosk_id
