@@ -16,7 +16,8 @@ API (stable):
 (gateway.booking.sql.events). Constructors take plain values (ids, strings, datetimes), never
 ORM rows: the domain imports no SQLAlchemy. Datetimes and dates are stored as ISO text.
 Optional keys are left out of the payload when not given (as before), except where a key has
-always been written with null (`replaced_voucher_id`, `from_citizen_id`).
+always been written with null (`replaced_voucher_id`, `from_citizen_id`), and `kiosk_id` of
+`booking.checked_in`, null when the desk checked the booking in.
 """
 
 from __future__ import annotations

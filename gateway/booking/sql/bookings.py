@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from gateway.booking.domain import events
 from gateway.booking.domain.departments import DepartmentInfo
-from gateway.booking.domain.states import BOOKING
+from gateway.booking.domain.states import BookingStatus
 from gateway.booking.models import Booking
 from gateway.booking.sql import vouchers
 from gateway.booking.sql.driver import DriverStatement
@@ -26,7 +26,7 @@ from tcode.keys import SigningKey
 
 BOOKINGS = Booking.__table__
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a desk
-CONFIRMED = next(iter(BOOKING.initial))  # a new booking holds its place at once
+CONFIRMED = BookingStatus.CONFIRMED  # a new booking holds its place at once (BOOKING.initial)
 
 _INSERT = DriverStatement(insert(BOOKINGS).returning(BOOKINGS.c.id))
 

@@ -26,6 +26,7 @@ from gateway.booking.domain.states import (
     NotAllowed,
     VoucherState,
 )
+from gateway.booking.sql.bookings import CONFIRMED as NEW_BOOKING_STATUS
 from gateway.messaging import statuses
 from gateway.messaging.statuses import MessageStatus
 
@@ -197,3 +198,9 @@ def test_message_status_names_stay_importable() -> None:
     assert (statuses.QUEUED, statuses.SENT, statuses.DELIVERED) == ("queued", "sent", "delivered")
     assert {M.DELIVERED, M.FAILED, M.UNDELIVERED, M.REFUSED} == statuses.FINAL
     assert set(MessageStatus) == statuses.STATUSES
+
+
+def test_a_new_booking_starts_in_the_booking_lifecycle() -> None:
+    """What insert_booking writes as a new booking's status is one BOOKING may start in."""
+    assert NEW_BOOKING_STATUS is BookingStatus.CONFIRMED
+    assert NEW_BOOKING_STATUS in BOOKING.initial
