@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.domain.states import BookingStatus
+from gateway.booking.domain.vouchers import current
 from gateway.booking.models import Booking, Department, Event, Invitation, Slot, Voucher
 from gateway.booking.operations.claims import release_at
 from gateway.booking.sql.citizens import find_citizen
-from gateway.booking.sql.vouchers import live_voucher
 from gateway.messaging.compose import Appointment, day_of, render, when
 from gateway.messaging.texts import Texts
 from gateway.settings import Settings
@@ -137,7 +137,7 @@ def reminder(session: Session, event: Event, ctx: Context) -> Draft | None:
         or booking.citizen.reminders_opt_out
     ):
         return None
-    found = live_voucher(booking)
+    found = current(booking.vouchers)
     if found is None or booking.slot_id != event.payload.get("slot_id"):
         return None  # moved since: the new time has reminders of its own
     return _about_booking("reminder", booking, found, ctx)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, select
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import SlotFull
-from gateway.booking.domain.states import LIVE_VOUCHER_STATES, HoldState
+from gateway.booking.domain.states import HoldState
 from gateway.booking.models import Booking, Slot, Voucher
 from gateway.booking.operations import claims
 from gateway.booking.sql import admission, holds
@@ -23,8 +23,7 @@ from gateway.booking.sql.citizens import (
     lock_row,
 )
 from gateway.booking.sql.driver import DriverStatement
-from gateway.booking.sql.guards import in_states
-from gateway.booking.sql.vouchers import IssuedVoucher
+from gateway.booking.sql.vouchers import CURRENT_FIRST, IssuedVoucher
 from gateway.booking.views.readside import next_free_times
 from gateway.settings import BookingSettings
 from tcode.keys import SigningKey
@@ -130,11 +129,7 @@ _EARLIER = DriverStatement(
     .join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
     .join(VOUCHERS, VOUCHERS.c.booking_id == BOOKINGS.c.id)
     .where(BOOKINGS.c.id == bindparam("booking_id"))
-    # the live voucher if there is one, else the latest
-    .order_by(
-        in_states(VOUCHERS.c.state, LIVE_VOUCHER_STATES).desc(),
-        VOUCHERS.c.id.desc(),
-    )
+    .order_by(*CURRENT_FIRST)
     .limit(1)
 )
 

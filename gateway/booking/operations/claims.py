@@ -17,7 +17,8 @@ from gateway.booking.domain import events
 from gateway.booking.domain.errors import UnconfirmedPending, VoiceFull
 from gateway.booking.domain.persons import check_not_blocked
 from gateway.booking.models import Booking, Department, Slot
-from gateway.booking.sql import citizens, transitions, vouchers
+from gateway.booking.operations.cancel import as_booked
+from gateway.booking.sql import citizens, transitions
 from gateway.booking.sql.bookings import Booked
 from gateway.booking.sql.citizens import check_person_limits, lock_row
 from gateway.booking.sql.driver import DriverStatement
@@ -105,9 +106,7 @@ def confirm(
             booking.ref, booking_id=booking.id, citizen_id=citizen.id, phone=citizen.phone
         )
         record(db, event, now)
-        voucher = vouchers.current(db, booking.id)
-        b = booking
-        kept.append(Booked(b.id, b.ref, False, b.slot_id, b.starts_at, b.status, voucher, b.dept))
+        kept.append(as_booked(db, booking, booking.status))
     return kept
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Update, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.booking.domain.states import LIVE_VOUCHER_STATES, VOUCHER, VoucherState
-from gateway.booking.models import Booking, Voucher
+from gateway.booking.models import Voucher
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor, dialect_name
 from gateway.booking.sql.guards import in_states, may, value
@@ -76,16 +76,12 @@ def issue(
     raise RuntimeError("could not find a free T-code")
 
 
-def live_voucher(booking: Booking) -> Voucher | None:
-    """The booking's live voucher (LIVE_VOUCHER_STATES) from its loaded vouchers, if any."""
-    return next((v for v in reversed(booking.vouchers) if v.state in LIVE_VOUCHER_STATES), None)
-
-
 # --- the vouchers of an existing booking: "the current voucher" and its transitions ----------
 
 
 # "The current voucher" of a booking, the one rule of the whole tree (LIVE_VOUCHER_STATES):
-# the live one (issued or used), else the latest. Order a booking's vouchers by this, take one.
+# the live one (issued or used), else the latest. Order a booking's vouchers by this, take one;
+# `gateway.booking.domain.vouchers.current` is the same rule for vouchers already loaded.
 CURRENT_FIRST = (in_states(VOUCHERS.c.state, LIVE_VOUCHER_STATES).desc(), VOUCHERS.c.id.desc())
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.domain.errors import NotFound
+from gateway.booking.domain.states import LIVE_VOUCHER_STATES
+from gateway.booking.domain.vouchers import current
 from gateway.booking.models import Booking, Department, Hospital, Slot
-from gateway.booking.sql.vouchers import live_voucher
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ def day_bookings(
 
 
 def _row(b: Booking, tz: ZoneInfo) -> DeskBooking:
-    voucher = live_voucher(b)
+    voucher = current(b.vouchers)
+    if voucher is not None and voucher.state not in LIVE_VOUCHER_STATES:
+        voucher = None  # the desk sees a T-code only while it still checks in or was used
     return DeskBooking(
         ref=b.ref,
         department=b.slot.department.code,

@@ -16,11 +16,11 @@ from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
 from gateway.booking.domain.rules import last_open_day
 from gateway.booking.domain.states import BookingStatus
+from gateway.booking.domain.vouchers import current
 from gateway.booking.models import Booking, Citizen, Department, Slot
 from gateway.booking.sql import holds
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
-from gateway.booking.sql.vouchers import live_voucher
 from gateway.settings import BookingSettings
 
 
@@ -226,7 +226,7 @@ def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBookin
 
 def _upcoming(b: Booking) -> UpcomingBooking:
     dept = b.slot.department
-    voucher = live_voucher(b)  # a confirmed booking's live voucher is the issued one
+    voucher = current(b.vouchers)  # a confirmed booking's is its issued one
     return UpcomingBooking(
         ref=b.ref,
         tcode=voucher.tcode if voucher else None,
