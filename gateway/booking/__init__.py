@@ -14,13 +14,18 @@ Layers (import-linter keeps the order; a layer imports only those below it):
 Glossary (one name per concept; other packages use some of these words for other things):
 
     citizen       a row per phone holder, created on first contact and locked first in every
-                  operation. (`naming.Person` is how the privacy passes name one: phone + ids.)
+                  operation that changes its bookings (check-in locks no citizen: its guarded
+                  UPDATEs decide). `domain.persons.Person` is what the rules read of one;
+                  `sql.naming.NamedPerson` how the privacy passes name one (phone + ids).
     slot          one appointment time of a department; `remote_capacity` of its places are
                   for phone booking, `remote_taken` counts the ones claimed.
-    place         one unit of a slot's remote capacity, claimed by a hold or a booking.
-    hold          a time-limited claim on one place, one live hold per phone (HoldState).
+    place         one unit of a slot's remote capacity, taken by a hold or a booking
+                  (`sql.capacity.claim`: "claim" here means taking a place).
+    hold          a time-limited hold on one place, one live hold per phone (HoldState).
     booking       a confirmed place for a citizen, by reference `ref` (BookingStatus).
-    claim         a voice booking the phone's owner has not yet confirmed (`unconfirmed`).
+    claim         a voice booking the phone's owner has not yet confirmed (`unconfirmed`,
+                  `operations/claims.py`). Elsewhere the word is only a verb: taking a place
+                  (above), or `gateway.messaging.claims`, a sender's lease on a message.
     voucher       the T-code + signed QR of a booking (VoucherState); the booking's *current*
                   voucher is its live one (issued or used), else its latest.
     T-code        the voucher's 10-digit code; `voucher.ref` is the unguessable link id.

@@ -32,10 +32,6 @@ class SlotFull(BookingError):
         super().__init__(next_times=next_times)
 
 
-class HoldExpired(BookingError):
-    code = "hold_expired"
-
-
 class LimitPerDay(BookingError):
     code = "limit_per_day"
 

@@ -3,7 +3,8 @@
 One table per lifecycle (booking, voucher, invitation, hold), in the style of
 `gateway.messaging.statuses`: an operation names the statuses it may start from and the one it
 leaves. The SQL layer builds each conditional UPDATE's `WHERE status …` guard from these tables
-(`gateway.booking.sql.guards`), so a transition the table does not allow cannot be written.
+(`gateway.booking.sql.guards`): those guards are what keep a transition the table does not
+allow from being written. `Lifecycle.move` and `final` only read the table (the tests use them).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ HOLD: Lifecycle[HoldState] = Lifecycle(
         "expire": _move({_H.LIVE}, _H.EXPIRED),
     },
 )
+
+# Who cancelled a booking (`bookings.cancelled_by`); the sweep's own releases name "system".
+CITIZEN, STAFF = "citizen", "staff"
 
 # Bookings that hold a place and count toward the per-person limits.
 ACTIVE_BOOKING_STATUSES: frozenset[BookingStatus] = frozenset({_B.CONFIRMED, _B.CHECKED_IN})

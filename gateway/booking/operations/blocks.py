@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from gateway.booking.domain import events
 from gateway.booking.domain.errors import NotBlocked
-from gateway.booking.domain.states import BookingStatus
+from gateway.booking.domain.states import CITIZEN, BookingStatus
 from gateway.booking.models import Booking
 from gateway.booking.sql import citizens
 from gateway.booking.sql.citizens import Standing
@@ -34,7 +34,7 @@ STRIKES: dict[str, tuple[ColumnElement[datetime | None], ColumnElement[bool]]] =
         BOOKINGS.c.cancelled_at,
         and_(
             BOOKINGS.c.status == BookingStatus.CANCELLED,
-            BOOKINGS.c.cancelled_by == "citizen",
+            BOOKINGS.c.cancelled_by == CITIZEN,
             BOOKINGS.c.rebooked_to.is_(None),
             ~BOOKINGS.c.unconfirmed,
         ),

@@ -15,6 +15,8 @@ from gateway.booking.domain import events
 from gateway.booking.domain.errors import NotActive, NotFound, NotOwner
 from gateway.booking.domain.rules import check_cancellable
 from gateway.booking.domain.states import BOOKING
+from gateway.booking.domain.states import CITIZEN as CITIZEN  # who cancels: callers name them
+from gateway.booking.domain.states import STAFF as STAFF  # as cancel.CITIZEN, cancel.STAFF
 from gateway.booking.operations import blocks
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.sql import capacity, transitions, vouchers
@@ -23,8 +25,6 @@ from gateway.booking.sql.citizens import lock_row
 from gateway.booking.sql.events import record
 from gateway.booking.sql.transitions import LockedBooking
 from gateway.settings import BookingSettings
-
-CITIZEN, STAFF = "citizen", "staff"  # who cancels
 
 
 def find_locked(db: Connection, ref: str, now: datetime) -> LockedBooking:

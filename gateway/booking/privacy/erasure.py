@@ -35,7 +35,7 @@ from gateway.booking.privacy.retention import CONTENT_KEYS, PERSON_KEYS, PERSON_
 from gateway.booking.sql.citizens import find_citizen, lock_row
 from gateway.booking.sql.events import record
 from gateway.booking.sql.marks import first_id_at, read_mark
-from gateway.booking.sql.naming import Person, events_naming
+from gateway.booking.sql.naming import NamedPerson, events_naming
 from gateway.settings import BookingSettings, ConfigError
 
 ERASED_KEYS = (*PERSON_KEYS, *CONTENT_KEYS)
@@ -147,7 +147,7 @@ def _strip_events(session: Session, done: Anonymised, now: datetime) -> int:
     Events older than the retention pass's mark have lost who they named already: the scan
     starts there.
     """
-    person = Person((done.phone,), done.people, done.booking_ids)
+    person = NamedPerson((done.phone,), done.people, done.booking_ids)
     start = first_id_at(session, Event.id, Event.created_at, read_mark(session, PERSON_MARK))
     changed = 0
     for window in events_naming(session, person, start, lock=True):

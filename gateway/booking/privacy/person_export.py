@@ -25,7 +25,7 @@ from gateway.booking.models import (
     StaffAction,
 )
 from gateway.booking.sql.citizens import find_citizen
-from gateway.booking.sql.naming import Person, events_naming, person_of
+from gateway.booking.sql.naming import NamedPerson, events_naming, person_of
 
 Row = dict[str, Any]
 
@@ -57,7 +57,7 @@ def held_about(session: Session, phone: str) -> dict[str, list[Row]] | None:
     }
 
 
-def _citizens(session: Session, person: Person) -> list[Citizen]:
+def _citizens(session: Session, person: NamedPerson) -> list[Citizen]:
     return list(
         session.scalars(
             select(Citizen).where(Citizen.id.in_(person.citizen_ids)).order_by(Citizen.id)
@@ -81,7 +81,7 @@ def _citizen(c: Citizen) -> Row:
     }
 
 
-def _bookings(session: Session, person: Person) -> list[Booking]:
+def _bookings(session: Session, person: NamedPerson) -> list[Booking]:
     return list(
         session.scalars(
             select(Booking)
@@ -138,7 +138,7 @@ def _invitation(i: Invitation) -> Row:
     }
 
 
-def _holds(session: Session, person: Person) -> list[Row]:
+def _holds(session: Session, person: NamedPerson) -> list[Row]:
     rows = session.execute(
         select(Hold.slot_id, Hold.created_at, Hold.expires_at).where(
             or_(Hold.citizen_id.in_(person.citizen_ids), Hold.phone.in_(person.phones))

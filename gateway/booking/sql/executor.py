@@ -1,9 +1,9 @@
 """What the booking core's statements run on.
 
-The hot paths (hold, book, check-in, the menus' reads) run Core statements on a Connection:
-an ORM Session costs several times the CPU of the statement itself here. The other use cases
-keep their ORM Session and pass it where a helper takes an Executor; a Session flushes its
-pending objects before such a statement runs, a Connection has none.
+The operations run Core statements on a Connection: an ORM Session costs several times the
+CPU of the statement itself here. The ORM's own units of work (catalogue loading, the privacy
+passes, the read models) pass their Session where an sql/ primitive takes an Executor; a
+Session flushes its pending objects before such a statement runs, a Connection has none.
 """
 
 from __future__ import annotations

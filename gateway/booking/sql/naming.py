@@ -18,7 +18,7 @@ WINDOW = 20_000  # event ids per statement
 
 
 @dataclass(frozen=True)
-class Person:
+class NamedPerson:
     """Whatever an event may name a person by."""
 
     phones: tuple[str, ...]
@@ -36,7 +36,7 @@ class Person:
         return or_(*clauses)
 
 
-def person_of(session: Session, holder: Citizen) -> Person:
+def person_of(session: Session, holder: Citizen) -> NamedPerson:
     """The phone's holder and their dependants, with all their bookings."""
     ids = tuple(
         session.scalars(
@@ -48,11 +48,11 @@ def person_of(session: Session, holder: Citizen) -> Person:
     bookings = tuple(
         session.scalars(select(Booking.id).where(Booking.citizen_id.in_(ids)).order_by(Booking.id))
     )
-    return Person((holder.phone,), ids, bookings)
+    return NamedPerson((holder.phone,), ids, bookings)
 
 
 def events_naming(
-    session: Session, person: Person, after_id: int = 0, lock: bool = False
+    session: Session, person: NamedPerson, after_id: int = 0, lock: bool = False
 ) -> Iterator[Sequence[Event]]:
     """The events after `after_id` that name `person`, a window at a time (rows locked when
     `lock`: the caller rewrites them)."""
