@@ -32,6 +32,14 @@ class SlotFull(BookingError):
         super().__init__(next_times=next_times)
 
 
+class HoldExpired(BookingError):
+    """The caller's hold ran out before they confirmed. The menus meet it first (they know the
+    hold's end), but it is a refusal of the booking rules, so it has its code here with the rest
+    and every channel's refusal table covers it."""
+
+    code = "hold_expired"
+
+
 class LimitPerDay(BookingError):
     code = "limit_per_day"
 
