@@ -27,17 +27,16 @@ demo: install
 # tests/faults is left out: it is `make test-faults`, with a time budget of its own.
 # TEST_WORKERS pytest-xdist processes (the machines have two cores), each with its own PostgreSQL
 # and Redis database (tests/workers.py); TEST_WORKERS=0 runs in one process. Tests go to
-# whichever worker is free (--dist loadgroup: like load, except that tests marked
-# xdist_group("many_connections") share one worker, so two 50-thread races never meet on one
-# PostgreSQL's 100 connections); a file per worker left one worker idle at the end.
+# whichever worker is free, except the files that open dozens of connections at once, which
+# share one worker (tests/scheduling.py).
 TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest --ignore=tests/faults -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/faults -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The edit loop: SQLite only, no browser, no slow tests (about 1.5 minutes on two cores; the
 # PostgreSQL half, the browsers and the races are left to `make test`).
 test-fast: install
-	$(BIN)/pytest --ignore=tests/faults -n $(TEST_WORKERS) --dist loadgroup \
+	$(BIN)/pytest --ignore=tests/faults -n $(TEST_WORKERS) \
 		-m "not postgres and not browser and not slow" $(PYTEST_ARGS)
 
 # Fault injection (tests/faults/, a few minutes): a PostgreSQL and a Redis of its own on free

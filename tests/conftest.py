@@ -30,6 +30,7 @@ from gateway.settings import Settings, load_settings
 from gateway.voucher_keys import VoucherKeys
 from tcode.keys import Keyring, SigningKey
 from tests.log_audit import LogAudit
+from tests.scheduling import make_scheduler
 from tests.seed import TEST_CATALOG as TEST_CATALOG  # the tests import it from here
 from tests.seed import PgSeed, SeedConditions, delete_everything, load_test_catalogue
 from tests.workers import hand_over, is_controller, take_over, worker_index, worker_redis_url
@@ -61,6 +62,11 @@ hypothesis_settings.load_profile("ci" if IN_CI else "dev")
 # hands the leaks to the controller, which reports them (tests/workers.py).
 
 LOG_AUDIT = LogAudit()
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown when it is not installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return make_scheduler(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:

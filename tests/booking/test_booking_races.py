@@ -24,10 +24,6 @@ from tests.booking.conftest import (
     slot_row,
 )
 
-# Dozens of threads, each with its own PostgreSQL connection: one xdist worker runs all such
-# tests one after another, so two of them never pass the server's max_connections together.
-pytestmark = pytest.mark.xdist_group("many_connections")
-
 
 def race(n: int, attempt: Callable[[int], object]) -> Counter[str]:
     """Run `attempt(i)` for i in range(n) on n threads released at once; count outcomes."""

@@ -20,10 +20,6 @@ from gateway.runtime import Runtime, build_runtime
 from tests.booking.conftest import POSTGRES_ONLY
 from tests.channels.conftest import DIAL, AtPhone, Row
 
-# Servers or workers with connection pools of their own: one xdist worker runs every such test
-# one after another (with the races), so together they stay under the server's max_connections.
-pytestmark = pytest.mark.xdist_group("many_connections")
-
 TO_DEPARTMENTS: list[Row] = [
     (DIAL, ["Hospital appointments", "1 Book"], False),
     ("1", ["Choose city"], False),

@@ -13,10 +13,6 @@ from gunicorn.app.base import BaseApplication
 from gateway.cli import ors
 from gateway.settings import REPO_CONFIG
 
-# Servers or workers with connection pools of their own: one xdist worker runs every such test
-# one after another (with the races), so together they stay under the server's max_connections.
-pytestmark = pytest.mark.xdist_group("many_connections")
-
 PRODUCTION_ENV = {
     "ORS_DATABASE_URL": "postgresql+psycopg://ors@db.invalid:5432/ors",
     "ORS_REDIS_URL": "redis://cache.invalid:6379/0",

@@ -31,10 +31,6 @@ from gateway.booking.sql.driver import DriverStatement
 from gateway.db import make_engine, make_read_engine
 from tests.booking.conftest import POSTGRES_ONLY
 
-# Servers or workers with connection pools of their own: one xdist worker runs every such test
-# one after another (with the races), so together they stay under the server's max_connections.
-pytestmark = pytest.mark.xdist_group("many_connections")
-
 PHONE = "+254700765432"
 CITIZEN_ID = DriverStatement(select(Citizen.id).where(Citizen.phone == bindparam("phone")))
 NEW_CITIZEN = DriverStatement(insert(Citizen))

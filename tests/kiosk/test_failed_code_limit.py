@@ -17,11 +17,6 @@ from kiosk.limiter import FailedCodeLimit, Reservation
 from tcode.codes import check_digit
 from tests.kiosk.conftest import KioskClient, kiosk_app
 
-# Dozens of threads, each with its own PostgreSQL connection: one xdist worker runs all such
-# tests one after another, so two of them never pass the server's max_connections together.
-pytestmark = pytest.mark.xdist_group("many_connections")
-
-
 LIMIT = 30
 
 

@@ -35,10 +35,6 @@ from tests.messaging.fake_provider import (
     block,
 )
 
-# Servers or workers with connection pools of their own: one xdist worker runs every such test
-# one after another (with the races), so together they stay under the server's max_connections.
-pytestmark = pytest.mark.xdist_group("many_connections")
-
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("worker_main.py")
 LEASE_SECONDS = 3.0  # short, so the second worker may take the message over quickly
