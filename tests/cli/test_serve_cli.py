@@ -33,6 +33,9 @@ def gunicorn_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str
         seen.update({name: getattr(app.cfg, name) for name in names})
 
     monkeypatch.setattr(BaseApplication, "run", run)
+    # `ors serve` sets PROMETHEUS_MULTIPROC_DIR for its workers; in-process it would outlive the
+    # test and switch every later /metrics read of this process to multiprocess mode.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     raw = yaml.safe_load(REPO_CONFIG.read_text(encoding="utf-8"))
     raw["app"]["data_dir"] = str(tmp_path / "data")
     raw["messaging"]["provider"] = "africastalking"
