@@ -31,8 +31,14 @@ from gateway.voucher_keys import VoucherKeys
 from tcode.keys import Keyring, SigningKey
 from tests.log_audit import LogAudit
 from tests.scheduling import make_scheduler
-from tests.seed import TEST_CATALOG as TEST_CATALOG  # the tests import it from here
-from tests.seed import PgSeed, SeedConditions, delete_everything, load_test_catalogue
+from tests.seed import TEST_CATALOG as TEST_CATALOG
+from tests.seed import (  # the tests import it from here
+    PgSeed,
+    SeedConditions,
+    delete_everything,
+    load_test_catalogue,
+    restart_every_sequence,
+)
 from tests.workers import hand_over, is_controller, take_over, worker_index, worker_redis_url
 
 if TYPE_CHECKING:
@@ -193,6 +199,7 @@ def pg_seed(
         return None
     with pg_engine.begin() as conn:
         delete_everything(conn)
+        restart_every_sequence(conn)
     folder = tmp_path_factory.mktemp("pg-seed")
     settings = load_settings(env={}).with_overrides(data_dir=folder / "data")
     _seed(settings, pg_engine, voucher_keys, seed_conditions)

@@ -77,6 +77,21 @@ def delete_everything(conn: Connection) -> None:
     conn.exec_driver_sql("; ".join(f"DELETE FROM {t.name}" for t in reversed(_tables())))
 
 
+def restart_every_sequence(conn: Connection) -> None:
+    """Start every id sequence again at 1, so the seed's ids never depend on which test ran first.
+
+    A test that used the database before the seed was taken (one that needs `pg_engine` but not
+    `catalog`) leaves the sequences advanced; a seed taken then would give ids a fresh database
+    never gives.
+    """
+    names = conn.exec_driver_sql(
+        "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"
+    ).scalars()
+    calls = [f"setval('public.{name}', 1, false)" for name in names]
+    if calls:
+        conn.exec_driver_sql(f"SELECT {', '.join(calls)}")
+
+
 @dataclass(frozen=True)
 class PgSeed:
     """The seeded state of one PostgreSQL database, and how to get back to it or to empty."""
