@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from prometheus_client import Counter
 
-from gateway.booking.operations.checkin import CheckInRefused, Ticket
+from gateway.booking.domain.errors import CheckInRefused
+from gateway.booking.operations.checkin import Ticket
 from gateway.kiosks import identify, touch
 from gateway.runtime import Runtime
 from kiosk.ports import KioskInfo, Refusal, TicketInfo

@@ -13,9 +13,8 @@ from datetime import date, datetime
 
 import click
 
-from gateway.booking.domain.errors import InvalidPhone, NotFound
+from gateway.booking.domain.errors import CheckInRefused, InvalidPhone, NotFound
 from gateway.booking.operations.audit import AUDIT_ACTOR_LENGTH
-from gateway.booking.operations.checkin import CheckInRefused
 from gateway.booking.operations.invitations import Offer
 from gateway.booking.privacy import erasure
 from gateway.booking.privacy import person_export as booking_export

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, update
 
+from gateway.booking.domain.errors import CheckInRefused
 from gateway.booking.models import Voucher
-from gateway.booking.operations.checkin import CheckInRefused
 from gateway.runtime import Runtime
 from tests.booking.conftest import NAIROBI, events, last_event_id, slot_id
 from tests.clocks import clock_of

@@ -9,8 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from gateway.booking.domain.errors import BookingError
-from gateway.booking.operations.checkin import CheckInRefused
+from gateway.booking.domain.errors import BookingError, CheckInRefused
 from gateway.runtime import Runtime
 from tests.booking.conftest import (
     POSTGRES_ONLY,

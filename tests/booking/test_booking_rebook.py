@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.booking.domain.errors import (
+    CheckInRefused,
     DeadlinePassed,
     DepartmentSameDay,
     NotActive,
@@ -16,7 +17,6 @@ from gateway.booking.domain.errors import (
     SlotFull,
 )
 from gateway.booking.models import Booking, Citizen, Voucher
-from gateway.booking.operations.checkin import CheckInRefused
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
 from tests.booking.conftest import (

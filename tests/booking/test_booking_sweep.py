@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from gateway.booking.domain.errors import CheckInRefused
 from gateway.booking.models import Slot, SweepRun, Voucher
 from gateway.booking.operations import sweep as sweep_module
-from gateway.booking.operations.checkin import CheckInRefused
 from gateway.booking.operations.invitations import Offer
 from gateway.booking.operations.sweep import SweepReport
 from gateway.runtime import Runtime

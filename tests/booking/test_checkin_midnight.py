@@ -11,13 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from gateway.booking.domain.errors import CheckInRefused
 from gateway.booking.models import Booking
-from gateway.booking.operations.checkin import (
-    CheckInRefused,
-    check_desk_day,
-    check_time,
-    desk_check_in,
-)
+from gateway.booking.operations.checkin import check_desk_day, check_time, desk_check_in
 from gateway.runtime import Runtime
 from gateway.settings import BookingRules
 from tests.booking.conftest import NAIROBI, slot_id

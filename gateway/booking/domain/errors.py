@@ -173,4 +173,54 @@ class CodeLimit(BookingError):
     code = "code_limit"
 
 
-REFUSAL_CODES = tuple(sorted(cls.code for cls in BookingError.__subclasses__()))
+# The kiosk's and the desk's answers: stable codes of their own, never a menu line.
+class CheckInRefused(BookingError):
+    """A voucher or booking that cannot check in now; `status` is the kiosk's stable code."""
+
+    code = "check_in_refused"
+
+    @property
+    def status(self) -> str:
+        return self.code
+
+
+class UnknownCode(CheckInRefused):
+    code = "unknown_code"
+
+
+class VoucherCancelled(CheckInRefused):
+    code = "cancelled"
+
+
+class VoucherReplaced(CheckInRefused):
+    code = "replaced"
+
+
+class VoucherExpired(CheckInRefused):
+    code = "expired"
+
+
+class WrongHospital(CheckInRefused):
+    code = "wrong_hospital"
+
+
+class AlreadyCheckedIn(CheckInRefused):
+    code = "already_checked_in"
+
+
+class TooEarly(CheckInRefused):
+    code = "too_early"
+
+
+class TooLate(CheckInRefused):
+    code = "too_late"
+
+
+class WrongDay(CheckInRefused):
+    code = "wrong_day"
+
+
+# What a caller on a menu can be told: every refusal but the check-in family (the kiosk's).
+REFUSAL_CODES = tuple(
+    sorted(cls.code for cls in BookingError.__subclasses__() if cls is not CheckInRefused)
+)

@@ -20,7 +20,19 @@ from sqlalchemy.sql import ClauseElement, FromClause
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain import events
 from gateway.booking.domain.departments import DepartmentInfo
-from gateway.booking.domain.errors import BookingError, NotFound
+from gateway.booking.domain.errors import (
+    AlreadyCheckedIn,
+    CheckInRefused,
+    NotFound,
+    TooEarly,
+    TooLate,
+    UnknownCode,
+    VoucherCancelled,
+    VoucherExpired,
+    VoucherReplaced,
+    WrongDay,
+    WrongHospital,
+)
 from gateway.booking.domain.rules import checkin_window
 from gateway.booking.domain.states import (
     BOOKING,
@@ -54,52 +66,6 @@ class Ticket:
     starts_at: datetime
     checked_in_at: datetime | None
     sensitive: bool = False
-
-
-class CheckInRefused(BookingError):
-    """A voucher or booking that cannot check in now; `status` is the kiosk's stable code."""
-
-    code = "check_in_refused"
-
-    @property
-    def status(self) -> str:
-        return self.code
-
-
-class UnknownCode(CheckInRefused):
-    code = "unknown_code"
-
-
-class VoucherCancelled(CheckInRefused):
-    code = "cancelled"
-
-
-class VoucherReplaced(CheckInRefused):
-    code = "replaced"
-
-
-class VoucherExpired(CheckInRefused):
-    code = "expired"
-
-
-class WrongHospital(CheckInRefused):
-    code = "wrong_hospital"
-
-
-class AlreadyCheckedIn(CheckInRefused):
-    code = "already_checked_in"
-
-
-class TooEarly(CheckInRefused):
-    code = "too_early"
-
-
-class TooLate(CheckInRefused):
-    code = "too_late"
-
-
-class WrongDay(CheckInRefused):
-    code = "wrong_day"
 
 
 # A voucher's state, or a booking's status, that ends every check-in: the refusal it answers.

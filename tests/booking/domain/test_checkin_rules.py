@@ -14,11 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.booking.domain.departments import DepartmentInfo
-from gateway.booking.domain.errors import BookingError
-from gateway.booking.domain.states import BookingStatus, VoucherState
-from gateway.booking.operations.checkin import (
+from gateway.booking.domain.errors import (
     AlreadyCheckedIn,
-    Scan,
+    BookingError,
     TooEarly,
     TooLate,
     VoucherCancelled,
@@ -26,9 +24,9 @@ from gateway.booking.operations.checkin import (
     VoucherReplaced,
     WrongDay,
     WrongHospital,
-    validate,
-    validate_desk,
 )
+from gateway.booking.domain.states import BookingStatus, VoucherState
+from gateway.booking.operations.checkin import Scan, validate, validate_desk
 from gateway.settings import BookingRules, BookingSettings
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
