@@ -60,9 +60,21 @@ class BookingRules:
 
 
 @dataclass(frozen=True)
+class PersonRules:
+    """The rules of a phone's persons ("Me" and dependants), across every hospital."""
+
+    max_dependants: int = 5  # shown at once besides "Me"
+    lifetime_per_phone: int = 8  # persons ever, "Me" and hidden ones included
+    live_bookings_per_phone: int = 6  # across the persons of a phone that has dependants
+    blocked_persons_block_phone: int = 2  # this many blocked persons block the whole phone
+    name_max_length: int = 20  # a first name, so the voucher SMS stays one segment
+
+
+@dataclass(frozen=True)
 class BookingSettings:
     defaults: BookingRules = BookingRules()
     hospitals: Mapping[str, BookingRules] = field(default_factory=dict)
+    persons: PersonRules = PersonRules()
 
     def rules_for(self, hospital_code: str) -> BookingRules:
         """Return the rules of one hospital: its overrides, else the defaults."""
@@ -318,7 +330,29 @@ def _booking(r: _Reader) -> BookingSettings:
                 f"booking.hospitals.{code}: hospital codes are upper-case letters and digits"
             )
         hospitals[str(code)] = _rules(r, f"booking.hospitals.{code}", defaults)
-    return BookingSettings(defaults=defaults, hospitals=hospitals)
+    return BookingSettings(defaults=defaults, hospitals=hospitals, persons=_persons(r))
+
+
+def _persons(r: _Reader) -> PersonRules:
+    p, base = "booking.persons", PersonRules()
+    known = {f.name for f in fields(PersonRules)}
+    for key in r.mapping(p):
+        if key not in known:
+            raise ConfigError(f"{p}.{key}: unknown rule (known: {', '.join(sorted(known))})")
+    rules = PersonRules(
+        max_dependants=r.whole(f"{p}.max_dependants", base.max_dependants, minimum=0),
+        lifetime_per_phone=r.whole(f"{p}.lifetime_per_phone", base.lifetime_per_phone, minimum=1),
+        live_bookings_per_phone=r.whole(
+            f"{p}.live_bookings_per_phone", base.live_bookings_per_phone, minimum=1
+        ),
+        blocked_persons_block_phone=r.whole(
+            f"{p}.blocked_persons_block_phone", base.blocked_persons_block_phone, minimum=1
+        ),
+        name_max_length=r.whole(f"{p}.name_max_length", base.name_max_length, minimum=2),
+    )
+    if rules.lifetime_per_phone < rules.max_dependants + 1:
+        raise ConfigError(f"{p}.lifetime_per_phone: must be at least max_dependants + 1")
+    return rules
 
 
 def _rules(r: _Reader, prefix: str, base: BookingRules) -> BookingRules:

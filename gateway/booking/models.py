@@ -171,7 +171,10 @@ class Slot(Base):
 
 
 class Citizen(Base):
-    """A person. A phone's holder has guardian_id NULL; dependants later point at the holder."""
+    """A person. A phone's holder ("Me") has guardian_id NULL; a dependant points at the
+    holder and keeps the holder's phone in `phone`, the phone that reaches them (messages go
+    to it, and everything found "by phone" finds the whole household). A person registered at
+    the desk without any phone has a placeholder that is no phone (`-…`, never `+…`)."""
 
     __tablename__ = "citizens"
     __table_args__ = (
@@ -187,6 +190,15 @@ class Citizen(Base):
     phone: Mapped[str] = mapped_column(String(20), index=True)
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(160))
+    # Real-name mode: a minor is known by name and birth year, an adult by national ID.
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    # Persons are never deleted (their strikes and blocks must outlive a new name): hidden.
+    hidden_at: Mapped[datetime | None]
+    # A dependant who moved to a phone of their own: the person who holds it now.
+    moved_to: Mapped[int | None] = mapped_column(Integer)
+    # On a holder: dependants ever added to the phone, hidden and moved ones included (the
+    # lifetime cap), and 0 on a phone without dependants, whose bookings skip the household.
+    persons_added: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     national_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Which ORS_ID_HASH_KEY made the hash (8 hex of its SHA-256), so the key can rotate.
     national_id_key: Mapped[str | None] = mapped_column(String(8))

@@ -30,10 +30,12 @@ from gateway.booking.operations import (
 from gateway.booking.operations import book as bookings
 from gateway.booking.operations import cancel as cancelling
 from gateway.booking.operations import hold as holding
+from gateway.booking.operations import persons as people
 from gateway.booking.operations import rebook as rebooking
 from gateway.booking.operations.sweep import SweepReport, sweep
 from gateway.booking.sql import holds
 from gateway.booking.sql.events import record
+from gateway.booking.sql.persons import PersonInfo
 from gateway.booking.views.confirmations import Confirmation, HoldInfo, confirmation, confirmed
 from gateway.booking.views.reads import BookingReads
 from gateway.clock import Clock
@@ -71,13 +73,23 @@ class BookingService(BookingReads):
 
     # --- holds and bookings ---------------------------------------------------------------------
 
-    def hold(self, phone: str, session_key: str, slot_id: int, channel: str = "ussd") -> HoldInfo:
-        """Claim one remote place of the slot for the hold length (operations.hold)."""
+    def hold(
+        self,
+        phone: str,
+        session_key: str,
+        slot_id: int,
+        channel: str = "ussd",
+        person_id: int | None = None,
+    ) -> HoldInfo:
+        """Claim one remote place of the slot for the hold length, for a person of the phone
+        (None: its holder) (operations.hold)."""
         phone, now, cat = self.phone(phone), self.clock.now(), self.catalogue
         with self._read() as conn:
             dept = holding.refuse_surely_full(conn, cat, phone, slot_id, now)
         with self._tx() as conn:
-            held = holding.hold(conn, cat, self.rules, phone, session_key, slot_id, channel, now)
+            held = holding.hold(
+                conn, cat, self.rules, phone, session_key, slot_id, channel, now, person_id
+            )
         return HoldInfo.of(*held, dept)
 
     def release_hold(self, phone: str) -> bool:
@@ -85,14 +97,75 @@ class BookingService(BookingReads):
             return holding.release(conn, self.phone(phone), self.clock.now())
 
     def book(
-        self, phone: str, slot_id: int, channel: str, idempotency_key: str | None = None
+        self,
+        phone: str,
+        slot_id: int,
+        channel: str,
+        idempotency_key: str | None = None,
+        person_id: int | None = None,
     ) -> Confirmation:
-        """Book the slot (through the phone's hold when it has one) and issue the voucher."""
+        """Book the slot for a person of the phone (None: its holder), through the phone's
+        hold when it has one, and issue the voucher."""
         with self._tx() as conn:
             return confirmed(bookings.book(
                 conn, self.catalogue, self.rules, self.phone(phone), slot_id, channel,
-                idempotency_key, self.signing_key, self.clock.now(),
+                idempotency_key, self.signing_key, self.clock.now(), person_id,
             ))  # fmt: skip
+
+    def book_at_desk(self, person_id: int, slot_id: int, actor: str) -> Confirmation:
+        """Staff book a slot for any person, one without a phone too (operations.book)."""
+        with self._tx() as conn:
+            return confirmed(bookings.book_at_desk(
+                conn, self.catalogue, self.rules, person_id, slot_id, self.signing_key,
+                self.clock.now(), actor,
+            ))  # fmt: skip
+
+    # --- the persons of a phone (operations.persons) ---------------------------------------------
+
+    def persons(self, phone: str) -> list[PersonInfo]:
+        """The phone's shown persons, "Me" first (id 0 for a phone never seen)."""
+        with self._read() as conn:
+            return people.shown(conn, self.phone(phone))
+
+    def add_person(
+        self,
+        phone: str,
+        name: str,
+        birth_year: int | None = None,
+        national_id: str | None = None,
+    ) -> PersonInfo:
+        """Add a dependant to the phone (USSD, or the desk with a birth year or an ID)."""
+        phone, now = self.phone(phone), self.clock.now()
+        hashed = self._national_id(national_id)
+        with self._tx() as conn:
+            return people.add(conn, phone, name, self.rules.persons, now, birth_year, hashed)
+
+    def hide_person(self, phone: str, person_id: int, actor: str | None = None) -> None:
+        with self._tx() as conn:
+            people.hide(conn, self.phone(phone), person_id, self.clock.now(), actor)
+
+    def register_without_phone(
+        self,
+        name: str,
+        actor: str,
+        birth_year: int | None = None,
+        national_id: str | None = None,
+    ) -> PersonInfo:
+        """Register a person who has no phone at all (the desk; their voucher is printed)."""
+        hashed, now = self._national_id(national_id), self.clock.now()
+        with self._tx() as conn:
+            return people.register_without_phone(
+                conn, name, self.rules.persons, now, actor, birth_year, hashed
+            )
+
+    def move_person(self, person_id: int, new_phone: str, actor: str, reason: str) -> int:
+        """Move a dependant to a phone of their own (the desk); the id they hold it under."""
+        new_phone, now = self.phone(new_phone), self.clock.now()
+        with self._tx() as conn:
+            return people.move(conn, person_id, new_phone, now, actor, reason)
+
+    def _national_id(self, raw: str | None) -> registration.NationalId | None:
+        return None if raw is None else registration.national_id(self.settings.secrets, raw)
 
     def cancel(
         self, ref: str, by: str, reason: str = "", phone: str | None = None,
@@ -191,10 +264,11 @@ class BookingService(BookingReads):
 
     # --- citizens: blocks, real-name registration, preferences ----------------------------------
 
-    def unblock(self, phone: str, by: str, reason: str) -> None:
-        """Lift the citizen's block (staff `by`); raises NotBlocked when there is none."""
+    def unblock(self, phone: str, by: str, reason: str, person_id: int | None = None) -> None:
+        """Lift the block of a person of the phone (None: its holder) (staff `by`); raises
+        NotBlocked when there is none."""
         with self._tx() as conn:
-            staff.unblock(conn, self.phone(phone), by, reason, self.clock.now())
+            staff.unblock(conn, self.phone(phone), by, reason, self.clock.now(), person_id)
 
     def register(self, phone: str, name: str, national_id: str) -> None:
         """Record the citizen's name and national ID (kept only as a keyed hash)."""

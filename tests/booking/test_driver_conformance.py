@@ -93,6 +93,7 @@ SCENE_BASE: Scene = {
     "department": "CARD",
     "phone": "+254799999999",
     "citizen_id": -1,
+    "holder": -1,
     "slot_id": -1,
     "seen_slot_id": -1,
     "hold_id": -1,
@@ -131,6 +132,7 @@ def _held(conn: Connection, phone: str) -> Scene:
     return {
         "phone": phone,
         "citizen_id": hold.citizen_id,
+        "holder": hold.citizen_id,
         "slot_id": hold.slot_id,
         "hold_id": hold.id,
         "key": hold.session_key,
@@ -143,6 +145,7 @@ def _booked(conn: Connection, ref: str, phone: str) -> Scene:
     return {
         "phone": phone,
         "citizen_id": booking.citizen_id,
+        "holder": booking.citizen_id,
         "slot_id": booking.slot_id,
         "seen_slot_id": booking.slot_id,
         "booking_id": booking.id,
@@ -162,6 +165,7 @@ def _invited(conn: Connection, phone: str) -> Scene:
     return {
         "phone": phone,
         "citizen_id": citizen,
+        "holder": citizen,
         "invitation_id": invitation.id,
         "ref": invitation.ref,
         "department_id": invitation.department_id,

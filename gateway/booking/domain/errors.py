@@ -40,15 +40,57 @@ class HoldExpired(BookingError):
     code = "hold_expired"
 
 
+def _named(person: str | None) -> dict[str, str]:
+    """The `person` fact: the first name of a dependant the refusal is about; absent for the
+    phone's holder ("Me"), whose refusals read as they always have."""
+    return {} if person is None else {"person": person}
+
+
 class LimitPerDay(BookingError):
     code = "limit_per_day"
+
+    def __init__(self, limit: int, person: str | None = None):
+        super().__init__(limit=limit, **_named(person))
+
+
+class DepartmentSameDay(BookingError):
+    code = "department_same_day"
+
+    def __init__(self, person: str | None = None):
+        super().__init__(**_named(person))
+
+
+class LimitPerPhone(BookingError):
+    """The phone's persons together hold `limit` live bookings already."""
+
+    code = "limit_per_phone"
 
     def __init__(self, limit: int):
         super().__init__(limit=limit)
 
 
-class DepartmentSameDay(BookingError):
-    code = "department_same_day"
+class PersonLimit(BookingError):
+    """No more persons on this phone: `limit` shown at once, or its lifetime cap reached."""
+
+    code = "person_limit"
+
+    def __init__(self, limit: int):
+        super().__init__(limit=limit)
+
+
+class PhoneInUse(BookingError):
+    """A dependant cannot move to this phone: it belongs to someone already."""
+
+    code = "phone_in_use"
+
+
+class InvalidName(BookingError):
+    """A first name that cannot be one (empty, too long, digits); never its value."""
+
+    code = "invalid_name"
+
+    def __init__(self, max_length: int):
+        super().__init__(max_length=max_length)
 
 
 class OutsideHorizon(BookingError):
@@ -72,10 +114,12 @@ class DeadlinePassed(BookingError):
 
 
 class Blocked(BookingError):
+    """The person (named when a dependant) or the whole phone may not book until `until`."""
+
     code = "blocked"
 
-    def __init__(self, until: date):
-        super().__init__(until=until)
+    def __init__(self, until: date, person: str | None = None):
+        super().__init__(until=until, **_named(person))
 
 
 class NotOwner(BookingError):

@@ -13,11 +13,13 @@ from sqlalchemy import Connection, bindparam, select
 
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain.departments import DepartmentInfo
-from gateway.booking.domain.errors import SlotFull
+from gateway.booking.domain.errors import NotFound, SlotFull
+from gateway.booking.domain.persons import named
 from gateway.booking.domain.states import HoldState
 from gateway.booking.models import Booking, Slot, Voucher
 from gateway.booking.operations import claims
-from gateway.booking.sql import admission, holds
+from gateway.booking.operations.audit import record_staff_action
+from gateway.booking.sql import admission, holds, persons
 from gateway.booking.sql.bookings import CONFIRMED, Booked, Place, insert_booking
 from gateway.booking.sql.citizens import (
     lock_row,
@@ -61,14 +63,19 @@ def book(
     idempotency_key: str | None,
     key: SigningKey,
     now: datetime,
+    person_id: int | None = None,
 ) -> Booked:
-    """Book a place for the phone's holder, in about six statements.
+    """Book a place for a person of the phone (None: its holder, "Me"), in about six
+    statements (one more for a phone with dependants: its household).
 
     The phone's live hold on this slot becomes the booking's place; without one a place is
     claimed here. A retried request with the same idempotency key returns the first booking:
-    the key is looked up after the citizen's lock, so a parallel retry waits and finds it.
+    the key is looked up after the holder's lock, which every booking of the phone's persons
+    takes first, so a parallel retry waits and finds it and the per-person and per-phone
+    limits see each other's bookings.
     """
-    citizen = lock_row(db, phone, now, consent=consents(channel))
+    holder = lock_row(db, phone, now, consent=consents(channel))
+    citizen, household = persons.for_booking(db, holder, person_id, now)
     idempotency_key = scoped_key(channel, citizen.id, idempotency_key)
     slot = admission.read(db, citizen.id, phone, slot_id, now, idempotency_key)
     if slot.earlier is not None:
@@ -76,9 +83,18 @@ def book(
     dept = catalogue.department(slot.department_id)
     rules = booking_settings.rules_for(dept.hospital_code)
     unconfirmed = claims.is_claim(channel)
-    admission.admit(citizen, slot, dept, rules, now, count_limits=not unconfirmed)
+    admission.admit(
+        citizen,
+        slot,
+        dept,
+        rules,
+        now,
+        count_limits=not unconfirmed,
+        household=household,
+        persons=booking_settings.persons,
+    )
     if unconfirmed:
-        claims.check_claim_allowed(db, citizen.id, dept.hospital_id, slot.day, rules)
+        claims.check_claim_allowed(db, holder.id, dept.hospital_id, slot.day, rules)
     place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)
     place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
     new = insert_booking(
@@ -93,7 +109,60 @@ def book(
         unconfirmed=unconfirmed,
     )
     status = str(CONFIRMED)
-    return Booked(new.id, new.ref, True, slot.slot_id, slot.starts_at, status, new.voucher, dept)
+    return Booked(
+        new.id,
+        new.ref,
+        True,
+        slot.slot_id,
+        slot.starts_at,
+        status,
+        new.voucher,
+        dept,
+        named(citizen),
+    )
+
+
+def book_at_desk(
+    db: Connection,
+    catalogue: CatalogueCache,
+    booking_settings: BookingSettings,
+    person_id: int,
+    slot_id: int,
+    key: SigningKey,
+    now: datetime,
+    actor: str,
+) -> Booked:
+    """Staff book a slot for a person at the desk: any person of a phone, or one without a
+    phone (whose voucher is printed). The person's and the phone's rules hold as for the
+    citizen's own booking, and the guard row (the holder's, or the person's own) is locked
+    first, as every booking of the household does."""
+    guard = persons.holder_of(db, person_id)
+    guard_row = persons.lock_person(db, guard) if guard is not None else None
+    if guard_row is None:
+        raise NotFound(what="person")
+    citizen, household = persons.for_booking(db, guard_row, person_id, now)
+    slot = admission.read(db, citizen.id, citizen.phone, slot_id, now)
+    dept = catalogue.department(slot.department_id)
+    rules = booking_settings.rules_for(dept.hospital_code)
+    admission.admit(
+        citizen, slot, dept, rules, now, household=household, persons=booking_settings.persons
+    )
+    place_held_or_free(db, slot.hold, citizen.phone, slot.slot_id, dept, now)
+    place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
+    new = insert_booking(db, citizen.id, citizen.phone, place, STAFF_CHANNEL, key, now)
+    record_staff_action(db, actor, "book", new.ref, f"person {person_id}", now)
+    status = str(CONFIRMED)
+    return Booked(
+        new.id,
+        new.ref,
+        True,
+        slot.slot_id,
+        slot.starts_at,
+        status,
+        new.voucher,
+        dept,
+        named(citizen),
+    )
 
 
 def place_held_or_free(

@@ -15,10 +15,10 @@ from sqlalchemy import Connection, bindparam, func, select
 
 from gateway.booking.domain import events
 from gateway.booking.domain.errors import UnconfirmedPending, VoiceFull
-from gateway.booking.domain.persons import check_not_blocked
+from gateway.booking.domain.persons import check_household, check_not_blocked
 from gateway.booking.models import Booking, Department, Slot
 from gateway.booking.operations.cancel import as_booked
-from gateway.booking.sql import citizens, transitions
+from gateway.booking.sql import citizens, persons, transitions
 from gateway.booking.sql.bookings import Booked
 from gateway.booking.sql.citizens import check_person_limits, lock_row
 from gateway.booking.sql.driver import DriverStatement
@@ -51,7 +51,7 @@ _PENDING = DriverStatement(
     select(
         select(func.count())
         .select_from(Booking)
-        .where(Booking.citizen_id == bindparam("citizen_id"), OPEN_CLAIMS)
+        .where(Booking.citizen_id.in_(transitions.household_of("citizen_id")), OPEN_CLAIMS)
         .scalar_subquery(),
         select(func.count())
         .select_from(Booking)
@@ -94,16 +94,19 @@ def confirm(
     From now on each counts toward their limits, so keeping one that would pass them is
     refused (the booking stays unconfirmed and is released as planned).
     """
-    citizen = lock_row(db, phone, now)
+    holder = lock_row(db, phone, now)
     kept = []
-    for booking in transitions.lock_open_claims(db, citizen.id, ref):
+    for booking in transitions.lock_open_claims(db, holder.id, ref):
         rules = booking_settings.rules_for(booking.dept.hospital_code)
-        check_not_blocked(citizen, now)
-        check_person_limits(db, citizen, booking.day, booking.dept.id, rules)
+        person, household = persons.for_booking(db, holder, booking.citizen.id, now)
+        check_not_blocked(person, now)
+        if household is not None:
+            check_household(household, booking_settings.persons, now)
+        check_person_limits(db, person, booking.day, booking.dept.id, rules)
         transitions.confirm_claim(db, booking.id)  # the next booking's limits count this one
-        citizens.record_consent(db, citizen.id, now)  # the owner's own act: their first booking
+        citizens.record_consent(db, holder.id, now)  # the owner's own act: their first booking
         event = events.booking_claim_confirmed(
-            booking.ref, booking_id=booking.id, citizen_id=citizen.id, phone=citizen.phone
+            booking.ref, booking_id=booking.id, citizen_id=person.id, phone=holder.phone
         )
         record(db, event, now)
         kept.append(as_booked(db, booking, booking.status))

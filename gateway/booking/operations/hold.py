@@ -17,7 +17,7 @@ from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import SlotFull
 from gateway.booking.domain.states import HoldState
 from gateway.booking.operations import claims
-from gateway.booking.sql import admission, capacity, holds
+from gateway.booking.sql import admission, capacity, holds, persons
 from gateway.booking.sql.citizens import lock_row
 from gateway.booking.sql.events import record
 from gateway.booking.views import notices
@@ -35,17 +35,29 @@ def hold(
     slot_id: int,
     channel: str,
     now: datetime,
+    person_id: int | None = None,
 ) -> tuple[holds.HoldRow, datetime]:
-    """Hold a place of `slot_id` for the phone's holder; returns the hold and the slot's start.
+    """Hold a place of `slot_id` for a person of the phone (None: its holder, "Me"); returns
+    the hold and the slot's start.
 
     Over a channel whose bookings are claims (voice), the per-person limits wait for the
     owner's confirmation, as the booking's do.
     """
-    citizen = lock_row(db, phone, now)
+    holder = lock_row(db, phone, now)
+    citizen, household = persons.for_booking(db, holder, person_id, now)
     slot = admission.read(db, citizen.id, phone, slot_id, now)
     dept = catalogue.department(slot.department_id)
     rules = booking_settings.rules_for(dept.hospital_code)
-    admission.admit(citizen, slot, dept, rules, now, not claims.is_claim(channel))
+    admission.admit(
+        citizen,
+        slot,
+        dept,
+        rules,
+        now,
+        not claims.is_claim(channel),
+        household=household,
+        persons=booking_settings.persons,
+    )
     old = slot.hold
     if old is not None and old.slot_id == slot_id and old.live(now):
         holds.renew(db, old, session_key)  # same slot again (a retried hop)

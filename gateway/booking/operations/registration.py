@@ -120,6 +120,17 @@ def register(db: Connection, phone: str, name: str, national_id: NationalId, now
     record(db, events.citizen_registered(citizen.id, phone=citizen.phone), now)
 
 
+def register_id(db: Connection, person_id: int, national_id: NationalId) -> None:
+    """Give a new person (a dependant, or one without a phone) a national ID held by nobody."""
+    holder = _holder(db, national_id)
+    if holder is not None and holder != person_id:
+        raise IdInUse()
+    try:
+        _store(db, person_id, national_id)
+    except IntegrityError:  # another person registered the same ID at the same instant
+        raise IdInUse() from None
+
+
 def reassign(db: Connection, citizen: CitizenRow, national_id: NationalId, now: datetime) -> None:
     """Move the national ID to the (locked) citizen, taking it from any other holder (staff)."""
     holder = _holder(db, national_id)

@@ -11,9 +11,11 @@ from datetime import date, datetime
 from sqlalchemy import Connection
 
 from gateway.booking.catalogue.cache import CatalogueCache
+from gateway.booking.domain.errors import NotFound
 from gateway.booking.operations import blocks, close_session, invitations, registration
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.operations.close_session import CloseReport as CloseReport
+from gateway.booking.sql import persons
 from gateway.booking.sql.citizens import lock_row
 from gateway.booking.views.departments import department_id
 from gateway.settings import BookingSettings
@@ -53,10 +55,21 @@ def withdraw_invitation(
     return invitations.info_of(catalogue, withdrawn)
 
 
-def unblock(db: Connection, phone: str, by: str, reason: str, now: datetime) -> None:
-    """Lift the citizen's block; raise NotBlocked when there is none."""
-    blocks.lift(db, lock_row(db, phone, now).id, reason, now)
+def unblock(
+    db: Connection, phone: str, by: str, reason: str, now: datetime, person_id: int | None = None
+) -> None:
+    """Lift the block of a person of the phone (None: its holder); raise NotBlocked when
+    there is none. The holder's row is locked first, as a booking of the household does."""
+    holder = lock_row(db, phone, now)
+    person = holder if person_id is None else persons.find(db, person_id)
+    if person is None or person.id not in (holder.id, *_dependants(db, holder.id)):
+        raise NotFound(what="person")
+    blocks.lift(db, person.id, reason, now)
     record_staff_action(db, by, "unblock", phone, reason, now)
+
+
+def _dependants(db: Connection, holder_id: int) -> list[int]:
+    return [p.id for p in persons.all_of(db, holder_id)]
 
 
 def reassign_id(

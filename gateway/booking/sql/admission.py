@@ -15,16 +15,25 @@ from sqlalchemy import Select, bindparam, exists, select
 
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
-from gateway.booking.domain.persons import Person, check_counts, check_not_blocked, check_registered
+from gateway.booking.domain.persons import (
+    Household,
+    Person,
+    check_counts,
+    check_household,
+    check_not_blocked,
+    check_registered,
+    named,
+)
 from gateway.booking.domain.rules import check_bookable, check_lead_time
 from gateway.booking.models import Booking, Slot
 from gateway.booking.sql import holds
 from gateway.booking.sql.citizens import booked_that_day
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
-from gateway.settings import BookingRules
+from gateway.settings import BookingRules, PersonRules
 
 SLOTS, BOOKINGS, HOLDS = Slot.__table__, Booking.__table__, holds.HOLDS
+NO_PERSON_RULES = PersonRules()  # `admit` without a household reads none of them
 
 
 @dataclass(frozen=True)
@@ -128,6 +137,8 @@ def admit(
     now: datetime,
     count_limits: bool = True,
     public: bool = True,
+    household: Household | None = None,
+    persons: PersonRules = NO_PERSON_RULES,
 ) -> None:
     """Raise the first rule that keeps `citizen` from booking the slot at `now`.
 
@@ -136,6 +147,7 @@ def admit(
     forged the number which department the owner is booked in that day. `public=False` for
     the hospital's own offer (an invitation): the guards against the public (blocks,
     real-name registration, the release horizon) do not apply; the slot's start does.
+    `household`: the phone's persons, when it has dependants (sql.persons.household).
     """
     if public:
         check_not_blocked(citizen, now, dept.timezone)
@@ -143,5 +155,7 @@ def admit(
         check_bookable(slot.starts_at, slot.day, dept.timezone, rules, now)
     else:  # the hospital may offer a day before the public sees it
         check_lead_time(slot.starts_at, rules, now)
+    if household is not None and public:
+        check_household(household, persons, now, dept.timezone, count_limits)
     if count_limits:
-        check_counts(slot.on_day, slot.in_department, rules)
+        check_counts(slot.on_day, slot.in_department, rules, named(citizen))

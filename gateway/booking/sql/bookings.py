@@ -47,6 +47,7 @@ class Booked:
     status: str
     voucher: IssuedVoucher
     dept: DepartmentInfo
+    person: str | None = None  # a dependant's first name; None for the phone's holder
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-from gateway.booking.domain.persons import Person, check_counts
+from gateway.booking.domain.persons import Person, check_counts, named
 from gateway.booking.domain.states import ACTIVE_BOOKING_STATUSES
 from gateway.booking.models import Booking, Citizen
 from gateway.booking.sql.driver import DriverStatement
@@ -32,11 +32,29 @@ CITIZENS = Citizen.__table__
 
 @dataclass(frozen=True)
 class CitizenRow:
+    """A person as the write path reads them: a phone's holder (`lock_row`), or a dependant."""
+
     id: int
     phone: str
     name: str | None
     national_id_hash: str | None
     blocked_until: datetime | None
+    birth_year: int | None = None
+    guardian_id: int | None = None
+    persons_added: int = 0  # on a holder: dependants ever added (0: no household rules)
+
+
+# What every read of a person for the booking rules selects, in CitizenRow's order.
+PERSON_COLUMNS = (
+    CITIZENS.c.id,
+    CITIZENS.c.phone,
+    CITIZENS.c.name,
+    CITIZENS.c.national_id_hash,
+    CITIZENS.c.blocked_until,
+    CITIZENS.c.birth_year,
+    CITIZENS.c.guardian_id,
+    CITIZENS.c.persons_added,
+)
 
 
 def _upsert(dialect: str) -> ClauseElement:
@@ -63,13 +81,7 @@ def _upsert(dialect: str) -> ClauseElement:
                 "consent_at": func.coalesce(CITIZENS.c.consent_at, insert.excluded.consent_at),
             },
         )
-        .returning(
-            CITIZENS.c.id,
-            CITIZENS.c.phone,
-            CITIZENS.c.name,
-            CITIZENS.c.national_id_hash,
-            CITIZENS.c.blocked_until,
-        )
+        .returning(*PERSON_COLUMNS)
     )
     return statement
 
@@ -135,7 +147,7 @@ def check_person_limits(
         func.count(), func.count().filter(Booking.department_id == department_id)
     ).where(*_active_on(citizen.id, day, exclude_booking))
     on_day, in_department = db.execute(counts).one()
-    check_counts(on_day, in_department, rules)
+    check_counts(on_day, in_department, rules, named(citizen))
 
 
 # --- what the write path changes on a citizen row ----------------------------------------------
@@ -181,10 +193,19 @@ def record_consent(db: Executor, citizen_id: int, now: datetime) -> None:
 
 
 def lock_ids(db: Executor, citizen_ids: Iterable[int], skip_locked: bool = False) -> list[int]:
-    """Lock these citizen rows in id order; with `skip_locked`, only those free now (a sweep
-    leaves a citizen busy with a request of its own to its next round)."""
+    """Lock the rows that guard these persons, in id order, and return the persons now guarded;
+    with `skip_locked`, only those free now (a sweep leaves a citizen busy with a request of
+    its own to its next round).
+
+    A dependant is guarded by their phone's holder, whose row every booking of the household
+    locks first (`lock_row`); a holder, and a person without a phone, by their own row.
+    """
     ids = sorted(set(citizen_ids))
     if not ids:
         return []
-    query = select(CITIZENS.c.id).where(CITIZENS.c.id.in_(ids)).order_by(CITIZENS.c.id)
-    return list(db.execute(query.with_for_update(skip_locked=skip_locked)).scalars())
+    guard = func.coalesce(CITIZENS.c.guardian_id, CITIZENS.c.id)
+    guards = dict(db.execute(select(CITIZENS.c.id, guard).where(CITIZENS.c.id.in_(ids))).all())
+    wanted = sorted(set(guards.values()))
+    query = select(CITIZENS.c.id).where(CITIZENS.c.id.in_(wanted)).order_by(CITIZENS.c.id)
+    locked = set(db.execute(query.with_for_update(skip_locked=skip_locked)).scalars())
+    return [person for person in ids if guards.get(person) in locked]

@@ -35,6 +35,7 @@ class HoldRow:
     session_key: str
     created_at: datetime
     expires_at: datetime
+    citizen_id: int  # the person the place is held for ("Me" or a dependant)
 
     def live(self, now: datetime) -> bool:
         return self.expires_at > now
@@ -47,6 +48,7 @@ COLUMNS = (
     HOLDS.c.session_key,
     HOLDS.c.created_at,
     HOLDS.c.expires_at,
+    HOLDS.c.citizen_id,
 )
 _BY_PHONE = select(*COLUMNS).where(HOLDS.c.phone == bindparam("phone"))
 _FIND = DriverStatement(_BY_PHONE)
@@ -93,7 +95,7 @@ def place_hold(
     record(
         db, events.hold_placed(hold_id, slot_id=slot_id, phone=phone, expires_at=expires_at), now
     )
-    return HoldRow(hold_id, slot_id, phone, session_key, now, expires_at)
+    return HoldRow(hold_id, slot_id, phone, session_key, now, expires_at, citizen_id)
 
 
 def renew(db: Executor, hold: HoldRow, session_key: str) -> None:

@@ -13,7 +13,17 @@ from datetime import date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, CursorResult, Select, Update, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CursorResult,
+    Select,
+    Update,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.states import BOOKING
@@ -60,6 +70,8 @@ _COLUMNS = (
     CITIZENS.c.name,
     CITIZENS.c.national_id_hash,
     CITIZENS.c.blocked_until,
+    CITIZENS.c.birth_year,
+    CITIZENS.c.guardian_id,
     DEPARTMENTS.c.id,
     DEPARTMENTS.c.code,
     DEPARTMENTS.c.name,
@@ -87,8 +99,8 @@ def _locked(*where: ColumnElement[bool]) -> Select[Any]:
 
 
 def _row(r: Sequence[Any]) -> LockedBooking:
-    citizen = CitizenRow(*r[10:15])
-    d, h = r[15:21], r[21:26]
+    citizen = CitizenRow(*r[10:17])
+    d, h = r[17:23], r[23:28]
     dept = DepartmentInfo(
         d[0], d[1], d[2], d[3], d[4], bool(d[5]), h[0], h[1], h[2], h[3], ZoneInfo(h[4])
     )
@@ -128,9 +140,19 @@ def citizens_on(db: Executor, slot_ids: Sequence[int]) -> list[int]:
     return sorted(set(db.execute(query).scalars()))
 
 
-def lock_open_claims(db: Executor, citizen_id: int, ref: str | None = None) -> list[LockedBooking]:
-    """The citizen's unconfirmed voice bookings still to keep (or only `ref`), in id order."""
-    where = [BOOKINGS.c.citizen_id == citizen_id, open_claim()]
+def household_of(name: str) -> Select[Any]:
+    """The ids of a phone's persons: its holder (bind parameter `name`) and dependants."""
+    holder: BindParameter[int] = bindparam(name)
+    return select(CITIZENS.c.id).where(
+        or_(CITIZENS.c.id == holder, CITIZENS.c.guardian_id == holder)
+    )
+
+
+def lock_open_claims(db: Executor, holder_id: int, ref: str | None = None) -> list[LockedBooking]:
+    """The unconfirmed voice bookings of a phone's persons still to keep (or only `ref`), in
+    id order."""
+    household = household_of("holder").params(holder=holder_id)
+    where = [BOOKINGS.c.citizen_id.in_(household), open_claim()]
     if ref is not None:
         where.append(BOOKINGS.c.ref == ref)
     return [_row(r) for r in db.execute(_locked(*where))]

@@ -33,6 +33,7 @@ class Confirmation:
     sensitive: bool
     starts_at: datetime  # hospital-local
     status: str
+    person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
 
     @classmethod
     def of(
@@ -44,6 +45,7 @@ class Confirmation:
         dept: DepartmentInfo,
         starts_at: datetime,
         status: str,
+        person: str | None = None,
     ) -> Confirmation:
         return cls(
             ref=ref,
@@ -56,13 +58,16 @@ class Confirmation:
             sensitive=dept.sensitive,
             starts_at=starts_at.astimezone(dept.timezone),
             status=status,
+            person=person,
         )
 
 
 def confirmed(b: Booked) -> Confirmation:
     """The confirmation of a booking an operation made, found or changed."""
     v = b.voucher
-    return Confirmation.of(b.ref, b.created, v.tcode, v.ref, b.dept, b.starts_at, b.status)
+    return Confirmation.of(
+        b.ref, b.created, v.tcode, v.ref, b.dept, b.starts_at, b.status, b.person
+    )
 
 
 # The booking with its current voucher (sql.vouchers.CURRENT_FIRST).
@@ -103,6 +108,7 @@ class HoldInfo:
     department: str
     starts_at: datetime  # hospital-local
     expires_at: datetime
+    person_id: int = 0  # the person the place is held for ("Me" or a dependant)
 
     @classmethod
     def of(cls, hold: HoldRow, starts_at: datetime, dept: DepartmentInfo) -> HoldInfo:
@@ -114,6 +120,7 @@ class HoldInfo:
             department=dept.name_gsm,
             starts_at=starts_at.astimezone(dept.timezone),
             expires_at=hold.expires_at.astimezone(dept.timezone),
+            person_id=hold.citizen_id,
         )
 
 

@@ -10,10 +10,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ScalarSelect, and_, bindparam, exists, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
+from gateway.booking.domain.persons import named
 from gateway.booking.domain.rules import last_open_day
 from gateway.booking.domain.states import BookingStatus
 from gateway.booking.domain.vouchers import current
@@ -43,6 +44,7 @@ class UpcomingBooking:
     status: str
     hospital_code: str = ""
     unconfirmed: bool = False  # booked by a voice call its phone's owner has not confirmed yet
+    person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
 
 
 SLOTS = Slot.__table__
@@ -191,7 +193,7 @@ def fullness(db: Executor, slot_id: int, phone: str, now: datetime) -> Fullness:
 def held(db: Executor, phone: str) -> Held | None:
     """The phone's hold (live or not), its slot's start and department."""
     row = _HELD.run(db, {"phone": phone}).first()
-    return (holds.HoldRow(*row[:6]), row[6], row[7]) if row else None
+    return (holds.HoldRow(*row[:7]), row[7], row[8]) if row else None
 
 
 def caller(db: Executor, phone: str) -> tuple[str | None, Held | None, bool]:
@@ -200,8 +202,8 @@ def caller(db: Executor, phone: str) -> tuple[str | None, Held | None, bool]:
     row = _CALLER.run(db, {"phone": phone}).first()
     if row is None:
         return None, None, False
-    hold = (holds.HoldRow(*row[1:7]), row[7], row[8]) if row[1] is not None else None
-    return row[0], hold, row[9] is not None
+    hold = (holds.HoldRow(*row[1:8]), row[8], row[9]) if row[1] is not None else None
+    return row[0], hold, row[10] is not None
 
 
 def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBooking]:
@@ -218,6 +220,7 @@ def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBookin
         .options(
             joinedload(Booking.slot).joinedload(Slot.department).joinedload(Department.hospital),
             joinedload(Booking.vouchers),
+            contains_eager(Booking.citizen),
         )
         .order_by(Slot.starts_at)
     )
@@ -238,4 +241,5 @@ def _upcoming(b: Booking) -> UpcomingBooking:
         status=b.status,
         hospital_code=dept.hospital.code,
         unconfirmed=b.unconfirmed,
+        person=named(b.citizen),
     )

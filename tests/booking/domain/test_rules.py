@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -59,6 +60,8 @@ class Person:
     name: str | None = None
     national_id_hash: str | None = None
     blocked_until: datetime | None = None
+    birth_year: int | None = None
+    guardian_id: int | None = None  # None: the phone's holder ("Me")
 
 
 def _raised(call: Callable[[], object]) -> type[BookingError] | None:
@@ -246,7 +249,7 @@ def test_admit(
     slot: Admission,
     rules: BookingRules,
     now: datetime,
-    options: dict[str, bool],
+    options: dict[str, Any],
     refusal: type | None,
 ) -> None:
     assert _raised(lambda: admit(person, slot, DEPT, rules, now, **options)) is refusal
