@@ -14,6 +14,9 @@ from gateway.runtime import Runtime
 
 DEMO_KIOSK_HOSPITAL = "MCH"  # home of the 24-hour demo clinic, so check-in works at any hour
 KIOSK_KEY_FILE = "kiosk-key.txt"
+# A household to try "Who is the appointment for?" with: the phone's holder and two children.
+DEMO_FAMILY_PHONE = "+254700000009"
+DEMO_FAMILY = ("Amina", "Baraka")
 log = logging.getLogger(__name__)
 
 
@@ -23,7 +26,15 @@ def prepare(rt: Runtime) -> str:
     rt.booking.load_catalog(DEMO_CATALOG)
     horizon = rt.settings.booking.defaults.horizon_days
     rt.booking.generate_slots(horizon + 1)
+    demo_family(rt)
     return demo_kiosk_key(rt)
+
+
+def demo_family(rt: Runtime) -> None:
+    """Give the demo family phone its two children, once (a restart adds nobody)."""
+    if len(rt.booking.persons(DEMO_FAMILY_PHONE)) == 1:
+        for name in DEMO_FAMILY:
+            rt.booking.add_person(DEMO_FAMILY_PHONE, name)
 
 
 def demo_kiosk_key(rt: Runtime) -> str:

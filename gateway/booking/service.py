@@ -230,13 +230,14 @@ class BookingService(BookingReads):
 
     def invite(
         self, phone: str, hospital_code: str, department_code: str, by: str,
-        offer: invitations.Offer,
+        offer: invitations.Offer, person_id: int | None = None,
     ) -> invitations.InvitationInfo:  # fmt: skip
-        """Invite the phone's holder (staff `by`): a booked slot, or an open window of days."""
+        """Invite a person of the phone (None: its holder) (staff `by`): a booked slot, or an
+        open window of days."""
         with self._tx() as conn:
             return staff.invite(
                 conn, self.catalogue, self.rules, self.signing_key, self.phone(phone),
-                hospital_code, department_code, offer, by, self.clock.now(),
+                hospital_code, department_code, offer, by, self.clock.now(), person_id,
             )  # fmt: skip
 
     def book_invitation(

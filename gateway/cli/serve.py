@@ -52,6 +52,8 @@ def demo(port: int) -> None:
 
 
 def _print_demo(base: str, token: str, kiosk_key: str, data_dir: object) -> None:
+    from gateway.demo import DEMO_FAMILY_PHONE
+
     q = f"?token={token}" if token else ""
     click.echo(f"""
 ORS Gateway demo is running (embedded mode, data in {data_dir})
@@ -71,6 +73,8 @@ Callback URLs for providers (use your public https address in production):
   Twilio SMS / status           {base}/hooks/twilio/sms   {base}/hooks/twilio/status
 
 Try it:  .venv/bin/ors simulate ussd --phone +254700000001 --url {base}/hooks/at/ussd{q}
+A family: .venv/bin/ors simulate ussd --phone {DEMO_FAMILY_PHONE} --url {base}/hooks/at/ussd{q}
+          (the phone's holder with two children, Amina and Baraka)
 Press Ctrl+C to stop.
 """)
 

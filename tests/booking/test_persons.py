@@ -7,7 +7,7 @@ deleted, so the lifetime cap bounds re-adding a blocked person under another nam
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -18,10 +18,14 @@ from gateway.booking.domain.errors import (
     InvalidName,
     LimitPerDay,
     LimitPerPhone,
+    NotBlocked,
     NotFound,
+    NotOwner,
     PersonLimit,
+    RegistrationRequired,
 )
 from gateway.booking.models import Booking, Citizen
+from gateway.booking.operations.invitations import Offer
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
 from tests.booking.conftest import at, slot_id, use_rules
@@ -29,8 +33,12 @@ from tests.booking.conftest import at, slot_id, use_rules
 MOTHER, OTHER = "+254700000301", "+254700000302"
 
 
-def card(rt: Runtime, day: int, hour: int = 8, minute: int = 0) -> int:
-    return slot_id(rt, "CARD", datetime(2026, 11, day, hour, minute))
+def card(rt: Runtime, day: int, hour: int = 8, minute: int = 0, month: int = 11) -> int:
+    return slot_id(rt, "CARD", datetime(2026, month, day, hour, minute))
+
+
+# CARD's weekdays after Monday 23 Nov, the tests' first day: (month, day).
+WEEKDAYS = ((11, 24), (11, 25), (11, 26), (11, 27), (11, 30), (12, 1), (12, 2))
 
 
 def owner_of(rt: Runtime, ref: str) -> int:
@@ -198,3 +206,59 @@ def test_a_dependant_moves_to_their_own_phone_with_future_bookings_only(
     assert owner_of(catalog, future.ref) == now_holder
     assert [p.me for p in bk.persons(MOTHER)] == [True]
     assert [(p.first_name, p.me) for p in bk.persons(OTHER)] == [("Amina", True)]
+
+
+def test_a_phone_without_dependants_keeps_todays_rules(catalog: Runtime) -> None:
+    """No household cap for a phone that never added anyone: seven bookings over a week."""
+    for month, day in WEEKDAYS:
+        catalog.booking.book(MOTHER, card(catalog, day, month=month), "ussd")
+    assert len(catalog.booking.upcoming(MOTHER)) == 7
+
+
+def test_a_check_in_is_no_longer_a_live_booking_of_the_phone(catalog: Runtime) -> None:
+    bk = catalog.booking
+    amina = bk.add_person(MOTHER, "Amina")
+    first = bk.book(MOTHER, card(catalog, 23, 8), "ussd", person_id=amina.id)
+    at(catalog, 2026, 11, 23, 7, 30)
+    bk.desk_check_in(first.ref)
+    for month, day in WEEKDAYS[:6]:  # six more live bookings: the check-in counts no more
+        bk.book(MOTHER, card(catalog, day, month=month), "ussd", person_id=amina.id)
+    with pytest.raises(LimitPerPhone):
+        bk.book(MOTHER, card(catalog, 2, month=12), "ussd")
+
+
+def test_real_name_mode_takes_a_birth_year_for_a_child(catalog: Runtime) -> None:
+    bk = catalog.booking
+    use_rules(catalog, real_name=True)
+    child = bk.add_person(MOTHER, "Amina", birth_year=2019)
+    unregistered = bk.add_person(MOTHER, "Baraka")
+    bk.book(MOTHER, card(catalog, 24), "ussd", person_id=child.id)
+    with pytest.raises(RegistrationRequired):
+        bk.book(MOTHER, card(catalog, 24, 9), "ussd", person_id=unregistered.id)
+
+
+def test_staff_lift_one_persons_block(catalog: Runtime) -> None:
+    bk = catalog.booking
+    use_rules(catalog, no_show_block=BlockPolicy(count=1, window_days=90, block_days=30))
+    bibi = bk.add_person(MOTHER, "Bibi")
+    miss(catalog, 23, bibi.id)
+    with pytest.raises(NotBlocked):
+        bk.unblock(MOTHER, "desk-1", "not her", person_id=None)  # "Me" is not blocked
+    with pytest.raises(NotFound):
+        bk.unblock(OTHER, "desk-1", "wrong phone", person_id=bibi.id)
+    bk.unblock(MOTHER, "desk-1", "bus strike", person_id=bibi.id)
+    assert not blocked(catalog, bibi.id)
+
+
+def test_staff_invite_a_child_and_the_mothers_phone_takes_it_up(catalog: Runtime) -> None:
+    bk = catalog.booking
+    amina = bk.add_person(MOTHER, "Amina")
+    window = Offer(
+        window_from=date(2026, 11, 24), window_to=date(2026, 11, 27), expires=date(2026, 11, 26)
+    )
+    invited = bk.invite(MOTHER, "KNH", "CARD", "dr-otieno", window, person_id=amina.id)
+    assert [i.ref for i in bk.open_invitations(MOTHER)] == [invited.ref]
+    booked = bk.book_invitation(MOTHER, invited.ref, card(catalog, 25))
+    assert owner_of(catalog, booked.ref) == amina.id
+    with pytest.raises(NotOwner):
+        bk.book_invitation(OTHER, invited.ref, card(catalog, 26))

@@ -30,7 +30,7 @@ from gateway.booking.domain.errors import (
 from gateway.booking.domain.states import INVITATION, InvitationStatus
 from gateway.booking.models import Booking, Citizen, Invitation
 from gateway.booking.operations.book import STAFF_CHANNEL, consents, place_held_or_free
-from gateway.booking.sql import admission
+from gateway.booking.sql import admission, persons
 from gateway.booking.sql.bookings import NewBooking, Place, insert_booking, new_booking_ref
 from gateway.booking.sql.citizens import CitizenRow, lock_row
 from gateway.booking.sql.driver import DriverStatement
@@ -100,8 +100,8 @@ _LOCK = DriverStatement(
 )
 _OPEN = DriverStatement(
     _WITH_CITIZEN.where(
+        # Every person of the phone: a dependant's phone is the holder's.
         CITIZENS.c.phone == bindparam("phone"),
-        CITIZENS.c.guardian_id.is_(None),
         INVITATIONS.c.status == value(InvitationStatus.OPEN),
         INVITATIONS.c.expires_at > bindparam("now"),
     ).order_by(INVITATIONS.c.expires_at, INVITATIONS.c.id)
@@ -153,9 +153,11 @@ def invite(
     offer: Offer,
     by: str,
     now: datetime,
+    person_id: int | None = None,
 ) -> InvitationInfo:
-    """Issue an invitation to the phone's holder: booked at once for a slot, else open."""
-    citizen = lock_row(db, phone, now)
+    """Issue an invitation to a person of the phone (None: its holder): booked at once for a
+    slot, else open."""
+    citizen, _ = persons.for_booking(db, lock_row(db, phone, now), person_id, now)
     dept = catalogue.department(department_id)
     slot = _offered_slot(db, citizen, phone, dept, offer, now)
     expires_at = _expiry(offer, slot, dept.timezone, now)
@@ -254,10 +256,12 @@ def book_invitation(
     now: datetime,
 ) -> tuple[str, bool]:
     """Book the citizen's open invitation on a slot of its window; returns (booking ref, created)."""
-    citizen = lock_row(db, phone, now, consent=consents(channel))
+    holder = lock_row(db, phone, now, consent=consents(channel))
     invitation = _locked(db, ref)
-    if invitation.citizen_id != citizen.id:
-        raise NotOwner()
+    try:  # an invitation of any shown person of the phone is the phone's to take up
+        citizen, _ = persons.for_booking(db, holder, invitation.citizen_id, now)
+    except NotFound:
+        raise NotOwner() from None
     if invitation.status == InvitationStatus.BOOKED and invitation.slot_id == slot_id:
         earlier = _booking_ref(db, invitation.booking_id)
         if earlier is not None:
@@ -369,7 +373,7 @@ def expire_due(db: Connection, now: datetime, after_id: int, limit: int) -> tupl
 def open_invitations(
     db: Connection, catalogue: CatalogueCache, phone: str, now: datetime
 ) -> list[InvitationInfo]:
-    """The phone holder's invitations still waiting for a slot, soonest expiry first."""
+    """The invitations of the phone's persons still waiting for a slot, soonest expiry first."""
     rows: Sequence[Sequence[Any]] = _OPEN.run(db, {"phone": phone, "now": now}).rows
     return [info_of(catalogue, InvitationRow(*row)) for row in rows]
 

@@ -37,11 +37,13 @@ def close_day(
 def invite(
     db: Connection, catalogue: CatalogueCache, booking_settings: BookingSettings, key: SigningKey,
     phone: str, hospital_code: str, department_code: str, offer: invitations.Offer, by: str,
-    now: datetime,
+    now: datetime, person_id: int | None = None,
 ) -> invitations.InvitationInfo:  # fmt: skip
-    """Invite the phone's holder: a booked slot, or an open window of days."""
+    """Invite a person of the phone (None: its holder): a booked slot, or an open window."""
     dept_id = department_id(db, hospital_code, department_code)
-    info = invitations.invite(db, catalogue, booking_settings, key, phone, dept_id, offer, by, now)
+    info = invitations.invite(
+        db, catalogue, booking_settings, key, phone, dept_id, offer, by, now, person_id
+    )
     record_staff_action(db, by, "invite", info.ref, "", now)
     return info
 

@@ -16,12 +16,11 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from gateway.booking.domain.errors import NotFound
 from gateway.booking.domain.persons import NO_PHONE, Household, first_name
-from gateway.booking.domain.states import ACTIVE_BOOKING_STATUSES
+from gateway.booking.domain.states import BookingStatus
 from gateway.booking.models import Booking, Citizen
 from gateway.booking.sql.citizens import PERSON_COLUMNS, CitizenRow
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
-from gateway.booking.sql.guards import in_states
 from gateway.booking.sql.transitions import changed
 
 CITIZENS, BOOKINGS = Citizen.__table__, Booking.__table__
@@ -53,8 +52,8 @@ _LIVE = (
     .select_from(BOOKINGS)
     .where(
         BOOKINGS.c.citizen_id.in_(select(CITIZENS.c.id).where(_OF_HOLDER)),
-        # OR of equalities rather than IN: runs on the driver (gateway.booking.sql.driver)
-        in_states(BOOKINGS.c.status, ACTIVE_BOOKING_STATUSES),
+        # Live: still to come (a check-in is done with), and kept by the phone's owner.
+        BOOKINGS.c.status == BookingStatus.CONFIRMED,
         ~BOOKINGS.c.unconfirmed,
     )
     .scalar_subquery()
