@@ -14,11 +14,13 @@ from typing import TypeVar
 from gateway.booking.domain.errors import BookingError
 from gateway.booking.service import BookingService, Confirmation, HoldInfo
 from menus.ports import (
+    ME,
     REFUSAL_CODES,
     BookingView,
     Caller,
     Choice,
     HoldView,
+    PersonChoice,
     Refused,
     SlotChoice,
 )
@@ -40,6 +42,11 @@ def _id(value: str) -> int:
     if not value.isdigit():
         raise Refused("not_found")
     return int(value)
+
+
+def _person_id(value: str | None) -> int | None:
+    """The core's person id: None for the phone's holder ("Me")."""
+    return None if value in (None, ME) else _id(value)
 
 
 class BookingMenusPort:
@@ -66,9 +73,12 @@ class BookingMenusPort:
         free = self.booking.free_slots(_id(department_id), day)
         return [SlotChoice(str(s.id), s.starts_at, s.places_left) for s in free]
 
-    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
+    def hold(
+        self, phone: str, session_key: str, slot_id: str, person_id: str | None = None
+    ) -> HoldView:
+        person, slot = _person_id(person_id), _id(slot_id)
         return self._hold(
-            self._call(lambda: self.booking.hold(phone, session_key, _id(slot_id), self.channel))
+            self._call(lambda: self.booking.hold(phone, session_key, slot, self.channel, person))
         )
 
     def current_hold(self, phone: str) -> HoldView | None:
@@ -78,9 +88,17 @@ class BookingMenusPort:
     def release_hold(self, phone: str) -> None:
         self._call(lambda: self.booking.release_hold(phone))
 
-    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView:
+    def book(
+        self,
+        phone: str,
+        slot_id: str,
+        channel: str,
+        idempotency_key: str,
+        person_id: str | None = None,
+    ) -> BookingView:
+        person, slot = _person_id(person_id), _id(slot_id)
         return _view(
-            self._call(lambda: self.booking.book(phone, _id(slot_id), channel, idempotency_key))
+            self._call(lambda: self.booking.book(phone, slot, channel, idempotency_key, person))
         )
 
     def upcoming(self, phone: str) -> list[BookingView]:
@@ -95,6 +113,7 @@ class BookingMenusPort:
                 b.status,
                 sensitive=b.sensitive,
                 unconfirmed=b.unconfirmed,
+                person=b.person,
             )
             for b in listed
         ]
@@ -136,6 +155,14 @@ class BookingMenusPort:
             raise Refused("not_found")
         return already
 
+    def persons(self, phone: str) -> list[PersonChoice]:
+        found = self._call(lambda: self.booking.persons(phone))
+        return [PersonChoice(str(p.id), p.first_name, p.me) for p in found]
+
+    def add_person(self, phone: str, name: str) -> PersonChoice:
+        added = self._call(lambda: self.booking.add_person(phone, name))
+        return PersonChoice(str(added.id), added.first_name, added.me)
+
     def _hold(self, h: HoldInfo) -> HoldView:
         sensitive = self.booking.catalogue.department(h.department_id).sensitive
         return HoldView(
@@ -146,10 +173,18 @@ class BookingMenusPort:
             h.expires_at,
             str(h.department_id),
             sensitive=sensitive,
+            person_id=str(h.person_id) if h.person_id else None,
         )
 
 
 def _view(c: Confirmation) -> BookingView:
     return BookingView(
-        c.ref, c.tcode, c.hospital, c.department, c.starts_at, c.status, sensitive=c.sensitive
+        c.ref,
+        c.tcode,
+        c.hospital,
+        c.department,
+        c.starts_at,
+        c.status,
+        sensitive=c.sensitive,
+        person=c.person,
     )

@@ -16,7 +16,7 @@ from menus.engine import Engine
 from menus.ports import REFUSAL_CODES, Refused
 from menus.reply import Reply
 from menus.session import Session
-from menus.specimen import SpecimenPort, longest_moment
+from menus.specimen import MAX_DEPENDANTS, SpecimenPort, longest_moment, longest_person
 from menus.ussd import UssdRenderer
 
 
@@ -38,11 +38,20 @@ class _Scenario:
     port: dict[str, Any]  # SpecimenPort fields to change
     typed: tuple[str, ...]  # what the caller types after dialling
     refusal: str | None = None  # the code `port["refuse_at"]` raises
+    named: bool = False  # the refusal is about a dependant, whom it names
 
 
 _BOOK = ("1",) * 7  # main > city > hospital > department > day > slot > confirm
 _CANCEL = ("2", "1", "1", "1")  # my appointments > details > cancel? > yes
 _KEEP = ("2", "1", "1")  # my appointments > a voice booking's details > keep it
+# With the most dependants (check_screens says how many): who is it for? > the first of
+# them, then on as _BOOK. _ADD_SOMEONE stands for the number of "Add someone" after them.
+_FAMILY = {"dependants": MAX_DEPENDANTS}
+_BOOK_FOR = ("1", "2", *_BOOK[1:])
+_ADD_SOMEONE = "add"
+_ADD = ("5", "2", "Amina")  # my family (only "Me") > add someone > the name
+# The refusals that name the dependant they are about.
+_NAMED = ("limit_per_day", "department_same_day", "blocked")
 _SCENARIOS = (
     _Scenario({}, _BOOK),
     _Scenario({"informed": False}, ()),  # the first screen with the privacy line
@@ -57,6 +66,16 @@ _SCENARIOS = (
     _Scenario({"with_choices": False}, ("1",)),
     _Scenario({"with_days": False}, _BOOK[:4]),
     _Scenario({"with_slots": False}, _BOOK[:5]),
+    _Scenario(_FAMILY, _BOOK_FOR),  # the question, paged; confirm and booked for a dependant
+    _Scenario(_FAMILY, ("1", _ADD_SOMEONE)),
+    _Scenario({}, _ADD),  # my family with only "Me", add someone, "added" on the next screen
+    _Scenario({**_FAMILY, "with_hold": True, "held_for": "P0"}, ("1",)),  # resumed for them
+    _Scenario(_FAMILY, _CANCEL),  # my appointments with the dependants' names
+    *(
+        _Scenario({**_FAMILY, "refuse_at": stage}, typed, code, named=True)
+        for code in _NAMED
+        for stage, typed in (("hold", _BOOK_FOR[:7]), ("book", _BOOK_FOR))
+    ),
     *(
         _Scenario({"refuse_at": stage}, typed, code)
         for code in REFUSAL_CODES
@@ -65,6 +84,7 @@ _SCENARIOS = (
             ("book", _BOOK),
             ("cancel", _CANCEL),
             ("confirm_claim", _KEEP),
+            ("add_person", _ADD),
         )
     ),
 )
@@ -77,27 +97,40 @@ def check_screens(
     hospital: str,
     department: str,
     shortcode: str,
+    person: str | None = None,
+    dependants: int = MAX_DEPENDANTS,
     renderer: UssdRenderer | None = None,
 ) -> list[Violation]:
-    """Return every screen page that is too long or has characters outside GSM-7 basic."""
+    """Return every screen page that is too long or has characters outside GSM-7 basic;
+    `person`: every dependant's first name (default: as long as the core's default allows),
+    `dependants`: how many a phone may have besides "Me"."""
     renderer = renderer or UssdRenderer()
+    person = person or longest_person()
     found: dict[Violation, None] = {}  # ordered, without duplicates
     for language, cat in catalogues.items():
         config = EngineConfig(shortcode=shortcode, default_language=language)
         for scenario in _SCENARIOS:
-            port = SpecimenPort(city, hospital, department, language, longest_moment(cat))
-            _prepare(port, scenario)
+            moment = longest_moment(cat)
+            port = SpecimenPort(city, hospital, department, language, moment, person=person)
+            _prepare(port, scenario, dependants)
             engine = Engine(port, catalogues, config, keypad=renderer)
-            for reply in _replies(engine, scenario.typed):
+            add = str(port.dependants + 2)  # after "Me" and the dependants
+            typed = tuple(add if t == _ADD_SOMEONE else t for t in scenario.typed)
+            for reply in _replies(engine, typed):
                 found.update(dict.fromkeys(_violations(reply, language, renderer)))
     return list(found)
 
 
-def _prepare(port: SpecimenPort, scenario: _Scenario) -> None:
+def _prepare(port: SpecimenPort, scenario: _Scenario, dependants: int) -> None:
     for name, value in scenario.port.items():
         setattr(port, name, value)
+    if port.dependants:
+        port.dependants = dependants
     if scenario.refusal is not None:
-        port.refusal = Refused(scenario.refusal, **_refusal_params(scenario.refusal, port))
+        params = _refusal_params(scenario.refusal, port)
+        if scenario.named:
+            params["person"] = port.person
+        port.refusal = Refused(scenario.refusal, **params)
 
 
 def _refusal_params(code: str, port: SpecimenPort) -> dict[str, Any]:
@@ -108,8 +141,11 @@ def _refusal_params(code: str, port: SpecimenPort) -> dict[str, Any]:
         "limit_per_day": {"limit": 2},
         "deadline_passed": {"deadline": port.moment},
         "blocked": {"until": later.date()},
+        "limit_per_phone": {"limit": 6},
+        "person_limit": {"limit": 5},
+        "invalid_name": {"max_length": len(port.person)},
     }
-    return params.get(code, {})
+    return dict(params.get(code, {}))
 
 
 def _replies(engine: Engine, typed: tuple[str, ...]) -> Iterator[Reply]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from menus.catalogue import Catalogue
-from menus.ports import BookingPort, HoldView
+from menus.ports import BookingPort, HoldView, PersonChoice
 from menus.session import Session
 
 
@@ -33,6 +33,9 @@ class Context:
     # The caller's hold as this hop last learnt it (placed, released, or read once): a screen
     # shown right after never asks the core again within the same hop.
     _held: dict[str, HoldView | None] = field(default_factory=dict)
+    # The phone's persons as this hop read them: a screen and the refusal after it, or a
+    # list naming several bookings' persons, ask the core once.
+    _persons: dict[str, list[PersonChoice]] = field(default_factory=dict)
 
     @property
     def phone(self) -> str:
@@ -56,3 +59,13 @@ class Context:
 
     def learnt_hold(self, hold: HoldView | None) -> None:
         self._held["hold"] = hold
+
+    def persons(self) -> list[PersonChoice]:
+        """The phone's shown persons, "Me" first, read once per hop."""
+        if "persons" not in self._persons:
+            self._persons["persons"] = self.port.persons(self.phone)
+        return self._persons["persons"]
+
+    def added_person(self) -> None:
+        """Forget the persons read in this hop: the core has one more now."""
+        self._persons.clear()

@@ -18,6 +18,7 @@ from menus.ports import BookingPort, Refused
 from menus.refusals import refusal_code, refusal_line
 from menus.reply import Reply
 from menus.screens import build_flow
+from menus.screens.persons import said_refusal
 from menus.session import Session
 from menus.ussd import UssdRenderer
 
@@ -162,7 +163,7 @@ class Engine:
         if showing and target == screen.name:
             # Refused while showing this very screen: it would be refused again.
             target = self.flow.main
-        line = refusal_line(ctx.cat, refused, self._chosen_day(ctx))
+        line = refusal_line(ctx.cat, said_refusal(ctx, refused), self._chosen_day(ctx))
         return self._go(ctx, target, line, None, moves + 1)
 
     def _show(self, ctx: Context, screen: Screen, view: View, notice: str | None) -> Reply:

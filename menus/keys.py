@@ -20,7 +20,7 @@ class Pick:
 
 @dataclass(frozen=True)
 class Entry:
-    text: str  # digits typed on a screen whose input kind is "digits"
+    text: str  # what was typed on a screen whose input kind is "digits" or "text"
 
 
 @dataclass(frozen=True)

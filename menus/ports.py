@@ -37,6 +37,10 @@ REFUSAL_CODES: tuple[str, ...] = (
     "unconfirmed_pending",
     "voice_full",
     "code_limit",
+    "limit_per_phone",
+    "person_limit",
+    "invalid_name",
+    "phone_in_use",
     "unavailable",
 )
 
@@ -45,6 +49,18 @@ REFUSAL_CODES: tuple[str, ...] = (
 class Choice:
     id: str
     label: str
+
+
+ME = "me"  # a person id that always means the phone's holder, as None does
+
+
+@dataclass(frozen=True)
+class PersonChoice:
+    """A person of the phone: its holder ("Me") or a dependant, by first name."""
+
+    id: str
+    name: str  # the first word of their name ("" for a holder who never gave one)
+    me: bool
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,9 @@ class HoldView:
     # Lets a resumed session offer the day's other times when the held place is lost.
     department_id: str
     sensitive: bool = False  # never named over voice
+    # The person the place is held for (an id from `persons`; None: the phone's holder), so a
+    # resumed session books for the same person.
+    person_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,7 @@ class BookingView:
     # Booked by a voice call: the phone's owner has not confirmed it yet (a caller id can be
     # forged), so it counts toward no limit until they keep it.
     unconfirmed: bool = False
+    person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
 
 
 class Refused(Exception):
@@ -106,10 +126,20 @@ class BookingPort(Protocol):
     def departments(self, hospital_id: str) -> list[Choice]: ...
     def open_days(self, department_id: str) -> list[date]: ...
     def free_slots(self, department_id: str, day: date) -> list[SlotChoice]: ...
-    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView: ...
+    # `person_id`: a person of the phone from `persons` (None or ME: its holder).
+    def hold(
+        self, phone: str, session_key: str, slot_id: str, person_id: str | None = None
+    ) -> HoldView: ...
     def current_hold(self, phone: str) -> HoldView | None: ...
     def release_hold(self, phone: str) -> None: ...
-    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView: ...
+    def book(
+        self,
+        phone: str,
+        slot_id: str,
+        channel: str,
+        idempotency_key: str,
+        person_id: str | None = None,
+    ) -> BookingView: ...
     def upcoming(self, phone: str) -> list[BookingView]: ...
     def cancel(self, phone: str, ref: str) -> BookingView: ...
     def caller(self, phone: str) -> Caller: ...
@@ -121,3 +151,7 @@ class BookingPort(Protocol):
     # that was the last try).
     def check_code(self, phone: str, digits: str) -> str: ...
     def confirm_claim(self, phone: str, ref: str) -> BookingView: ...
+    # The phone's shown persons, "Me" first; adding one may be refused `invalid_name` or
+    # `person_limit`.
+    def persons(self, phone: str) -> list[PersonChoice]: ...
+    def add_person(self, phone: str, name: str) -> PersonChoice: ...

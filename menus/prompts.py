@@ -21,14 +21,16 @@ from menus.session import Session
 from menus.specimen import SpecimenPort, longest_moment
 
 # Walks through the menus that reach every option with a fixed label (main menu, resume,
-# confirm, cancel, language); the specimen core answers every question.
-_WALKS: tuple[tuple[bool, tuple[str, ...]], ...] = (
-    (False, ("1",) * 7),  # book down to the booked screen
-    (True, ("2",)),  # a held place: continue or start again
+# who it is for, confirm, cancel, language), each with the specimen core's fields it
+# changes; the specimen core answers every question.
+_WALKS: tuple[tuple[dict[str, object], tuple[str, ...]], ...] = (
+    ({}, ("1",) * 7),  # book down to the booked screen
+    ({"with_hold": True}, ("2",)),  # a held place: continue or start again
     # my appointments > details > a code by SMS > the code > cancel? > yes
-    (False, ("2", "1", "1", "1234", "1", "1")),
-    (False, ("2", "1", "2")),  # my appointments > details > type the T-code
-    (False, ("3",)),  # language
+    ({}, ("2", "1", "1", "1234", "1", "1")),
+    ({}, ("2", "1", "2")),  # my appointments > details > type the T-code
+    ({}, ("3",)),  # language
+    ({"dependants": 2}, ("1",)),  # who is it for? "Me" or a dependant
 )
 
 
@@ -78,9 +80,11 @@ def _walk(
     language: str, renderer: IvrRenderer, screens: Mapping[str, Catalogue]
 ) -> Iterator[Sentence]:
     config = EngineConfig(shortcode="*0#", default_language=language, channel="ivr")
-    for with_hold, keys in _WALKS:
+    for fields, keys in _WALKS:
         moment = longest_moment(screens[language])
-        port = SpecimenPort("Nairobi", "Hospital", "Clinic", language, moment, with_hold=with_hold)
+        port = SpecimenPort("Nairobi", "Hospital", "Clinic", language, moment)
+        for name, value in fields.items():
+            setattr(port, name, value)
         engine = Engine(port, screens, config, keypad=renderer)
         session = Session.new("prompts", "+000000000000")
         yield from renderer.render(engine.step(session, None), language)

@@ -31,14 +31,26 @@ def _outside_horizon(cat: Catalogue, params: dict[str, Any], day: date | None) -
     return cat.text("refused.outside_horizon_open", when=cat.when(opens_at))
 
 
+def _about(cat: Catalogue, key: str, params: dict[str, Any], **values: Any) -> str:
+    """Say line `key`, or its `_person` form naming the dependant the refusal is about (no
+    `person` fact: the phone's holder, whose lines read as they always have)."""
+    person = params.get("person")
+    if person:
+        return cat.text(f"{key}_person", person=person, **values)
+    return cat.text(key, **values)
+
+
 _WITH_PARAMS: dict[str, Callable[[Catalogue, dict[str, Any], date | None], str]] = {
     "slot_full": _slot_full,
     "outside_horizon": _outside_horizon,
-    "limit_per_day": lambda cat, p, _: cat.text("refused.limit_per_day", limit=p["limit"]),
+    "limit_per_day": lambda cat, p, _: _about(cat, "refused.limit_per_day", p, limit=p["limit"]),
+    "department_same_day": lambda cat, p, _: _about(cat, "refused.department_same_day", p),
     "deadline_passed": lambda cat, p, _: cat.text(
         "refused.deadline_passed", when=cat.when(p["deadline"])
     ),
-    "blocked": lambda cat, p, _: cat.text("refused.blocked", date=cat.day(p["until"])),
+    "blocked": lambda cat, p, _: _about(cat, "refused.blocked", p, date=cat.day(p["until"])),
+    "limit_per_phone": lambda cat, p, _: cat.text("refused.limit_per_phone", limit=p["limit"]),
+    "invalid_name": lambda cat, p, _: cat.text("refused.invalid_name", max_length=p["max_length"]),
 }
 
 

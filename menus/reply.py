@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-InputKind = Literal["choice", "digits", "none"]
-INPUT_KINDS: tuple[str, ...] = ("choice", "digits", "none")
+# "text": a few words typed on a USSD keypad (a first name); voice never asks for one.
+InputKind = Literal["choice", "digits", "text", "none"]
+INPUT_KINDS: tuple[str, ...] = ("choice", "digits", "text", "none")
 
 
 @dataclass(frozen=True)

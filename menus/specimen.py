@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from menus.catalogue import Catalogue
-from menus.ports import BookingView, Caller, Choice, HoldView, Refused, SlotChoice
+from menus.ports import BookingView, Caller, Choice, HoldView, PersonChoice, Refused, SlotChoice
 
 SPECIMEN_TCODE = "4829135575"
+# The core's defaults of a phone's persons (settings.booking.persons): the longest first
+# name and the most dependants. `ors menus check` passes the configured ones.
+NAME_MAX_LENGTH, MAX_DEPENDANTS = 20, 5
+_NAMES = "Wanjiru-Nyambura-Akinyi-Atieno-"
 _LIST_SIZE = 3  # more than one, so no level is skipped
 _DAYS = 14  # the default booking horizon: every weekday name appears
 _SLOTS = 16
@@ -22,6 +26,11 @@ def longest_moment(cat: Catalogue, tz: timezone = UTC) -> datetime:
     days = (start + timedelta(days=n) for n in range(366))
     day = max(days, key=lambda d: len(cat.day(d)))
     return datetime.combine(day, time(23, 30), tz)
+
+
+def longest_person(length: int = NAME_MAX_LENGTH) -> str:
+    """Return a first name of `length` characters: as long as a dependant's may be."""
+    return (_NAMES * (length // len(_NAMES) + 1))[:length]
 
 
 @dataclass
@@ -40,6 +49,9 @@ class SpecimenPort:
     with_slots: bool = True
     unconfirmed: bool = False  # the bookings were made by voice and not kept yet
     informed: bool = True  # False: a first-time caller, whose first screen has the privacy line
+    dependants: int = 0  # persons besides "Me", each with the longest name; bookings are theirs
+    person: str = longest_person()
+    held_for: str | None = None  # the person the place on hold is for (None: "Me")
     refuse_at: str | None = None
     refusal: Refused | None = None
 
@@ -71,14 +83,24 @@ class SpecimenPort:
             SlotChoice(f"S{n}", first + timedelta(minutes=30 * n), _PLACES) for n in range(count)
         ]
 
-    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
+    def hold(
+        self, phone: str, session_key: str, slot_id: str, person_id: str | None = None
+    ) -> HoldView:
         self._maybe_refuse("hold")
-        self.with_hold = True
+        self.with_hold, self.held_for = True, person_id
         return self._hold(slot_id)
 
     def _hold(self, slot_id: str) -> HoldView:
         expires = self.moment + timedelta(minutes=5)
-        return HoldView(slot_id, self.hospital, self.department, self.moment, expires, "D0")
+        return HoldView(
+            slot_id,
+            self.hospital,
+            self.department,
+            self.moment,
+            expires,
+            "D0",
+            person_id=self.held_for,
+        )
 
     def current_hold(self, phone: str) -> HoldView | None:
         return self._hold("S0") if self.with_hold else None
@@ -86,11 +108,18 @@ class SpecimenPort:
     def release_hold(self, phone: str) -> None:
         self.with_hold = False
 
-    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView:
+    def book(
+        self,
+        phone: str,
+        slot_id: str,
+        channel: str,
+        idempotency_key: str,
+        person_id: str | None = None,
+    ) -> BookingView:
         self._maybe_refuse("book")
-        return self._booking("R0")
+        return self._booking("R0", self.person if person_id else None)
 
-    def _booking(self, ref: str) -> BookingView:
+    def _booking(self, ref: str, person: str | None = None) -> BookingView:
         return BookingView(
             ref,
             SPECIMEN_TCODE,
@@ -99,15 +128,19 @@ class SpecimenPort:
             self.moment,
             "confirmed",
             unconfirmed=self.unconfirmed,
+            person=person,
         )
 
     def upcoming(self, phone: str) -> list[BookingView]:
         count = _LIST_SIZE if self.with_bookings else 0
-        return [self._booking(f"R{n}") for n in range(count)]
+        return [self._booking(f"R{n}", self._owner()) for n in range(count)]
+
+    def _owner(self) -> str | None:
+        return self.person if self.dependants else None
 
     def cancel(self, phone: str, ref: str) -> BookingView:
         self._maybe_refuse("cancel")
-        return self._booking(ref)
+        return self._booking(ref, self._owner())
 
     def caller(self, phone: str) -> Caller:
         return Caller(self.language_code, self.current_hold(phone), self.informed)
@@ -124,4 +157,13 @@ class SpecimenPort:
     def confirm_claim(self, phone: str, ref: str) -> BookingView:
         self._maybe_refuse("confirm_claim")
         self.unconfirmed = False
-        return self._booking(ref)
+        return self._booking(ref, self._owner())
+
+    def persons(self, phone: str) -> list[PersonChoice]:
+        others = [PersonChoice(f"P{n}", self.person, False) for n in range(self.dependants)]
+        return [PersonChoice("H", "", True), *others]
+
+    def add_person(self, phone: str, name: str) -> PersonChoice:
+        self._maybe_refuse("add_person")
+        self.dependants += 1
+        return PersonChoice(f"P{self.dependants - 1}", self.person, False)

@@ -102,6 +102,9 @@ class UssdRenderer:
             return Invalid()
         if reply.input_kind == "digits":
             return Entry(typed) if _DIGITS.fullmatch(typed) else Invalid()
+        if reply.input_kind == "text":
+            # Any words: the core says whether they make a valid name.
+            return Entry(typed) if typed else Invalid()
         index = option_index(typed) if reply.input_kind == "choice" else None
         if index is None or index >= len(reply.options):
             return Invalid()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from gateway.booking.models import City, Department, Hospital
 from gateway.cli import context
 from menus import check_screens, load_catalogues
+from menus.specimen import longest_person
 
 
 def register(group: click.Group) -> None:
@@ -36,12 +37,16 @@ def menus_check() -> None:
     if not hospital:
         raise click.ClickException("the catalogue is empty: run `ors catalog load` first")
     catalogues = load_catalogues()
+    persons = rt.settings.booking.persons
     violations = check_screens(
         catalogues,
         city=city,
         hospital=hospital,
         department=department,
         shortcode=rt.settings.ussd_service_code,
+        # The longest first name the core accepts, on each of the most dependants.
+        person=longest_person(persons.name_max_length),
+        dependants=persons.max_dependants,
     )
     for violation in violations:
         click.echo(str(violation), err=True)
@@ -49,5 +54,6 @@ def menus_check() -> None:
         raise click.ClickException(f"{len(violations)} screen(s) exceed the USSD limits")
     click.echo(
         f"all screens fit in {len(catalogues)} languages "
-        f"(longest names: {hospital!r}, {department!r})"
+        f"(longest names: {hospital!r}, {department!r}; {persons.max_dependants} dependants "
+        f"of {persons.name_max_length} characters)"
     )

@@ -8,7 +8,7 @@ Real-name registration (a later issue) adds its screens to this table and takes 
 from __future__ import annotations
 
 from menus.flow import Flow
-from menus.screens import appointments, booking, home, proof
+from menus.screens import appointments, booking, home, persons, proof
 
 # Closing screens built by actions rather than shown from the table.
 FINISHES = ("booked", "cancelled", proof.FAILED)
@@ -18,5 +18,11 @@ VOICE_ONLY = frozenset({*(screen.name for screen in proof.SCREENS), proof.FAILED
 
 def build_flow() -> Flow:
     """Return the checked screen table, starting with the resume question."""
-    screens = (*home.SCREENS, *booking.SCREENS, *appointments.SCREENS, *proof.SCREENS)
+    screens = (
+        *home.SCREENS,
+        *persons.SCREENS,
+        *booking.SCREENS,
+        *appointments.SCREENS,
+        *proof.SCREENS,
+    )
     return Flow(screens, FINISHES, start="resume", main="main")

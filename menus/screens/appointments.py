@@ -13,6 +13,7 @@ from menus.flow import Finish, Go, Screen, View
 from menus.formats import group_tcode
 from menus.ports import BookingView, Refused
 from menus.reply import Option
+from menus.screens.persons import said
 from menus.screens.voice_privacy import department_said, on_voice, proven
 
 
@@ -24,10 +25,13 @@ def _show_list(ctx: Context) -> View:
 
 
 def _list_option(ctx: Context, b: BookingView) -> Option:
-    when = ctx.cat.short_when(b.starts_at)
+    """One booking of the phone's persons; a dependant's starts with their name."""
+    when, person = ctx.cat.short_when(b.starts_at), said(ctx, b.person)
     if on_voice(ctx):
-        return Option(b.ref, ctx.t("mine.voice_option", when=when, hospital=b.hospital))
-    return Option(b.ref, ctx.t("mine.option", when=when, department=b.department))
+        key = "mine.voice_option" if person is None else "mine.voice_person_option"
+        return Option(b.ref, ctx.t(key, when=when, hospital=b.hospital, person=person))
+    key = "mine.option" if person is None else "mine.person_option"
+    return Option(b.ref, ctx.t(key, when=when, department=b.department, person=person))
 
 
 def _act_list(ctx: Context, ref: str) -> Go:

@@ -15,6 +15,7 @@ from menus.flow import Finish, Go, Screen, Skip, View
 from menus.formats import clock, group_tcode
 from menus.ports import Choice, Refused
 from menus.reply import Option
+from menus.screens.persons import PERSON_NAME, chosen_person, said
 from menus.screens.voice_privacy import department_said
 
 # Where a refused hold or booking leads: another time of the same day when the place itself
@@ -78,7 +79,7 @@ def _show_slot(ctx: Context) -> View | Go:
 
 
 def _act_slot(ctx: Context, slot_id: str) -> Go:
-    ctx.learnt_hold(ctx.port.hold(ctx.phone, ctx.session.key, slot_id))
+    ctx.learnt_hold(ctx.port.hold(ctx.phone, ctx.session.key, slot_id, chosen_person(ctx)))
     ctx.session.chosen["slot"] = slot_id
     return Go("confirm")
 
@@ -87,8 +88,13 @@ def _show_confirm(ctx: Context) -> View:
     hold = ctx.current_hold()
     if hold is None or hold.slot_id != ctx.session.chosen.get("slot"):
         raise Refused("hold_expired")
-    # Date, time and hold on one line: with the longest names every line counts.
-    held = ctx.t("confirm.held", when=ctx.cat.when(hold.starts_at), time=clock(hold.expires_at))
+    # Date, time and hold on one line: with the longest names every line counts. A
+    # dependant's name takes the hold's end and the weekday's room.
+    person = said(ctx, ctx.session.chosen.get(PERSON_NAME))
+    if person is None:
+        held = ctx.t("confirm.held", when=ctx.cat.when(hold.starts_at), time=clock(hold.expires_at))
+    else:
+        held = ctx.t("confirm.for", person=person, when=ctx.cat.short_when(hold.starts_at))
     lines = (department_said(ctx, hold.department, hold.sensitive), hold.hospital, held)
     return View(lines, (Option("confirm", ctx.t("confirm.ok")),))
 
@@ -96,15 +102,18 @@ def _show_confirm(ctx: Context) -> View:
 def _act_confirm(ctx: Context, option_id: str) -> Finish:
     # One key per session: a confirm sent twice (a provider retry) books once.
     key = f"{ctx.session.key}:book"
-    booking = ctx.port.book(ctx.phone, ctx.chosen("slot"), ctx.config.channel, key)
-    lines = (
-        ctx.t("booked.title"),
-        department_said(ctx, booking.department, booking.sensitive),
-        booking.hospital,
-        ctx.cat.when(booking.starts_at),
-        ctx.t("booked.tcode", tcode=group_tcode(booking.tcode)),
-        ctx.t("booked.hint"),
-    )
+    slot, channel = ctx.chosen("slot"), ctx.config.channel
+    booking = ctx.port.book(ctx.phone, slot, channel, key, chosen_person(ctx))
+    department = department_said(ctx, booking.department, booking.sensitive)
+    tcode = ctx.t("booked.tcode", tcode=group_tcode(booking.tcode))
+    person = said(ctx, booking.person)
+    if person is None:
+        when = ctx.cat.when(booking.starts_at)
+        lines = (ctx.t("booked.title"), department, booking.hospital, when, tcode)
+        return Finish("booked", (*lines, ctx.t("booked.hint")))
+    # The name takes the room of the weekday and of the hint (the SMS comes all the same).
+    when = ctx.cat.short_when(booking.starts_at)
+    lines = (ctx.t("booked.for", person=person), department, booking.hospital, when, tcode)
     return Finish("booked", lines)
 
 

@@ -10,19 +10,28 @@ from menus.context import Context
 from menus.flow import Go, Screen, View
 from menus.ports import Refused
 from menus.reply import Option
+from menus.screens.persons import choose_by_id
 from menus.screens.voice_privacy import department_said, on_voice
 
-# (option id, catalogue key of its label, screen it opens), in the order shown.
+# (option id, catalogue key of its label, screen it opens), in the order shown. New options
+# go last: callers and scripts know the numbers of the others.
 _MAIN_MENU = (
-    ("book", "main.book", "city"),
+    ("book", "main.book", "person"),
     ("mine", "main.mine", "appointments"),
     ("language", "main.language", "language"),
     ("help", "main.help", "help"),
+    ("family", "main.family", "family"),
 )
+# Adding a dependant needs a keypad for the name, so voice callers only choose among
+# the persons "Book" offers them.
+_NOT_ON_VOICE = frozenset({"family"})
 
 
 def _show_main(ctx: Context) -> View:
-    options = tuple(Option(option_id, ctx.t(key)) for option_id, key, _ in _MAIN_MENU)
+    hidden = _NOT_ON_VOICE if on_voice(ctx) else frozenset()
+    options = tuple(
+        Option(option_id, ctx.t(key)) for option_id, key, _ in _MAIN_MENU if option_id not in hidden
+    )
     return View((ctx.t("main.title"),), options)
 
 
@@ -57,12 +66,14 @@ def _act_resume(ctx: Context, option_id: str) -> Go:
     hold = ctx.current_hold()
     if hold is None:
         raise Refused("hold_expired")
-    # What the booking screens would have chosen, so a lost place can offer that day's times.
+    # What the booking screens would have chosen, so a lost place can offer that day's times
+    # and the booking is for the person the place is held for.
     ctx.session.chosen.update(
         department=hold.department_id,
         day=hold.starts_at.date().isoformat(),
         slot=hold.slot_id,
     )
+    choose_by_id(ctx, hold.person_id)
     return Go("confirm")
 
 

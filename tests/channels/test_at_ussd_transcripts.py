@@ -443,6 +443,28 @@ def _not_active(rt: Runtime, phone: AtPhone, clock: FixedClock) -> None:
     phone.press("1")
 
 
+def _invalid_name(rt: Runtime, phone: AtPhone, clock: FixedClock) -> None:
+    phone.dial()
+    for typed in ("5", "2", "R2-D2"):  # my family > add someone > a name that is none
+        phone.press(typed)
+
+
+def _person_limit(rt: Runtime, phone: AtPhone, clock: FixedClock) -> None:
+    for name in ("Amina", "Baraka", "Chiku", "Dalia", "Eshe"):  # the most shown at once
+        rt.booking.add_person(CALLER, name)
+    phone.dial()
+    for typed in ("5", "7", "Zawadi"):  # my family > add someone (after the five) > a name
+        phone.press(typed)
+
+
+def _limit_per_phone(rt: Runtime, phone: AtPhone, clock: FixedClock) -> None:
+    rt.booking.add_person(CALLER, "Amina")  # a household: the phone's own rules count
+    for day in (23, 24, 25, 26, 27, 30):  # six live bookings, one a day for "Me"
+        rt.booking.book(CALLER, slot_id(rt, "CARD", datetime(2026, 11, day, 8)), "ussd")
+    _to_times(phone, ("1", "1", "2", "1", "2", "1"))  # book > Me > ... > Dermatology, Monday
+    phone.press("1")
+
+
 # code -> (how to provoke it through the hook, English line, Swahili line)
 REAL_REFUSALS = {
     "slot_full": (
@@ -496,6 +518,21 @@ REAL_REFUSALS = {
         "That booking is no longer active.",
         "Miadi hiyo haitumiki tena.",
     ),
+    "invalid_name": (
+        _invalid_name,
+        "Type a first name of up to 20 letters.",
+        "Andika jina la kwanza lisilozidi herufi 20.",
+    ),
+    "person_limit": (
+        _person_limit,
+        "No more people can be added to this phone. Ask at the hospital desk.",
+        "Huwezi kuongeza watu zaidi kwenye simu hii. Uliza hospitalini.",
+    ),
+    "limit_per_phone": (
+        _limit_per_phone,
+        "This phone can have only 6 appointments at a time.",
+        "Simu hii inaweza kuwa na miadi 6 tu kwa wakati mmoja.",
+    ),
 }
 # Codes no USSD caller can provoke today, and why; the catalogue must still say each one.
 CATALOGUE_ONLY = {
@@ -513,6 +550,7 @@ CATALOGUE_ONLY = {
     # Findings 7 and 12: the hook answers a caller id the core cannot read with its polite END
     # before any screen (tests/channels/test_caller_ids.py).
     "invalid_phone": "the hook refuses such a caller before the menus see it",
+    "phone_in_use": "only staff move a dependant to a phone of their own",
 }
 # Facts for building each core error, as its constructor takes them.
 CORE_FACTS: dict[str, dict[str, object]] = {
@@ -526,6 +564,9 @@ CORE_FACTS: dict[str, dict[str, object]] = {
     "invalid_registration": {"field": "national_id"},
     "invalid_invitation": {"reason": "no such department"},
     "invitation_closed": {"status": "expired"},
+    "limit_per_phone": {"limit": 6},
+    "person_limit": {"limit": 5},
+    "invalid_name": {"max_length": 20},
 }
 
 

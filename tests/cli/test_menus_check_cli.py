@@ -78,3 +78,25 @@ def test_an_empty_catalogue_is_an_error_not_a_pass(ors: Run) -> None:
 
     assert checked.returncode != 0
     assert "ors catalog load" in checked.stderr
+
+
+def test_the_configured_longest_first_name_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A first name twice the default's length: the screens naming a dependant cannot hold it.
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f'app:\n  public_base_url: "http://127.0.0.1:5000"\n  data_dir: {tmp_path / "var"}\n'
+        "booking:\n  persons:\n    name_max_length: 40\n",
+        encoding="utf-8",
+    )
+    ors = in_process(config, tmp_path, monkeypatch, capsys)
+    assert ors("migrate").returncode == 0
+    assert ors("catalog", "load", "--demo").returncode == 0
+
+    checked = ors("menus", "check")
+
+    assert checked.returncode != 0
+    reported = checked.stderr.splitlines()
+    for line in ("en confirm page 1:", "sw booked page 1:"):
+        assert any(r.startswith(line) for r in reported), (line, reported)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
-from menus.ports import BookingView, Caller, Choice, HoldView, Refused, SlotChoice
+from menus.ports import BookingView, Caller, Choice, HoldView, PersonChoice, Refused, SlotChoice
 
 EAT = timezone(timedelta(hours=3), "EAT")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=EAT)
 TCODE = "4829135575"
 CODE = "4821"  # the one-time code every `send_code` sends
+MAX_DEPENDANTS, NAME_MAX_LENGTH = 5, 20  # the core's defaults (config.yaml booking.persons)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class FakePort:
         self.codes_sent: list[str] = []  # phones a one-time code went to
         self.code_tries: dict[str, int] = {}  # phone -> wrong tries of its live code
         self.max_tries = 3
+        self.dependants: dict[str, list[PersonChoice]] = {}  # phone -> its shown dependants
 
     # Test controls.
     def refuse(self, method: str, code: str, **params: object) -> None:
@@ -80,6 +82,26 @@ class FakePort:
         self.calls.append((method, args))
         if method in self.refusals:
             raise self.refusals.pop(method)
+
+    def add_dependants(self, phone: str, *names: str) -> list[PersonChoice]:
+        """Give `phone` dependants as the desk would, without recording a call."""
+        return [self._add(phone, name) for name in names]
+
+    def _add(self, phone: str, name: str) -> PersonChoice:
+        added = PersonChoice(f"P{sum(map(len, self.dependants.values())) + 1}", name, False)
+        self.dependants.setdefault(phone, []).append(added)
+        return added
+
+    def _person_name(self, phone: str, person_id: str | None) -> str | None:
+        found = next((p for p in self.dependants.get(phone, []) if p.id == person_id), None)
+        if person_id is not None and found is None:
+            raise Refused("not_found", what="person")
+        return None if found is None else found.name
+
+    @staticmethod
+    def _person_arg(person_id: str | None) -> tuple[str, ...]:
+        # Recorded only when given, so a phone without dependants calls as it always did.
+        return () if person_id is None else (person_id,)
 
     def _name(self, choices: dict[str, list[Choice]], wanted: str) -> str:
         return next(c.label for cs in choices.values() for c in cs if c.id == wanted)
@@ -111,8 +133,11 @@ class FakePort:
         slots = [s for s in self.slots.values() if s.department_id == department_id]
         return sorted((s for s in slots if s.places_left > 0), key=lambda s: s.starts_at)
 
-    def hold(self, phone: str, session_key: str, slot_id: str) -> HoldView:
-        self._enter("hold", phone, session_key, slot_id)
+    def hold(
+        self, phone: str, session_key: str, slot_id: str, person_id: str | None = None
+    ) -> HoldView:
+        self._enter("hold", phone, session_key, slot_id, *self._person_arg(person_id))
+        self._person_name(phone, person_id)
         slot = self.slots.get(slot_id)
         if slot is None:
             raise Refused("not_found")
@@ -130,6 +155,7 @@ class FakePort:
             expires_at=self.now + timedelta(minutes=5),
             department_id=slot.department_id,
             sensitive=slot.department_id in self.sensitive,
+            person_id=person_id,
         )
         self.holds[phone] = hold
         return hold
@@ -147,12 +173,20 @@ class FakePort:
         if hold is not None:
             self.slots[hold.slot_id].places_left += 1
 
-    def book(self, phone: str, slot_id: str, channel: str, idempotency_key: str) -> BookingView:
-        self._enter("book", phone, slot_id, channel, idempotency_key)
+    def book(
+        self,
+        phone: str,
+        slot_id: str,
+        channel: str,
+        idempotency_key: str,
+        person_id: str | None = None,
+    ) -> BookingView:
+        self._enter("book", phone, slot_id, channel, idempotency_key, *self._person_arg(person_id))
+        person = self._person_name(phone, person_id)
         if idempotency_key in self.by_key:
             return self.by_key[idempotency_key]
         hold = self.holds.get(phone)
-        if hold is None or hold.slot_id != slot_id:
+        if hold is None or hold.slot_id != slot_id or hold.person_id != person_id:
             slot = self.slots[slot_id]
             if slot.places_left <= 0:
                 raise Refused("slot_full", next_times=self._next_times(slot))
@@ -168,6 +202,7 @@ class FakePort:
             "confirmed",
             sensitive=hold.sensitive,
             unconfirmed=channel == "ivr",
+            person=person,
         )
         self.bookings[ref] = (phone, booking)
         self.by_key[idempotency_key] = booking
@@ -225,3 +260,18 @@ class FakePort:
         kept = replace(booking, unconfirmed=False)
         self.bookings[ref] = (owner, kept)
         return kept
+
+    def persons(self, phone: str) -> list[PersonChoice]:
+        self._enter("persons", phone)
+        return [PersonChoice("H", "", True), *self.dependants.get(phone, [])]
+
+    def add_person(self, phone: str, name: str) -> PersonChoice:
+        """Clean and check the name as the core does (domain.persons.clean_first_name)."""
+        self._enter("add_person", phone, name)
+        cleaned = " ".join(name.split())
+        letters = all(c.isalpha() or c in " '-" for c in cleaned) and any(map(str.isalpha, name))
+        if not letters or len(cleaned) > NAME_MAX_LENGTH:
+            raise Refused("invalid_name", max_length=NAME_MAX_LENGTH)
+        if len(self.dependants.get(phone, [])) >= MAX_DEPENDANTS:
+            raise Refused("person_limit", limit=MAX_DEPENDANTS)
+        return self._add(phone, cleaned.split()[0].capitalize())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from datetime import date
+from typing import Any, TypedDict
 
 import pytest
 
@@ -11,9 +12,11 @@ from menus.check import Violation, check_screens
 from menus.context import EngineConfig
 from menus.engine import Engine
 from menus.gsm7 import bad_chars
+from menus.ports import Refused
+from menus.refusals import refusal_line
 from menus.screens import FINISHES, VOICE_ONLY, build_flow
 from menus.session import Session
-from menus.specimen import SpecimenPort, longest_moment
+from menus.specimen import SpecimenPort, longest_moment, longest_person
 from menus.ussd import UssdRenderer
 
 
@@ -123,3 +126,103 @@ def test_the_booked_screen_always_keeps_the_whole_grouped_tcode(
     assert reply.screen == "booked" and end
     assert cat.text("booked.tcode", tcode="482 913 5575") in text.splitlines()
     assert len(text) <= 160 and not bad_chars(text)
+
+
+# --- the persons of a phone -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_a_dependants_booked_screen_names_them_and_keeps_the_tcode(
+    catalogues: dict[str, Catalogue], language: str
+) -> None:
+    person = longest_person()
+    assert len(person) == 20  # the core's default name_max_length
+    cat = catalogues[language]
+    port = SpecimenPort(
+        DEMO_LONGEST["city"],
+        DEMO_LONGEST["hospital"],
+        DEMO_LONGEST["department"],
+        language,
+        longest_moment(cat),
+        dependants=5,
+        person=person,
+    )
+    engine = Engine(port, catalogues, EngineConfig("*384*123#", default_language=language))
+    session = Session.new("family", "+254700000001")
+    engine.step(session, None)
+    replies = [engine.step(session, typed) for typed in ("1", "2", *("1",) * 6)]
+
+    confirm, booked = replies[-2:]
+    assert (confirm.screen, booked.screen) == ("confirm", "booked")
+    for reply in (confirm, booked):
+        text = UssdRenderer().layout(reply)
+        assert person in text.text and text.natural_length <= 160
+    assert cat.text("booked.tcode", tcode="482 913 5575") in booked.prompt
+
+
+@pytest.mark.parametrize(
+    ("length", "dependants", "too_long"),
+    [
+        (20, 5, set()),
+        (20, 9, set()),  # more dependants only page the question further
+        (40, 5, {"confirm", "booked"}),  # a name longer than the core allows does not fit
+    ],
+)
+def test_the_check_renders_the_persons_screens_with_the_names_it_is_given(
+    catalogues: dict[str, Catalogue], length: int, dependants: int, too_long: set[str]
+) -> None:
+    found = check_screens(
+        catalogues, **DEMO_LONGEST, person=longest_person(length), dependants=dependants
+    )
+
+    assert {v.screen for v in found} == too_long
+    if too_long:
+        assert {v.language for v in found} == {"en", "sw"}
+
+
+# book > the first dependant > city > hospital > department > day > a time (the hold)
+_TO_HOLD_FOR = ("1", "2", "1", "1", "1", "1", "1")
+_TO_ADD = ("5", "2", "Amina")  # my family > add someone > the name
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+@pytest.mark.parametrize(
+    ("stage", "typed", "code", "facts"),
+    [
+        ("hold", _TO_HOLD_FOR, "department_same_day", {"person": longest_person()}),
+        ("book", (*_TO_HOLD_FOR, "1"), "limit_per_day", {"limit": 2, "person": longest_person()}),
+        ("hold", _TO_HOLD_FOR, "blocked", {"until": date(2026, 12, 23), "person": "Amina"}),
+        ("hold", _TO_HOLD_FOR, "limit_per_phone", {"limit": 6}),
+        ("add_person", _TO_ADD, "person_limit", {"limit": 5}),
+        ("add_person", _TO_ADD, "invalid_name", {"max_length": 20}),
+    ],
+)
+def test_the_persons_refusals_fit_and_name_whom_they_are_about(
+    catalogues: dict[str, Catalogue],
+    language: str,
+    stage: str,
+    typed: tuple[str, ...],
+    code: str,
+    facts: dict[str, Any],
+) -> None:
+    cat = catalogues[language]
+    port = SpecimenPort(
+        DEMO_LONGEST["city"],
+        DEMO_LONGEST["hospital"],
+        DEMO_LONGEST["department"],
+        language,
+        longest_moment(cat),
+        dependants=0 if stage == "add_person" else 5,
+        refuse_at=stage,
+        refusal=Refused(code, **facts),
+    )
+    engine = Engine(port, catalogues, EngineConfig("*384*123#", default_language=language))
+    session = Session.new("refused", "+254700000001")
+    engine.step(session, None)
+    reply = [engine.step(session, key) for key in typed][-1]
+
+    line = refusal_line(cat, Refused(code, **facts), date(2026, 12, 23))
+    assert reply.prompt[0] == line and not reply.end
+    assert facts.get("person", "") in line
+    screen = UssdRenderer().layout(reply)
+    assert screen.natural_length <= 160 and not screen.bad_chars

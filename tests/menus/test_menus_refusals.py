@@ -20,6 +20,9 @@ PARAMS: dict[str, dict[str, Any]] = {
     "outside_horizon": {"opens_at": datetime(2026, 11, 24, 0, 0, tzinfo=EAT)},
     "deadline_passed": {"deadline": datetime(2026, 11, 24, 7, 30, tzinfo=EAT)},
     "blocked": {"until": date(2026, 12, 23)},
+    "limit_per_phone": {"limit": 6},
+    "person_limit": {"limit": 5},
+    "invalid_name": {"max_length": 20},
 }
 TO_BOOK = ["1", "1", "1", "1"]  # main > hospital > department > day: the times are listed
 
@@ -83,6 +86,10 @@ ENGLISH = {
     "unconfirmed_pending": "Please first keep your phone-call booking (reply to its SMS).",
     "voice_full": "No more phone-call bookings that day. Choose another day.",
     "code_limit": "Too many codes sent to this phone. Please try again later.",
+    "limit_per_phone": "This phone can have only 6 appointments at a time.",
+    "person_limit": "No more people can be added to this phone. Ask at the hospital desk.",
+    "invalid_name": "Type a first name of up to 20 letters.",
+    "phone_in_use": "That phone number is in use already. Ask at the hospital desk.",
     "unavailable": "Sorry, the service is busy. Please try again.",
 }
 
