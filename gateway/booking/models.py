@@ -213,6 +213,8 @@ class Citizen(Base):
     created_at: Mapped[datetime]
     # Set when the person was erased or aged out (retention): phone, name and ID hash are gone.
     anonymised_at: Mapped[datetime | None]
+    # A dependant's holder, whose language and STOP the phone's messages follow (messaging).
+    guardian: Mapped[Citizen | None] = relationship(remote_side="Citizen.id")
 
 
 class Booking(Base):

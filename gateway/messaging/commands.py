@@ -13,6 +13,10 @@ the cancellation writes `booking.cancelled`, whose SMS is the confirmation (one,
 
 YES (NDIO, OK) keeps the sender's voice bookings: the network vouches for an SMS sender, not
 for a caller id. An answer to a phone that may not get our SMS (recipients.py) is dropped.
+
+A phone's bookings are those of all its persons ("Me" and dependants, whose `phone` is the
+holder's): STATUS lists them all, naming a dependant's by first name, and CANCEL takes any of
+their codes.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from gateway.booking.domain.errors import (
 )
 from gateway.booking.domain.states import VoucherState
 from gateway.booking.models import Booking, Citizen, Voucher
+from gateway.booking.views.confirmations import Confirmation
+from gateway.booking.views.readside import UpcomingBooking
 from gateway.messaging import recipients
 from gateway.messaging.compose import Appointment, day_of, render, when
 from gateway.messaging.segments import count_segments
@@ -184,14 +190,7 @@ def _status(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Ans
     upcoming = [b for b in runtime.booking.upcoming(phone) if b.tcode]
     if not upcoming:
         return _answer(runtime, texts, "status_none")
-    items = [
-        render(
-            texts,
-            "status_item",
-            Appointment(b.hospital_code, b.department, b.sensitive, b.starts_at, b.tcode or ""),
-        )
-        for b in upcoming
-    ]
+    items = [render(texts, "status_item", _appointment_of(b)) for b in upcoming]
     for shown in range(len(items), 0, -1):
         more = f" (+{len(items) - shown})" if shown < len(items) else ""
         answer = _answer(runtime, texts, "status", items="; ".join(items[:shown]) + more)
@@ -226,13 +225,7 @@ def _cancel(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Ans
 
 def _too_late(runtime: Runtime, texts: Texts, ref: str, refused: DeadlinePassed) -> Answer:
     booking = runtime.booking.booking(ref)
-    appointment = Appointment(
-        booking.hospital_code,
-        booking.department,
-        booking.sensitive,
-        booking.starts_at,
-        booking.tcode,
-    )
+    appointment = _appointment_of(booking)
     deadline = refused.facts["deadline"].astimezone(booking.starts_at.tzinfo)
     return _answer(runtime, texts, "cancel_too_late", appointment, deadline=when(texts, deadline))
 
@@ -244,14 +237,7 @@ def _confirm(runtime: Runtime, phone: str, command: Command, texts: Texts) -> An
         return _refusal(runtime, texts, refused)
     if not kept:
         return _answer(runtime, texts, "confirm_none")
-    items = [
-        render(
-            texts,
-            "status_item",
-            Appointment(b.hospital_code, b.department, b.sensitive, b.starts_at, b.tcode),
-        )
-        for b in kept
-    ]
+    items = [render(texts, "status_item", _appointment_of(b)) for b in kept]
     return _answer(runtime, texts, "confirm_kept", items="; ".join(items))
 
 
@@ -314,6 +300,18 @@ def _texts(runtime: Runtime, phone: str, keyword_language: str | None) -> Texts:
         if language in texts:
             return texts[language]
     return texts[runtime.settings.default_language]
+
+
+def _appointment_of(booking: UpcomingBooking | Confirmation) -> Appointment:
+    """What an answer says of one of the phone's bookings (a dependant's names them)."""
+    return Appointment(
+        booking.hospital_code,
+        booking.department,
+        booking.sensitive,
+        booking.starts_at,
+        booking.tcode or "",
+        booking.person,
+    )
 
 
 def _answer(

@@ -2,7 +2,12 @@
 
 Only names give way: the staff's reason first, then the department name, each cut at a word
 boundary and tidied ("Obstetrics and Gynaecology" → "Obstetrics"); when nothing of a name is
-left the hospital code stands alone. The T-code, the reply code and the link are never cut.
+left the hospital code stands alone. The T-code, the reply code, the link and the person's
+name are never cut.
+
+A dependant's booking names them: its text is the template's `<name>_for` variant, which shows
+{person}, their first name (the phone's holder, "Me", is never named, so a phone without
+dependants reads as it always has). A text that names no booking has no such variant.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import date, datetime
 
 from gateway.gsm7 import to_gsm7
 from gateway.messaging.segments import capacity, count_segments
-from gateway.messaging.texts import Template, Texts
+from gateway.messaging.texts import PERSON_VARIANT, Template, Texts
 from tcode.codes import group
 
 SHRINK_ORDER = ("reason", "department")
@@ -32,6 +37,7 @@ class Appointment:
     sensitive: bool
     starts_at: datetime  # hospital-local
     tcode: str = ""  # empty for a place that has no voucher yet (a held slot)
+    person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
 
 
 def when(texts: Texts, moment: datetime) -> str:
@@ -64,7 +70,6 @@ def render(
     `extra` fills the template's other placeholders (a phone number, minutes, a list…); they
     are never shortened.
     """
-    template = texts.template(name)
     values = {
         **_appointment_values(texts, appointment),
         "link": link,
@@ -73,6 +78,7 @@ def render(
         "reason": to_gsm7(reason).rstrip(" .!;,"),
         **{key: to_gsm7(str(value)) for key, value in extra.items()},
     }
+    template = _variant(texts, name, values["person"])
     sensitive = appointment.sensitive if appointment else False
     budget = capacity(template.segments)
     for field in SHRINK_ORDER:
@@ -93,15 +99,24 @@ def render(
     return body
 
 
+def _variant(texts: Texts, name: str, person: str) -> Template:
+    """Template `name`, or its variant naming `person` when the booking is a dependant's (a
+    text that names no booking, like `claim`, has none)."""
+    if person:
+        return texts.templates.get(name + PERSON_VARIANT) or texts.template(name)
+    return texts.template(name)
+
+
 def _appointment_values(texts: Texts, appointment: Appointment | None) -> dict[str, str]:
     if appointment is None:
-        return dict.fromkeys(("hospital", "department", "when", "tcode", "code"), "")
+        return dict.fromkeys(("hospital", "department", "when", "tcode", "code", "person"), "")
     return {
         "hospital": appointment.hospital_code,
         "department": "" if appointment.sensitive else to_gsm7(appointment.department),
         "when": when(texts, appointment.starts_at),
         "tcode": group(appointment.tcode) if appointment.tcode else "",
         "code": appointment.tcode,
+        "person": to_gsm7(appointment.person or ""),
     }
 
 

@@ -2,6 +2,11 @@
 
 One composer per template family, each reading what it needs in the relay's transaction.
 A composer returns None when there is nothing to send (the booking has vanished).
+
+A message about a person goes to their `phone`: a dependant's is the holder's, and its language
+and STOP are the holder's too (a phone has one owner, who chose them). A dependant's booking is
+named in the text (compose.py). A person without a phone, registered at the desk, gets nothing:
+their voucher is printed.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.domain.persons import has_phone, named
 from gateway.booking.domain.states import BookingStatus
 from gateway.booking.domain.vouchers import current
-from gateway.booking.models import Booking, Department, Event, Invitation, Slot, Voucher
+from gateway.booking.models import Booking, Citizen, Department, Event, Invitation, Slot, Voucher
 from gateway.booking.operations.claims import release_at
 from gateway.booking.sql.citizens import find_citizen
 from gateway.messaging.compose import Appointment, day_of, render, when
@@ -76,18 +82,16 @@ def cancellation(session: Session, event: Event, ctx: Context) -> Draft | None:
         return None
     by_staff = event.payload.get("by") == "staff"
     released = event.payload.get("because") == "unconfirmed"
-    if (by_staff or released) and booking.citizen.reminders_opt_out:
-        return None
     name = "released" if released else "cancelled_by_staff" if by_staff else "cancelled"
-    language = ctx.language(booking.citizen.language)
-    body = render(
-        ctx.texts[language],
+    return _about_booking(
         name,
-        _appointment(booking, booking.vouchers[-1]),
+        booking,
+        booking.vouchers[-1],
+        ctx,
+        notice=by_staff or released,
         shortcode=ctx.settings.ussd_service_code,
         reason=str(event.payload.get("reason") or "") if by_staff else "",
     )
-    return Draft(name, language, booking.citizen.phone, body)
 
 
 def claim(session: Session, event: Event, ctx: Context) -> Draft | None:
@@ -97,10 +101,13 @@ def claim(session: Session, event: Event, ctx: Context) -> Draft | None:
     booking = _booking(session, event.payload.get("booking_id"))
     if booking is None or not booking.unconfirmed or booking.status != BookingStatus.CONFIRMED:
         return None  # confirmed or gone before the relay came to it: nothing to ask
+    holder = _holder(booking.citizen)
+    if holder is None:
+        return None
     hospital = booking.slot.department.hospital
     rules = ctx.settings.booking.rules_for(hospital.code)
     deadline = release_at(booking.slot.starts_at, booking.created_at, rules)
-    texts, language = _texts_of(ctx, booking.citizen.language)
+    texts, language = _texts_of(ctx, holder.language)
     if deadline is None:
         return Draft("claim", language, booking.citizen.phone, render(texts, "claim_no_release"))
     until = when(texts, deadline.astimezone(ZoneInfo(hospital.timezone)))
@@ -123,24 +130,20 @@ def rebooked(session: Session, event: Event, ctx: Context) -> Draft | None:
     found = _voucher(session, event.payload.get("voucher_id"))
     if booking is None or found is None:
         return None
-    if event.payload.get("by") == "staff" and booking.citizen.reminders_opt_out:
-        return None
-    return _about_booking("rebooked", booking, found, ctx)
+    return _about_booking(
+        "rebooked", booking, found, ctx, notice=event.payload.get("by") == "staff"
+    )
 
 
 def reminder(session: Session, event: Event, ctx: Context) -> Draft | None:
     """The reminder the reminder round decided on, if the booking is still as it was."""
     booking = _booking(session, event.payload.get("booking_id"))
-    if (
-        booking is None
-        or booking.status != BookingStatus.CONFIRMED
-        or booking.citizen.reminders_opt_out
-    ):
+    if booking is None or booking.status != BookingStatus.CONFIRMED:
         return None
     found = current(booking.vouchers)
     if found is None or booking.slot_id != event.payload.get("slot_id"):
         return None  # moved since: the new time has reminders of its own
-    return _about_booking("reminder", booking, found, ctx)
+    return _about_booking("reminder", booking, found, ctx, notice=True)
 
 
 def invitation(session: Session, event: Event, ctx: Context) -> Draft | None:
@@ -148,18 +151,19 @@ def invitation(session: Session, event: Event, ctx: Context) -> Draft | None:
     booking = _booking(session, event.payload.get("booking_id"))
     found = _voucher(session, event.payload.get("voucher_id"))
     if booking is not None and found is not None:
-        if booking.citizen.reminders_opt_out:
-            return None
-        return _about_booking("invited", booking, found, ctx)
-    invited = _invitation(session, event.payload.get("invitation_id"))
-    if invited is None or invited.citizen.reminders_opt_out or invited.window_from is None:
+        return _about_booking("invited", booking, found, ctx, notice=True)
+    notice = _invitation_notice(session, event)
+    if notice is None:
         return None
-    texts, language = _texts_of(ctx, invited.citizen.language)
+    invited, holder = notice
+    if invited.window_from is None:
+        return None
+    texts, language = _texts_of(ctx, holder.language)
     tz = ZoneInfo(invited.department.hospital.timezone)
     body = render(
         texts,
         "invitation_open",
-        _department_only(invited.department, invited.expires_at.astimezone(tz)),
+        _department_only(invited.department, invited.expires_at.astimezone(tz), invited.citizen),
         shortcode=ctx.settings.ussd_service_code,
         number=ctx.settings.ivr_number,
         first=day_of(texts, invited.window_from),
@@ -170,15 +174,16 @@ def invitation(session: Session, event: Event, ctx: Context) -> Draft | None:
 
 
 def invitation_expired(session: Session, event: Event, ctx: Context) -> Draft | None:
-    invited = _invitation(session, event.payload.get("invitation_id"))
-    if invited is None or invited.citizen.reminders_opt_out:
+    notice = _invitation_notice(session, event)
+    if notice is None:
         return None
-    texts, language = _texts_of(ctx, invited.citizen.language)
+    invited, holder = notice
+    texts, language = _texts_of(ctx, holder.language)
     tz = ZoneInfo(invited.department.hospital.timezone)
     body = render(
         texts,
         "invitation_expired",
-        _department_only(invited.department, invited.expires_at.astimezone(tz)),
+        _department_only(invited.department, invited.expires_at.astimezone(tz), invited.citizen),
         shortcode=ctx.settings.ussd_service_code,
     )
     return Draft("invitation_expired", language, invited.citizen.phone, body)
@@ -253,10 +258,26 @@ COMPOSERS: dict[str, Composer] = {
 }
 
 
-def _about_booking(name: str, booking: Booking, found: Voucher, ctx: Context) -> Draft:
-    language = ctx.language(booking.citizen.language)
-    body = render(ctx.texts[language], name, _appointment(booking, found), link=ctx.link(found.ref))
+def _about_booking(
+    name: str, booking: Booking, found: Voucher, ctx: Context, notice: bool = False, **values: str
+) -> Draft | None:
+    """The message `name` about a booking, to its person's phone; None for a person without
+    a phone, and for a `notice` (not the answer to what the phone just did) after STOP."""
+    holder = _holder(booking.citizen)
+    if holder is None or (notice and holder.reminders_opt_out):
+        return None
+    language = ctx.language(holder.language)
+    appointment = _appointment(booking, found)
+    body = render(ctx.texts[language], name, appointment, link=ctx.link(found.ref), **values)
     return Draft(name, language, booking.citizen.phone, body)
+
+
+def _holder(person: Citizen) -> Citizen | None:
+    """Whose language and STOP a person's messages follow: the holder of the phone that
+    reaches them (a dependant's guardian, else the person); None when no phone does."""
+    if not has_phone(person.phone):
+        return None
+    return person.guardian or person
 
 
 def _texts_of(ctx: Context, preferred: str | None) -> tuple[Texts, str]:
@@ -268,6 +289,16 @@ def _voucher(session: Session, voucher_id: object) -> Voucher | None:
     return session.get(Voucher, voucher_id) if isinstance(voucher_id, int) else None
 
 
+def _invitation_notice(session: Session, event: Event) -> tuple[Invitation, Citizen] | None:
+    """The invitation the event names and the holder to tell of it, unless either is gone or
+    the holder said STOP."""
+    invited = _invitation(session, event.payload.get("invitation_id"))
+    holder = _holder(invited.citizen) if invited is not None else None
+    if invited is None or holder is None or holder.reminders_opt_out:
+        return None
+    return invited, holder
+
+
 def _invitation(session: Session, invitation_id: object) -> Invitation | None:
     if not isinstance(invitation_id, int):
         return None
@@ -276,7 +307,7 @@ def _invitation(session: Session, invitation_id: object) -> Invitation | None:
         .where(Invitation.id == invitation_id)
         .options(
             joinedload(Invitation.department).joinedload(Department.hospital),
-            joinedload(Invitation.citizen),
+            joinedload(Invitation.citizen).joinedload(Citizen.guardian),
         )
     ).one_or_none()
 
@@ -288,12 +319,15 @@ def _instant(value: object) -> datetime | None:
         return None
 
 
-def _department_only(department: Department, local: datetime) -> Appointment:
+def _department_only(
+    department: Department, local: datetime, person: Citizen | None = None
+) -> Appointment:
     return Appointment(
         hospital_code=department.hospital.code,
         department=department.name_gsm,
         sensitive=department.sensitive,
         starts_at=local,
+        person=named(person) if person is not None else None,
     )
 
 
@@ -308,7 +342,7 @@ def _booking(session: Session, booking_id: object) -> Booking | None:
                 joinedload(Booking.slot)
                 .joinedload(Slot.department)
                 .joinedload(Department.hospital),
-                joinedload(Booking.citizen),
+                joinedload(Booking.citizen).joinedload(Citizen.guardian),
                 joinedload(Booking.vouchers),
             )
         )
@@ -329,4 +363,5 @@ def _appointment(booking: Booking, found: Voucher) -> Appointment:
         sensitive=department.sensitive,
         starts_at=booking.slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
         tcode=found.tcode,
+        person=named(booking.citizen),
     )

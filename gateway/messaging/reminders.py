@@ -22,11 +22,12 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gateway.booking.domain.events import booking_reminder
+from gateway.booking.domain.persons import has_phone
 from gateway.booking.domain.states import BookingStatus, VoucherState
 from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot, Voucher
 from gateway.booking.sql.events import record
@@ -168,7 +169,10 @@ def _claim(session: Session, candidate: Candidate, plan: Plan, outcome: str, now
 
 
 def _candidates(session: Session, now: datetime, until: datetime) -> list[Candidate]:
-    """Confirmed bookings of holders who take reminders, with slots from now until `until`."""
+    """Confirmed bookings with slots from now until `until`, of persons a phone reaches whose
+    holder takes reminders (a dependant's STOP is the phone's; a person without a phone, booked
+    at the desk, gets none)."""
+    holder = aliased(Citizen)
     rows = session.execute(
         select(
             Booking.id,
@@ -180,19 +184,20 @@ def _candidates(session: Session, now: datetime, until: datetime) -> list[Candid
             Hospital.timezone,
         )
         .join(Citizen, Citizen.id == Booking.citizen_id)
+        .join(holder, holder.id == func.coalesce(Citizen.guardian_id, Citizen.id))
         .join(Slot, Slot.id == Booking.slot_id)
         .join(Department, Department.id == Slot.department_id)
         .join(Hospital, Hospital.id == Department.hospital_id)
         .join(Voucher, (Voucher.booking_id == Booking.id) & (Voucher.state == VoucherState.ISSUED))
         .where(
             Booking.status == BookingStatus.CONFIRMED,
-            Citizen.reminders_opt_out.is_(False),
+            holder.reminders_opt_out.is_(False),
             Slot.starts_at > now,
             Slot.starts_at <= until,
         )
         .order_by(Slot.starts_at, Booking.id)
     ).all()
-    return [Candidate(*row) for row in rows]
+    return [Candidate(*row) for row in rows if has_phone(row.phone)]
 
 
 def _decided(session: Session, booking_ids: list[int]) -> set[tuple[int, int, int]]:

@@ -2,7 +2,8 @@
 
 Every language must define the same templates with the same placeholders, in GSM-7 basic
 characters only, so a missing translation or a stray curly quote fails at start-up, not on a
-citizen's phone.
+citizen's phone. A template `<name>_for` is `<name>` about a dependant's booking: it must name
+them ({person}), or a parent could not tell two children's messages apart.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from menus.gsm7 import is_gsm7_basic
 
 TEXTS_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_PARTS = ("text", "place", "place_hidden", "reason")
+PERSON_VARIANT = "_for"  # suffix of the variant of a template that names a dependant
 
 
 class TextsError(ValueError):
@@ -57,6 +59,7 @@ def load_texts(directory: Path = TEXTS_DIR) -> dict[str, Texts]:
     if not texts:
         raise TextsError(f"{directory}: no template files")
     _check_same_shape(texts)
+    _check_person_variants(next(iter(texts.values())))  # the others have the same shape
     return texts
 
 
@@ -124,3 +127,14 @@ def _check_same_shape(texts: dict[str, Texts]) -> None:
                         f"{other.language}.yaml: templates.{name}.{part} placeholders "
                         f"{sorted(theirs)} differ from {first.language}.yaml {sorted(ours)}"
                     )
+
+
+def _check_person_variants(texts: Texts) -> None:
+    """Every `<name>_for` varies a template of that name and shows the person's name."""
+    for name, template in texts.templates.items():
+        if not name.endswith(PERSON_VARIANT):
+            continue
+        if name.removesuffix(PERSON_VARIANT) not in texts.templates:
+            raise TextsError(f"templates.{name}: no template {name.removesuffix(PERSON_VARIANT)}")
+        if "person" not in placeholders(template.text):
+            raise TextsError(f"templates.{name}.text must show {{person}}")

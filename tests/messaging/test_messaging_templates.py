@@ -1,8 +1,10 @@
 """Every template × language is GSM-7 basic and within its segment budget, with the demo
-catalogue's longest names; the voucher keeps its T-code and link whole."""
+catalogue's longest names; the voucher keeps its T-code and link whole. A dependant's texts
+(`<name>_for`) name them, with the longest first name, and the voucher stays one segment."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,8 +16,11 @@ from gateway.booking.catalogue.load import DEMO_CATALOG
 from gateway.gsm7 import to_gsm7
 from gateway.messaging.compose import Appointment, render, shorten
 from gateway.messaging.segments import count_segments
-from gateway.messaging.texts import TextsError, load_texts
+from gateway.messaging.texts import PERSON_VARIANT, TextsError, load_texts
+from gateway.settings import load_settings
 from menus.gsm7 import is_gsm7_basic
+from tcode.codes import group
+from tests.conftest import TEST_CATALOG
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 TEXTS = load_texts()
@@ -29,9 +34,10 @@ STAFF_REASON = (
 )
 
 
-def demo_departments() -> list[tuple[str, str, bool]]:
-    """(hospital code, department name as loaded, sensitive) for every demo department."""
-    catalog = yaml.safe_load(Path(DEMO_CATALOG).read_text(encoding="utf-8"))
+def demo_departments(path: Path = DEMO_CATALOG) -> list[tuple[str, str, bool]]:
+    """(hospital code, department name as loaded, sensitive) for every department of a
+    catalogue (the demo's unless told)."""
+    catalog = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return [
         (h["code"], to_gsm7(d["name"]), bool(d.get("sensitive", False)))
         for city in catalog["cities"]
@@ -44,10 +50,16 @@ DEPARTMENTS = demo_departments()
 # The longest named ones (a sensitive department's voucher names no department: see below).
 LONGEST = sorted((d for d in DEPARTMENTS if not d[2]), key=lambda d: -len(d[0]) - len(d[1]))[:8]
 SENSITIVE = [d for d in DEPARTMENTS if d[2]]
+# A dependant's first name as long as a name may be: it is never cut.
+NAME_MAX = load_settings(env={}).booking.persons.name_max_length
+LONGEST_NAME = "Wanjiku-Nyambura-Ann"
+assert len(LONGEST_NAME) == NAME_MAX
 
 
-def appointment(hospital: str, department: str, sensitive: bool) -> Appointment:
-    return Appointment(hospital, department, sensitive, WHEN, TCODE)
+def appointment(
+    hospital: str, department: str, sensitive: bool, person: str | None = None
+) -> Appointment:
+    return Appointment(hospital, department, sensitive, WHEN, TCODE, person)
 
 
 # The longest values the other placeholders take: a status list of two long bookings, a
@@ -70,6 +82,9 @@ EXTRA = {
 
 
 def body_of(language: str, name: str, appt: Appointment, base: str) -> str:
+    """The text of `name` at its longest; a dependant's variant names the longest name."""
+    if name.endswith(PERSON_VARIANT):
+        appt = replace(appt, person=LONGEST_NAME)
     return render(
         TEXTS[language],
         name,
@@ -145,6 +160,62 @@ def test_a_sensitive_department_is_never_named(
     assert hospital in body or not uses(name, "hospital")
 
 
+def test_the_voucher_of_a_dependant_names_her_first() -> None:
+    appt = Appointment(
+        "KNH", "Paediatrics", False, datetime(2026, 12, 8, 10, 0, tzinfo=NAIROBI), TCODE, "Amina"
+    )
+    link = f"https://ors.example/v/{REF}"
+    assert render(TEXTS["en"], "voucher", appt, link=link) == (
+        "T-code 482 913 5575 for Amina, KNH Paediatrics Tue 8 Dec 10:00. Show at kiosk: "
+        "https://ors.example/v/Ab3dE9xQk2M. Reply CANCEL 4829135575 to cancel"
+    )
+    assert render(TEXTS["sw"], "voucher", appt, link=link) == (
+        "T-code 482 913 5575 ya Amina, KNH Paediatrics Jumanne 8 Des 10:00. Kiosk: "
+        "https://ors.example/v/Ab3dE9xQk2M. Jibu CANCEL 4829135575 kughairi"
+    )
+
+
+# Every department of the demo and test catalogues: the longest hospital codes and names.
+EVERY_DEPARTMENT = sorted({*DEPARTMENTS, *demo_departments(TEST_CATALOG)})
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+@pytest.mark.parametrize("base", BASE_URLS)
+def test_a_dependants_voucher_is_one_segment_and_never_cuts_name_code_or_link(
+    language: str, base: str
+) -> None:
+    failures = []
+    for hospital, department, sensitive in EVERY_DEPARTMENT:
+        appt = appointment(hospital, department, sensitive, LONGEST_NAME)
+        body = render(TEXTS[language], "voucher", appt, link=f"{base}/v/{REF}")
+        problems = [
+            "over one segment" if count_segments(body) > 1 or not is_gsm7_basic(body) else "",
+            "name cut" if f" {LONGEST_NAME}, {hospital} " not in body else "",
+            "T-code cut" if not body.startswith(f"T-code {group(TCODE)} ") else "",
+            "link cut" if f" {base}/v/{REF}. " not in body else "",
+            "reply code cut" if f"CANCEL {TCODE} " not in body else "",
+            "sensitive department named" if sensitive and department in body else "",
+        ]
+        failures += [f"{hospital} {department}: {p}: {body!r}" for p in problems if p]
+    assert failures == []
+
+
+@pytest.mark.parametrize("language", sorted(TEXTS))
+@pytest.mark.parametrize(
+    "name",
+    [n for n in sorted(TEXTS["en"].templates) if n + PERSON_VARIANT in TEXTS["en"].templates],
+)
+def test_every_text_about_a_booking_names_a_dependant_and_not_the_holder(
+    name: str, language: str
+) -> None:
+    holder = body_of(language, name, appointment("KNH", "Cardiology", False), BASE_URLS[0])
+    dependant = body_of(
+        language, name, appointment("KNH", "Cardiology", False, "Amina"), BASE_URLS[0]
+    )
+    assert "Amina" in dependant and "Amina" not in holder
+    assert dependant != holder
+
+
 SHORTENED = [
     # (name, room, expected): cut at a word boundary, then tidied
     ("Cardiology", 20, "Cardiology"),
@@ -215,4 +286,17 @@ def test_a_bad_template_file_is_refused_naming_it(tmp_path: Path, text: str, err
     assert bad != source
     (tmp_path / "xx.yaml").write_text(bad)
     with pytest.raises(TextsError, match=error):
+        load_texts(tmp_path)
+
+
+def test_a_dependants_text_that_does_not_name_them_is_refused(tmp_path: Path) -> None:
+    source = Path(__file__).parents[2] / "gateway/messaging/templates"
+    for language in ("en", "sw"):
+        text = (source / f"{language}.yaml").read_text()
+        bad = text.replace("{tcode} for {person},", "{tcode},").replace(
+            "{tcode} ya {person},", "{tcode},"
+        )
+        assert bad != text
+        (tmp_path / f"{language}.yaml").write_text(bad)
+    with pytest.raises(TextsError, match=r"voucher_for.text must show \{person\}"):
         load_texts(tmp_path)

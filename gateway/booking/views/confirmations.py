@@ -10,7 +10,8 @@ from sqlalchemy import bindparam, select
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
-from gateway.booking.models import Booking, Slot, Voucher
+from gateway.booking.domain.persons import first_name
+from gateway.booking.models import Booking, Citizen, Slot, Voucher
 from gateway.booking.sql.bookings import Booked
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
@@ -19,6 +20,7 @@ from gateway.booking.sql.vouchers import CURRENT_FIRST
 from gateway.booking.views.readside import Held
 
 BOOKINGS, SLOTS, VOUCHERS = Booking.__table__, Slot.__table__, Voucher.__table__
+CITIZENS = Citizen.__table__
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,12 @@ _BY_REF = DriverStatement(
         SLOTS.c.department_id,
         VOUCHERS.c.tcode,
         VOUCHERS.c.ref,
+        CITIZENS.c.name,
+        CITIZENS.c.guardian_id,
     )
     .join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
     .join(VOUCHERS, VOUCHERS.c.booking_id == BOOKINGS.c.id)
+    .join(CITIZENS, CITIZENS.c.id == BOOKINGS.c.citizen_id)
     .where(BOOKINGS.c.ref == bindparam("ref"))
     .order_by(*CURRENT_FIRST)
     .limit(1)
@@ -94,9 +99,10 @@ def confirmation(
     row = _BY_REF.run(db, {"ref": ref}).first()
     if row is None:
         raise NotFound(what="booking")
-    status, starts_at, department_id, tcode, voucher_ref = row
+    status, starts_at, department_id, tcode, voucher_ref, name, guardian_id = row
     dept = catalogue.department(department_id)
-    return Confirmation.of(ref, created, tcode, voucher_ref, dept, starts_at, status)
+    person = (first_name(name) or None) if guardian_id is not None else None  # persons.named
+    return Confirmation.of(ref, created, tcode, voucher_ref, dept, starts_at, status, person)
 
 
 @dataclass(frozen=True)
