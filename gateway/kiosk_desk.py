@@ -78,4 +78,5 @@ def _ticket(t: Ticket) -> TicketInfo:
         t.starts_at,
         t.checked_in_at,
         t.sensitive,
+        t.person,
     )

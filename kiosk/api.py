@@ -239,4 +239,5 @@ def _ticket_json(ticket: TicketInfo) -> dict[str, Any]:
         "doctor": ticket.doctor,
         "starts_at": ticket.starts_at.isoformat(),
         "checked_in_at": ticket.checked_in_at.isoformat() if ticket.checked_in_at else None,
+        "person": ticket.person,
     }

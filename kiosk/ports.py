@@ -28,6 +28,7 @@ class TicketInfo:
     starts_at: datetime  # hospital-local
     checked_in_at: datetime | None  # hospital-local
     sensitive: bool = False
+    person: str | None = None  # whose booking: a first name only, never a phone or an ID
 
 
 class Refusal(Exception):

@@ -10,7 +10,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.booking.catalogue.load import CatalogError
 from gateway.booking.domain.errors import BookingError
-from gateway.cli import ivr, keys, kiosk, menus_check, outbox, serve, setup, simulate, staff
+from gateway.cli import (
+    citizens,
+    ivr,
+    keys,
+    kiosk,
+    menus_check,
+    outbox,
+    serve,
+    setup,
+    simulate,
+    staff,
+)
 from gateway.settings import ConfigError
 
 
@@ -19,7 +30,7 @@ def ors() -> None:
     pass
 
 
-for module in (setup, serve, keys, kiosk, outbox, simulate, menus_check, staff, ivr):
+for module in (setup, serve, keys, kiosk, outbox, simulate, menus_check, staff, citizens, ivr):
     module.register(ors)
 
 

@@ -1,12 +1,15 @@
-"""Schema, catalogue and slots: `ors migrate`, `ors catalog load`, `ors slots generate`."""
+"""Schema, catalogue and slots: `ors migrate`, `ors catalog load`, `ors slots generate|list`."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import click
 
 from gateway import migrate as migrations
 from gateway.booking.catalogue.load import DEMO_CATALOG
 from gateway.cli import context
+from gateway.cli.options import DAY, date_of
 
 
 def register(group: click.Group) -> None:
@@ -56,3 +59,22 @@ def slots_generate(days: int) -> None:
     click.echo(
         f"slots: {report.created} created, {report.updated} updated, {report.removed} removed"
     )
+
+
+@slots.command("list", help="A department's slots with places left on a day (for the desk).")
+@click.option("--hospital", required=True, help="Hospital code, e.g. KNH.")
+@click.option("--department", required=True, help="Department code, e.g. CARD.")
+@click.option("--date", "day", type=DAY, required=True, help="YYYY-MM-DD")
+def slots_list(hospital: str, department: str, day: datetime) -> None:
+    booking = context.runtime().booking
+    wanted = (hospital.upper(), department.upper())
+    found = [
+        d for d in booking.catalogue.get().by_id.values() if (d.hospital_code, d.code) == wanted
+    ]
+    if not found:
+        raise click.ClickException(f"no department {wanted[1]} at {wanted[0]}")
+    free = booking.free_slots(found[0].id, date_of(day))
+    click.echo(f"{'SLOT':>6}  TIME   LEFT")
+    for slot in free:
+        click.echo(f"{slot.id:>6}  {slot.starts_at:%H:%M}  {slot.places_left:>4}")
+    click.echo(f"{len(free)} slot{'s' if len(free) != 1 else ''} with places left")

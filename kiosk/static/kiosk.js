@@ -29,6 +29,7 @@ const TEXTS = {
     toneWarn: "Please read",
     toneStop: "Sorry",
     queueNumber: "Your number",
+    person: "Name",
     department: "Department",
     yourClinic: "Your clinic",
     time: "Appointment",
@@ -73,6 +74,7 @@ const TEXTS = {
     toneWarn: "Tafadhali soma",
     toneStop: "Samahani",
     queueNumber: "Nambari yako",
+    person: "Jina",
     department: "Idara",
     yourClinic: "Kliniki yako",
     time: "Miadi",
@@ -323,6 +325,8 @@ function renderTicket(ticket) {
   if (!ticket) return;
   $("t-hospital").textContent = ticket.hospital;
   $("t-number").textContent = ticket.queue_number ?? "";
+  // Whose booking it is (a first name only), so each of a family's tickets says whose it is.
+  fact("person", ticket.person);
   // A sensitive department's name never reaches a public screen or a paper ticket.
   fact("department", ticket.sensitive || !ticket.department ? t("yourClinic") : ticket.department);
   fact("time", formatWhen(ticket.starts_at, true));

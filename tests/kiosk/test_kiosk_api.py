@@ -29,6 +29,7 @@ TICKET = {
     "starts_at",
     "checked_in_at",
     "sensitive",  # added for finding 5: true means "department" is null
+    "person",  # added for issue 19: whose booking, a first name or null
 }
 
 

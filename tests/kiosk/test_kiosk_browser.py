@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 from gateway.app import create_app
 from gateway.booking.models import Department, Voucher
 from gateway.runtime import Runtime
+from tests.booking.conftest import slot_id
 from tests.conftest import service_missing
 from tests.kiosk.conftest import KioskClient, runtime_with
 
@@ -317,6 +318,7 @@ def test_scanner_checks_in_and_prints_the_ticket(
     expect_text(kiosk_page, "#t-doctor", "Dr. Achieng Otieno")
     expect_text(kiosk_page, "#t-room", "Block B, Room 12")
     expect_text(kiosk_page, "#t-checked", "07:15")
+    expect(kiosk_page.locator("#row-person")).to_be_hidden()  # the holder gave no name
     # The live region is filled a moment after the result (so screen readers announce it
     # again): wait for the text, never read it at once.
     expect(kiosk_page.locator("#live")).to_contain_text("You are checked in")
@@ -490,3 +492,27 @@ def test_a_sensitive_department_shows_only_the_room_and_your_clinic(
     expect(kiosk_page.locator("#t-department")).to_be_visible()
     assert "HIV" not in kiosk_page.inner_text("#ticket")
     shot(kiosk_page, f"ticket-sensitive-{lang}")
+
+
+@pytest.mark.parametrize("lang, label", [("en", "Name"), ("sw", "Jina")])
+def test_a_childs_ticket_carries_her_first_name_on_screen_and_paper(
+    kiosk_page: Any, server: str, kiosk: KioskClient, lang: str, label: str
+) -> None:
+    amina = kiosk.rt.booking.add_person("+254700000001", "Amina")
+    booked = kiosk.rt.booking.book(
+        "+254700000001", slot_id(kiosk.rt, "CARD", datetime(2026, 11, 23, 8, 0)), "ussd",
+        person_id=amina.id,
+    )  # fmt: skip
+    kiosk.at(2026, 11, 23, 7, 15)
+    open_kiosk(kiosk_page, server, f"reset=60000&lang={lang}")
+    kiosk_page.keyboard.type(payload_of(kiosk, booked.tcode) + "\n")
+    expect_result(kiosk_page, "checked_in", colour=GREEN)
+    expect_text(kiosk_page, "#row-person dt", label)
+    expect_text(kiosk_page, "#t-person", "Amina")
+    assert "+254" not in kiosk_page.inner_text("body")  # never the phone
+    kiosk_page.wait_for_function("window.__prints === 1")
+    kiosk_page.emulate_media(media="print")
+    expect(kiosk_page.locator("#t-person")).to_be_visible()
+    pdf = kiosk_page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(pdf_pages(pdf)) == 1  # the name's row still fits the one 80 mm ticket
+    shot(kiosk_page, f"ticket-child-{lang}")

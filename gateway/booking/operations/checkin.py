@@ -33,6 +33,7 @@ from gateway.booking.domain.errors import (
     WrongDay,
     WrongHospital,
 )
+from gateway.booking.domain.persons import first_name
 from gateway.booking.domain.rules import checkin_window
 from gateway.booking.domain.states import (
     BOOKING,
@@ -40,7 +41,7 @@ from gateway.booking.domain.states import (
     BookingStatus,
     VoucherState,
 )
-from gateway.booking.models import Booking, Doctor, QueueCounter, Slot, Voucher
+from gateway.booking.models import Booking, Citizen, Doctor, QueueCounter, Slot, Voucher
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.events import record
 from gateway.booking.sql.executor import dialect_name
@@ -49,7 +50,7 @@ from gateway.booking.sql.vouchers import CURRENT_FIRST
 from gateway.settings import BookingRules, BookingSettings
 
 VOUCHERS, BOOKINGS, SLOTS = Voucher.__table__, Booking.__table__, Slot.__table__
-DOCTORS, COUNTERS = Doctor.__table__, QueueCounter.__table__
+DOCTORS, COUNTERS, CITIZENS = Doctor.__table__, QueueCounter.__table__, Citizen.__table__
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class Ticket:
     starts_at: datetime
     checked_in_at: datetime | None
     sensitive: bool = False
+    # Whose booking it is, so a parent checking in two children gets two tickets they can
+    # tell apart: the person's first name only (a public hall), None when no name is known.
+    person: str | None = None
 
 
 # A voucher's state, or a booking's status, that ends every check-in: the refusal it answers.
@@ -96,6 +100,7 @@ class Scan:
     day: date
     starts_at: datetime
     doctor: str | None
+    name: str | None = None  # the booking's person's name, as registered
 
 
 def _scan_of(where: ColumnElement[bool], source: FromClause) -> Select[Any]:
@@ -113,11 +118,12 @@ def _scan_of(where: ColumnElement[bool], source: FromClause) -> Select[Any]:
             SLOTS.c.day,
             SLOTS.c.starts_at,
             DOCTORS.c.name,
+            CITIZENS.c.name,
         )
         .select_from(
-            source.join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id).outerjoin(
-                DOCTORS, DOCTORS.c.id == SLOTS.c.doctor_id
-            )
+            source.join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id)
+            .join(CITIZENS, CITIZENS.c.id == BOOKINGS.c.citizen_id)
+            .outerjoin(DOCTORS, DOCTORS.c.id == SLOTS.c.doctor_id)
         )
         .where(where)
     )
@@ -295,6 +301,7 @@ def _ticket(
         starts_at=seen.starts_at.astimezone(tz),
         checked_in_at=checked_in_at.astimezone(tz) if checked_in_at else None,
         sensitive=dept.sensitive,
+        person=first_name(seen.name) or None,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.domain.errors import NotFound
+from gateway.booking.domain.persons import first_name
 from gateway.booking.domain.states import LIVE_VOUCHER_STATES
 from gateway.booking.domain.vouchers import current
 from gateway.booking.models import Booking, Department, Hospital, Slot
@@ -25,6 +26,7 @@ class DeskBooking:
     channel: str
     phone: str
     name: str | None
+    person: str | None  # whose booking: the person's first name (a dependant's, or "Me"'s)
     tcode: str | None
     queue_number: int | None
 
@@ -72,6 +74,7 @@ def _row(b: Booking, tz: ZoneInfo) -> DeskBooking:
         channel=b.channel,
         phone=b.citizen.phone,
         name=b.citizen.name,
+        person=first_name(b.citizen.name) or None,
         tcode=voucher.tcode if voucher else None,
         queue_number=b.queue_number,
     )

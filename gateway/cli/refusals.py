@@ -1,0 +1,78 @@
+"""The booking core's refusals as the desk reads them: one plain sentence each.
+
+The core raises small named errors with a stable `code` and facts (`not_found(what=person)`);
+desk staff get a sentence that says what is wrong and, where there is one, what to do, with
+stable wording that scripts may match. A dependant's refusals name them by first name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from gateway.booking.domain.errors import BookingError
+
+FIELDS = {
+    "name": "a name (2 characters or more, with letters)",
+    "national_id": "a national ID (5 to 20 letters and digits)",
+    "birth_year": "a birth year (1900 to this year)",
+}
+
+
+def _who(facts: Mapping[str, Any]) -> str:
+    return str(facts.get("person") or "this person")
+
+
+def _when(value: object) -> str:
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _next(times: list[datetime]) -> str:
+    return f" (next free: {', '.join(f'{t:%a %d %b %H:%M}' for t in times)})" if times else ""
+
+
+SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "not_found": lambda f: f"no such {f.get('what', 'record')}",
+    "invalid_phone": lambda f: "that is not a phone number",
+    "invalid_name": lambda f: f"that is not a first name (letters only, at most {f['max_length']})",
+    "invalid_registration": lambda f: f"that is not {FIELDS.get(f['field'], f['field'])}",
+    "person_limit": lambda f: f"that phone cannot take another person (at most {f['limit']})",
+    "phone_in_use": lambda f: "that phone already belongs to someone",
+    "id_in_use": lambda f: (
+        "that national ID belongs to someone else (`ors citizens reassign-id` moves it)"
+    ),
+    "already_registered": lambda f: "that phone's holder has another national ID",
+    "not_blocked": lambda f: "there is no block to lift",
+    "registration_required": lambda f: (
+        f"{f['hospital']} books by real name: register the person's national ID "
+        "(or a child's birth year) first"
+    ),
+    "blocked": lambda f: f"{_who(f)} may not book until {_when(f['until'])}",
+    "limit_per_day": lambda f: f"{_who(f)} already has {f['limit']} bookings that day",
+    "department_same_day": lambda f: f"{_who(f)} already has a booking in this department that day",
+    "limit_per_phone": lambda f: f"that phone's persons already hold {f['limit']} live bookings",
+    "slot_full": lambda f: "that slot has no place left" + _next(f.get("next_times") or []),
+    "slot_started": lambda f: "that slot has started",
+    "outside_horizon": lambda f: f"that day opens for booking at {_when(f['opens_at'])}",
+}
+
+
+def sentence(error: BookingError) -> str:
+    """The desk's sentence for a refusal (its code in words when it has none of its own)."""
+    say = SENTENCES.get(error.code)
+    return say(error.facts) if say else error.code.replace("_", " ")
+
+
+@contextmanager
+def explained() -> Iterator[None]:
+    """Turn a refusal of the booking core into one clear line and a non-zero exit."""
+    try:
+        yield
+    except BookingError as error:
+        raise click.ClickException(sentence(error)) from None
