@@ -19,6 +19,7 @@ from xdist.scheduler import LoadScopeScheduling
 MANY_CONNECTIONS = frozenset(
     {
         "tests/booking/test_booking_races.py",
+        "tests/booking/test_persons_races.py",
         "tests/kiosk/test_failed_code_limit.py",
         "tests/channels/test_ussd_database_restart.py",
         "tests/messaging/test_messaging_worker_kill.py",

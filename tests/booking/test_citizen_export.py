@@ -1,4 +1,8 @@
-"""`ors citizens export PHONE [--json]`: everything held about a person, and nobody else."""
+"""`ors citizens export PHONE [--json]`: everything held about a person, and nobody else.
+
+A phone's export lists its dependants by name (never an ID, nor the phone a moved one went to);
+by person id, a dependant gets their own rows only, and a person without a phone is found.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 
 import pytest
 
+from gateway.booking.privacy.person_export import export_person, held_about
 from gateway.messaging.relay import relay_all
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
@@ -98,3 +103,83 @@ def test_export_of_an_unknown_phone_is_one_clear_line(
 ) -> None:
     code, out, err = ors_cli("citizens", "export", phone)
     assert (code, out, err) == (1, "", f"Error: {message}\n")
+
+
+# --- households, and persons found by id --------------------------------------------------------
+
+DEPENDANT_KEYS = {"name", "birth_year", "hidden", "moved", "blocked_until", "strikes_since"}
+
+
+@pytest.fixture
+def household(catalog: Runtime) -> dict[str, int]:
+    """A with four dependants: Amina (a child, booked), Baraka (hidden), Chiku (moved to B
+    with her future booking) and Bibi (an adult with a national ID); A booked too."""
+    bk = catalog.booking
+    use_id_hash_key(catalog)
+    ids = {
+        "Amina": bk.add_person(A, "Amina", birth_year=2019).id,
+        "Baraka": bk.add_person(A, "Baraka", birth_year=2016).id,
+        "Chiku": bk.add_person(A, "Chiku", birth_year=2008).id,
+        "Bibi": bk.add_person(A, "Bibi", national_id="87654321").id,
+    }
+    bk.book(A, card(catalog, 24, 9), "ussd")
+    bk.book(A, card(catalog, 24, 10), "ussd", person_id=ids["Amina"])
+    bk.book(A, card(catalog, 25, 9), "ussd", person_id=ids["Chiku"])
+    bk.hide_person(A, ids["Baraka"])
+    ids["Chiku's own"] = bk.move_person(ids["Chiku"], B, actor="desk-1", reason="her phone")
+    relay_all(catalog)
+    return ids
+
+
+def test_export_by_phone_lists_the_dependants_by_name_with_no_id(
+    catalog: Runtime, household: dict[str, int]
+) -> None:
+    with catalog.reader() as s:
+        held = held_about(s, A)
+    assert held is not None
+    me, *dependants = held["citizens"]
+    assert (me["phone"], me["name"]) == (A, None)
+    assert all(set(d) == DEPENDANT_KEYS | {"created_at"} for d in dependants)  # no ID of any kind
+    assert [(d["name"], d["birth_year"], d["hidden"], d["moved"]) for d in dependants] == [
+        ("Amina", 2019, False, False),
+        ("Baraka", 2016, True, False),
+        ("Chiku", 2008, True, True),  # moved: but never where to
+        ("Bibi", None, False, False),
+    ]
+    # Whose each booking is; Chiku's future went with her to her own phone.
+    assert [b["person"] for b in held["bookings"]] == [None, "Amina"]
+    assert B not in json.dumps(held)
+
+
+def test_a_dependant_exported_by_id_gets_their_own_rows_only(
+    catalog: Runtime, household: dict[str, int]
+) -> None:
+    with catalog.reader() as s:
+        found = export_person(s, household["Bibi"])
+        amina = export_person(s, household["Amina"])
+    assert found is not None and amina is not None
+    assert found.phone is None  # messages go to the holder's phone: not Bibi's to see
+    [bibi] = found.held["citizens"]
+    assert (bibi["id"], bibi["name"], bibi["national_id_last3"]) == (
+        household["Bibi"],
+        "Bibi",
+        "321",
+    )
+    assert found.held["bookings"] == [] and found.held["events"] == []
+    [booking] = amina.held["bookings"]
+    assert booking["person"] == "Amina"
+    assert {e["subject"] for e in amina.held["events"]} == {booking["ref"]}
+
+
+def test_a_person_without_a_phone_is_found_and_exported_by_id(catalog: Runtime) -> None:
+    bk = catalog.booking
+    mzee = bk.register_without_phone("Mzee Juma", actor="desk-1", birth_year=1950)
+    booked = bk.book_at_desk(mzee.id, card(catalog, 24, 9), actor="desk-1")
+    with catalog.reader() as s:
+        found = export_person(s, mzee.id)
+        nobody = export_person(s, 999_999)
+    assert nobody is None and found is not None and found.phone is None
+    [person] = found.held["citizens"]
+    assert (person["phone"], person["name"], person["birth_year"]) == (None, "Mzee Juma", 1950)
+    assert [b["ref"] for b in found.held["bookings"]] == [booked.ref]
+    assert [a["action"] for a in found.held["audit"]] == ["register_person", "book"]

@@ -1,7 +1,8 @@
 """`ors citizens erase PHONE --reason TEXT [--cancel-future] [--by NAME]`: the right to erasure.
 
-The phone's holder and dependants are anonymised at once; every event naming them loses the
-phone; messages to them are redacted and queued ones refused; live future bookings make it
+The phone's holder and dependants (hidden ones, and the history a dependant who moved to a
+phone of their own left behind; not that phone) are anonymised at once; every event naming
+them loses the phone; messages to them are redacted and queued ones refused; live future bookings make it
 refuse unless --cancel-future; the audit row names a keyed hash of the phone, never the phone.
 """
 
@@ -15,10 +16,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from gateway.app import create_app
+from gateway.booking.domain.errors import NotFound
 from gateway.booking.models import Booking, Citizen, Event, Hold, Invitation, StaffAction
 from gateway.booking.operations.invitations import Offer
+from gateway.booking.privacy import erasure
 from gateway.booking.privacy.erasure import audit_subject
 from gateway.booking.service import Confirmation
+from gateway.booking.sql.uow import UnitOfWork
 from gateway.messaging.models import Message
 from gateway.messaging.relay import relay_all
 from gateway.messaging.retention import REDACTED
@@ -190,3 +194,99 @@ def test_past_bookings_alone_need_no_cancel_future(keyed: Runtime, ors_cli: Ors)
     at(keyed, 2026, 11, 23, 8, 30)  # the slot has ended
     code, out, err = ors_cli("citizens", "erase", A, "--reason", "asked")
     assert (code, err) == (0, "") and out.startswith("erased citizen 1 (1 person(s)): ")
+
+
+# --- households: hidden and moved persons, and persons without a phone -------------------------
+
+
+def erase_now(rt: Runtime, phone: str, cancel_future: bool = True) -> erasure.Erasure:
+    """The booking core's half of `ors citizens erase`, in a unit of work of its own."""
+    request = erasure.Request(phone, "asked at the desk", "clerk-7", cancel_future)
+    with UnitOfWork(rt.writer) as uow:
+        done = erasure.erase(uow.session, rt.booking.rules, request, KEY, rt.clock.now())
+        uow.commit()
+    return done
+
+
+def person_rows(rt: Runtime, *ids: int) -> list[tuple[str, str | None, int | None, bool]]:
+    """(phone, name, birth year, anonymised) of these persons, in this order."""
+    with rt.reader() as s:
+        rows = {c.id: c for c in s.scalars(select(Citizen).where(Citizen.id.in_(ids)))}
+    return [
+        (rows[i].phone, rows[i].name, rows[i].birth_year, rows[i].anonymised_at is not None)
+        for i in ids
+    ]
+
+
+def test_a_phone_is_erased_with_hidden_dependants_and_a_moved_ones_history_not_her_phone(
+    keyed: Runtime,
+) -> None:
+    bk = keyed.booking
+    amina = bk.add_person(A, "Amina", birth_year=2008)
+    baraka = bk.add_person(A, "Baraka", birth_year=2015)
+    history = bk.book(A, card(keyed, 23, 8), "ussd", person_id=amina.id)
+    bk.book(A, card(keyed, 23, 9), "ussd", person_id=baraka.id)
+    at(keyed, 2026, 11, 23, 7, 30)
+    bk.desk_check_in(history.ref)
+    future = bk.book(A, card(keyed, 25, 9), "ussd", person_id=amina.id)
+    bk.hide_person(A, baraka.id)
+    her_own = bk.move_person(amina.id, B, actor="desk-1", reason="her own phone")
+    holder = bk.persons(A)[0].id
+    at(keyed, 2026, 11, 23, 10, 0)  # the 23rd's bookings are over: nothing live on A
+
+    done = erase_now(keyed, A)
+
+    assert (done.people, done.cancelled) == (3, ())
+    assert person_rows(keyed, holder, amina.id, baraka.id) == [
+        (f"~{holder}", None, None, True),
+        (f"~{amina.id}", None, None, True),  # her history under her mother's phone
+        (f"~{baraka.id}", None, None, True),
+    ]
+    assert person_rows(keyed, her_own) == [(B, "Amina", 2008, False)]
+    assert [b.ref for b in bk.upcoming(B)] == [future.ref]  # hers, and still live
+    assert bk.booking(future.ref).status == "confirmed"
+    assert bk.booking(history.ref).status == "checked_in"  # kept for the counts
+
+
+def test_erasure_withdraws_the_open_invitations_of_dependants_too(keyed: Runtime) -> None:
+    bk = keyed.booking
+    child = bk.add_person(A, "Amina")
+    day = date(2026, 11, 26)
+    offer = Offer(window_from=day, window_to=day, expires=day)
+    bk.invite(A, "KNH", "CARD", "dr-admin", offer, person_id=child.id)
+    erase_now(keyed, A)
+    with keyed.reader() as s:
+        assert s.scalars(select(Invitation.status)).all() == ["cancelled"]
+
+
+def test_a_person_without_a_phone_is_erased_by_their_id(keyed: Runtime) -> None:
+    bk = keyed.booking
+    mzee = bk.register_without_phone("Mzee Juma", actor="desk-1", birth_year=1950)
+    booked = bk.book_at_desk(mzee.id, card(keyed, 24, 9), actor="desk-1")
+    with keyed.reader() as s:
+        placeholder = erasure.phone_of(s, mzee.id)
+    with pytest.raises(erasure.FutureBookings):
+        erase_now(keyed, placeholder, cancel_future=False)
+    done = erase_now(keyed, placeholder)
+    assert (done.citizen_id, done.people, done.cancelled) == (mzee.id, 1, (booked.ref,))
+    assert person_rows(keyed, mzee.id) == [(f"~{mzee.id}", None, None, True)]
+    with keyed.reader() as s, pytest.raises(NotFound):
+        erasure.phone_of(s, mzee.id)  # erased already
+
+
+@pytest.mark.parametrize(
+    ("who", "refusal"),
+    [("nobody", NotFound), ("a dependant", erasure.SharedPhone), ("Me", None)],
+)
+def test_erasing_by_id_finds_holders_and_refuses_a_dependant_alone(
+    keyed: Runtime, who: str, refusal: type[Exception] | None
+) -> None:
+    keyed.booking.add_person(A, "Amina")
+    ids = {p.first_name or "Me": p.id for p in keyed.booking.persons(A)}
+    person = {"nobody": 999_999, "a dependant": ids["Amina"], "Me": ids["Me"]}[who]
+    with keyed.reader() as s:
+        if refusal is None:
+            assert erasure.phone_of(s, person) == A
+            return
+        with pytest.raises(refusal):
+            erasure.phone_of(s, person)

@@ -210,11 +210,48 @@ def dependant_books(rt: Runtime) -> None:
         s.commit()
 
 
+def dependant(rt: Runtime) -> int:
+    """A's dependant, added when A booked (so as old as A's own activity)."""
+    return rt.booking.persons(A)[1].id
+
+
+def dependant_invited(rt: Runtime) -> None:
+    rt.booking.generate_slots(2)
+    day = date(2028, 11, 27)
+    offer = Offer(window_from=day, window_to=day, expires=day)
+    rt.booking.invite(A, "KNH", "CARD", "dr-admin", offer, person_id=dependant(rt))
+
+
+def dependant_added(rt: Runtime) -> None:
+    rt.booking.add_person(A, "Baraka")
+
+
+def dependant_hidden(rt: Runtime) -> None:
+    rt.booking.hide_person(A, dependant(rt))
+
+
+def dependant_moved(rt: Runtime) -> None:
+    rt.booking.move_person(dependant(rt), B, actor="desk-1", reason="her own phone")
+
+
+def dependants_block_lifted(rt: Runtime) -> None:
+    with rt.writer() as s:  # blocked long ago, until far ahead
+        s.get_one(Citizen, dependant(rt)).blocked_until = rt.clock.now() + timedelta(days=30)
+        s.commit()
+    rt.booking.unblock(A, "desk-1", "came in person", person_id=dependant(rt))
+
+
 ACTIVITY: list[tuple[str, Callable[[Runtime], None]]] = [
     ("a message to the phone", text_back),
     ("an invitation from staff", invite),
     ("a place on hold", hold),
     ("a dependant's booking", dependant_books),
+    # Anything a dependant does or has done to them is the phone's activity (issue #19).
+    ("a dependant's invitation", dependant_invited),
+    ("a dependant added", dependant_added),
+    ("a dependant hidden", dependant_hidden),
+    ("a dependant moved to a phone of their own", dependant_moved),
+    ("a dependant's block lifted", dependants_block_lifted),
 ]
 
 
@@ -223,11 +260,35 @@ def test_recent_activity_keeps_a_citizen(
     catalog: Runtime, activity: Callable[[Runtime], None]
 ) -> None:
     book(catalog, A, date(2026, 11, 24), 9)
+    catalog.booking.add_person(A, "Amina")
     later(catalog, 735)  # Monday 27 November 2028, past the two years
     activity(catalog)
     report = sweep_retention(catalog)
     assert (report.anonymised, report.failed) == (0, [])
     assert citizen(catalog, citizen_id(catalog, A)).anonymised_at is None
+
+
+def test_an_idle_household_goes_whole_but_not_the_phone_a_child_moved_to(
+    catalog: Runtime,
+) -> None:
+    bk = catalog.booking
+    amina = bk.add_person(A, "Amina", birth_year=2008)
+    baraka = bk.add_person(A, "Baraka", birth_year=2015)
+    book(catalog, A, date(2026, 11, 24), 9)
+    bk.book(A, slot_id(catalog, "CARD", datetime(2026, 11, 24, 10, 0)), "ussd", person_id=amina.id)
+    bk.hide_person(A, baraka.id)
+    her_own = bk.move_person(amina.id, B, actor="desk-1", reason="her own phone")
+    later(catalog, 735)
+    catalog.booking.generate_slots(2)
+    book(catalog, B, date(2028, 11, 27), 9)  # Amina, on her own phone, books again
+    report = sweep_retention(catalog)
+    assert (report.anonymised, report.failed) == (1, [])
+    assert citizen_id(catalog, B) == her_own
+    for person in (amina.id, baraka.id):
+        gone = citizen(catalog, person)
+        assert (gone.phone, gone.name, gone.birth_year) == (f"~{person}", None, None)
+    kept = citizen(catalog, her_own)
+    assert (kept.phone, kept.name, kept.birth_year, kept.anonymised_at) == (B, "Amina", 2008, None)
 
 
 # --- bounded rounds and several workers -------------------------------------------------------

@@ -1,12 +1,14 @@
 """Anonymise people: what `ors citizens erase` and the retention sweep do to a phone's holder.
 
 The phone becomes a placeholder that is no phone and stays unique (`~<citizen id>`: no caller
-can ever match it, and the holder's unique phone index holds); name and national ID (hash, key
-id, last three) are gone; holds and one-time codes are deleted; the bookings' idempotency keys
-(they hold the provider's session) are cleared, and staff audit rows that named the phone
-name a stand-in instead. Booking rows stay — day, department, status — so statistics keep
-their counts. The phone's dependants (citizens.guardian_id) go with their holder: they share
-the phone. Messages and events are the callers' part (gateway.messaging.retention,
+can ever match it, and the holder's unique phone index holds); name, birth year and national
+ID (hash, key id, last three) are gone; holds and one-time codes are deleted; the bookings'
+idempotency keys (they hold the provider's session) are cleared, and staff audit rows that
+named the phone name a stand-in instead. Booking rows stay — day, department, status — so
+statistics keep their counts. The phone's dependants (citizens.guardian_id) go with their
+holder: they share the phone. Hidden ones go too, and the row a dependant who moved to a
+phone of their own left under this one (their history here); the new phone's row is its own
+holder, and stays. Messages and events are the callers' part (gateway.messaging.retention,
 gateway.booking.privacy.erasure): the booking core never sees messages.
 """
 
@@ -137,6 +139,7 @@ def _clear(session: Session, citizen_ids: list[int], now: datetime) -> None:
         .values(
             phone=literal(PLACEHOLDER) + cast(Citizen.id, String),
             name=None,
+            birth_year=None,
             national_id_hash=None,
             national_id_key=None,
             national_id_last3=None,

@@ -1,7 +1,11 @@
 """Erase a person at once: the right to erasure (`ors citizens erase`).
 
-The phone's holder and their dependants are anonymised (gateway.booking.privacy.anonymise); every
-event that names them loses who they are and what was said, and any event still waiting for
+The phone's holder and their dependants are anonymised (gateway.booking.privacy.anonymise),
+hidden ones too, and the row a dependant who moved to a phone of their own left behind (their
+history under this phone); the phone they moved to is theirs, and stays. A person registered
+at the desk without a phone is erased by id (`phone_of`: their placeholder stands for a
+phone), and so may any phone's holder be; a dependant only with their phone. Every event
+that names them loses who they are and what was said, and any event still waiting for
 the relay is settled as relayed, so nothing more is sent to them. A future booking that is
 still live makes the erasure refuse, unless staff ask to cancel such bookings first (by
 staff, with the reason, as `ors bookings cancel` would). The erasure writes a
@@ -19,7 +23,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gateway.booking.domain.errors import NotFound
@@ -39,6 +43,11 @@ from gateway.booking.sql.naming import NamedPerson, events_naming
 from gateway.settings import BookingSettings, ConfigError
 
 ERASED_KEYS = (*PERSON_KEYS, *CONTENT_KEYS)
+
+
+class SharedPhone(Exception):
+    """A dependant's records are their phone's: they are erased with the phone (the whole
+    household), or kept with it."""
 
 
 class FutureBookings(Exception):
@@ -79,6 +88,22 @@ def audit_subject(phone: str, key: str) -> str:
     return f"phone:{key_id(key)}:{digest[:48]}"
 
 
+def phone_of(session: Session, person_id: int) -> str:
+    """The phone that erasing person `person_id` erases: a holder's own, or the placeholder
+    of a person registered without a phone. Raise NotFound for no such person (or one erased
+    already), SharedPhone for a dependant."""
+    found = session.execute(
+        select(Citizen.phone, Citizen.guardian_id).where(
+            Citizen.id == person_id, Citizen.anonymised_at.is_(None)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(what="person")
+    if found.guardian_id is not None:
+        raise SharedPhone(f"person {person_id} is a dependant: erase their phone's holder")
+    return str(found.phone)
+
+
 def erase(
     session: Session,
     booking_settings: BookingSettings,
@@ -114,15 +139,12 @@ def erase(
 
 def _live_bookings(session: Session, holder_id: int, now: datetime) -> list[str]:
     """Refs of the person's (and dependants') confirmed bookings whose slot has not ended."""
-    people = select(Citizen.id).where(
-        (Citizen.id == holder_id) | (Citizen.guardian_id == holder_id)
-    )
     return list(
         session.scalars(
             select(Booking.ref)
             .join(Slot, Slot.id == Booking.slot_id)
             .where(
-                Booking.citizen_id.in_(people),
+                Booking.citizen_id.in_(_household(holder_id)),
                 Booking.status == BookingStatus.CONFIRMED,
                 Slot.ends_at > now,
             )
@@ -132,13 +154,19 @@ def _live_bookings(session: Session, holder_id: int, now: datetime) -> list[str]
 
 
 def _open_invitations(session: Session, holder_id: int) -> list[str]:
+    """Refs of the open invitations of the holder and their dependants."""
     return list(
         session.scalars(
             select(Invitation.ref).where(
-                Invitation.citizen_id == holder_id, Invitation.status == InvitationStatus.OPEN
+                Invitation.citizen_id.in_(_household(holder_id)),
+                Invitation.status == InvitationStatus.OPEN,
             )
         )
     )
+
+
+def _household(holder_id: int) -> Select[int]:
+    return select(Citizen.id).where((Citizen.id == holder_id) | (Citizen.guardian_id == holder_id))
 
 
 def _strip_events(session: Session, done: Anonymised, now: datetime) -> int:

@@ -3,10 +3,17 @@ access. The messaging half (messages, inbound SMS) is gateway.messaging.person_e
 
 Plain JSON-ready values: the CLI prints them as text or JSON. The national ID shows as its
 last three characters, the only part ever stored besides its keyed hash (never shown).
+
+By phone, the export is the phone's: its holder, and its dependants as the phone knows them
+(name, birth year, hidden or moved, blocks; never their ID nor where a moved one went: a grown
+child's own phone is theirs). By person id (`export_person`), a dependant's export is their
+own rows only; and a person registered at the desk without a phone, whom no phone finds, is
+found by id.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.domain.persons import has_phone
 from gateway.booking.models import (
     Booking,
     Citizen,
@@ -28,15 +36,50 @@ from gateway.booking.sql.citizens import find_citizen
 from gateway.booking.sql.naming import NamedPerson, events_naming, person_of
 
 Row = dict[str, Any]
+Held = dict[str, list[Row]]
 
 
-def held_about(session: Session, phone: str) -> dict[str, list[Row]] | None:
+@dataclass(frozen=True)
+class PersonHeld:
+    """A person's export by id, and the phone whose messages are theirs too (None: a
+    dependant, whose messages go to the holder's phone, or a person without a phone)."""
+
+    held: Held
+    phone: str | None
+
+
+def held_about(session: Session, phone: str) -> Held | None:
     """What is held about the phone's holder and their dependants, or None for a phone we
     do not know."""
     holder = find_citizen(session, phone)
     if holder is None:
         return None
-    person = person_of(session, holder)
+    return _held(session, person_of(session, holder), holder.id, (phone,))
+
+
+def export_person(session: Session, person_id: int) -> PersonHeld | None:
+    """What is held about a person named by id, or None for no such (or an erased) person:
+    a phone's holder, or one without a phone, gives their phone's export; a dependant, their
+    own rows (not the holder's, nor the other dependants')."""
+    person = session.get(Citizen, person_id)
+    if person is None or person.anonymised_at is not None:
+        return None
+    if person.guardian_id is None:
+        held = held_about(session, person.phone)
+        assert held is not None  # a holder is found by their own phone
+        return PersonHeld(held, person.phone if has_phone(person.phone) else None)
+    booking_ids = session.scalars(
+        select(Booking.id).where(Booking.citizen_id == person.id).order_by(Booking.id)
+    )
+    own = NamedPerson((), (person.id,), tuple(booking_ids))
+    return PersonHeld(_held(session, own, person.id, ()), None)
+
+
+def _held(session: Session, person: NamedPerson, own: int, phones: tuple[str, ...]) -> Held:
+    """The export of these persons: `own` is the person whose row it gives in full, `phones`
+    the phone it is of (none for a dependant's own)."""
+    people = _citizens(session, person)
+    names = {c.id: c.name for c in people if c.guardian_id is not None}
     booked = _bookings(session, person)
     invited = list(
         session.scalars(
@@ -46,10 +89,15 @@ def held_about(session: Session, phone: str) -> dict[str, list[Row]] | None:
             .order_by(Invitation.id)
         )
     )
-    subjects = (phone, *(b.ref for b in booked), *(i.ref for i in invited))
+    subjects = (
+        *phones,
+        *(str(i) for i in person.citizen_ids),  # what staff did to a person names their id
+        *(b.ref for b in booked),
+        *(i.ref for i in invited),
+    )
     return {
-        "citizens": [_citizen(c) for c in _citizens(session, person)],
-        "bookings": [_booking(b) for b in booked],
+        "citizens": [_citizen(c) if c.id == own else _dependant(c) for c in people],
+        "bookings": [_booking(b, names.get(b.citizen_id)) for b in booked],
         "invitations": [_invitation(i) for i in invited],
         "holds": _holds(session, person),
         "events": [_event(e) for window in events_naming(session, person) for e in window],
@@ -66,11 +114,12 @@ def _citizens(session: Session, person: NamedPerson) -> list[Citizen]:
 
 
 def _citizen(c: Citizen) -> Row:
-    return {
+    """A person's own row, in full (the national ID as its last three characters)."""
+    own = {
         "id": c.id,
-        "phone": c.phone,
-        "dependant_of": c.guardian_id,
+        "phone": c.phone if has_phone(c.phone) else None,
         "name": c.name,
+        "birth_year": c.birth_year,
         "national_id_last3": c.national_id_last3,
         "language": c.language,
         "reminders_off": c.reminders_opt_out,
@@ -79,6 +128,24 @@ def _citizen(c: Citizen) -> Row:
         "strikes_since": _iso(c.strikes_since),
         "created_at": _iso(c.created_at),
     }
+    return own | (_flags(c) if c.guardian_id is not None else {})
+
+
+def _dependant(c: Citizen) -> Row:
+    """A dependant as their phone's export shows them: no ID of any kind."""
+    return {
+        "name": c.name,
+        "birth_year": c.birth_year,
+        **_flags(c),
+        "blocked_until": _iso(c.blocked_until),
+        "strikes_since": _iso(c.strikes_since),
+        "created_at": _iso(c.created_at),
+    }
+
+
+def _flags(c: Citizen) -> Row:
+    # Moved: to a phone of their own, which is theirs (never named here); hidden as well.
+    return {"hidden": c.hidden_at is not None, "moved": c.moved_to is not None}
 
 
 def _bookings(session: Session, person: NamedPerson) -> list[Booking]:
@@ -97,12 +164,13 @@ def _bookings(session: Session, person: NamedPerson) -> list[Booking]:
     )
 
 
-def _booking(b: Booking) -> Row:
+def _booking(b: Booking, person: str | None) -> Row:
+    """A booking, and whose: a dependant's name (None: the holder's own, "Me")."""
     department = b.slot.department
     tz = ZoneInfo(department.hospital.timezone)
     return {
         "ref": b.ref,
-        "citizen_id": b.citizen_id,
+        "person": person,
         "hospital": department.hospital.name,
         "department": department.name,
         "starts_at": b.slot.starts_at.astimezone(tz).isoformat(),

@@ -3,9 +3,11 @@
 - Every event older than `message_bodies_days` loses what a message said and which clinic it
   was about (CONTENT_KEYS); older than `inactive_days`, who it was about (PERSON_KEYS).
 - A phone's holder with no activity for `inactive_days` — no booking made, none for a day in
-  that time, no hold, no invitation, no block or lifted block, and nothing the caller counts
-  (gateway.messaging adds "no message") — is anonymised (gateway.booking.privacy.anonymise). Their
-  events are all older than that, so the first rule strips them.
+  that time, no hold, no invitation, no block or lifted block, no person added or hidden, and
+  nothing the caller counts (gateway.messaging adds "no message") — is anonymised with their
+  dependants (gateway.booking.privacy.anonymise). Activity is the household's: any of its
+  persons' keeps them all, as they share the phone. Their events are all older than that, so
+  the first rule strips them.
 
 Each pass works in bounded batches (every statement far under statement_timeout), at most
 BUDGET batches per call, and keeps its progress in a mark (gateway.booking.sql.marks) so the next
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, sessionmaker
 
 from gateway.booking.models import Booking, Citizen, Event, Hold, Invitation
 from gateway.booking.privacy.anonymise import anonymise
@@ -124,31 +126,47 @@ class Horizon:
     def idle(self) -> ColumnElement[bool]:
         """True for a phone's holder (a `citizens` row) with nothing recent of theirs or of
         their dependants (they share the phone)."""
-        recent = or_(
-            Booking.created_at >= self.since,
-            Booking.day >= (self.since - DAY_MARGIN).date(),
+        recent_booking = _of_household(
+            Booking.citizen_id,
+            or_(
+                Booking.created_at >= self.since,
+                Booking.day >= (self.since - DAY_MARGIN).date(),
+            ),
         )
-        own_booking = exists().where(Booking.citizen_id == Citizen.id, recent)
-        dependant = aliased(Citizen)
-        dependants_booking = exists(
-            select(Booking.id)
-            .join(dependant, dependant.id == Booking.citizen_id)
-            .where(dependant.guardian_id == Citizen.id, recent)
+        recent_invitation = _of_household(
+            Invitation.citizen_id, Invitation.created_at >= self.since
         )
-        recent_invitation = exists().where(
-            Invitation.citizen_id == Citizen.id, Invitation.created_at >= self.since
+        person = aliased(Citizen)
+        recent_dependant = exists().where(
+            person.guardian_id == Citizen.id,
+            or_(
+                person.created_at >= self.since,  # added
+                person.hidden_at >= self.since,  # hidden, or moved to a phone of their own
+                person.strikes_since >= self.since,  # blocked, or their block lifted
+            ),
         )
         return and_(
             Citizen.guardian_id.is_(None),
             Citizen.anonymised_at.is_(None),
             Citizen.created_at < self.since,
             or_(Citizen.strikes_since.is_(None), Citizen.strikes_since < self.since),
-            not_(own_booking),
-            not_(dependants_booking),
+            not_(recent_booking),
             not_(recent_invitation),
+            not_(recent_dependant),
             not_(exists().where(Hold.phone == Citizen.phone)),
             *self.also_quiet,
         )
+
+
+def _of_household(
+    citizen_id: InstrumentedAttribute[int], recent: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """Whether a row that is `recent` belongs to the holder (the `citizens` row the query is
+    over) or to one of their dependants: two EXISTS, each down an index."""
+    dependant = aliased(Citizen)
+    own = exists().where(citizen_id == Citizen.id, recent)
+    theirs = exists().where(citizen_id == dependant.id, dependant.guardian_id == Citizen.id, recent)
+    return or_(own, theirs)
 
 
 def anonymise_idle(writer: sessionmaker[Session], horizon: Horizon, now: datetime) -> int:
