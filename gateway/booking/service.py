@@ -133,12 +133,13 @@ class BookingService(BookingReads):
         name: str,
         birth_year: int | None = None,
         national_id: str | None = None,
+        actor: str | None = None,
     ) -> PersonInfo:
-        """Add a dependant to the phone (USSD, or the desk with a birth year or an ID)."""
+        """Add a dependant to the phone (USSD, or the desk `actor` with a birth year or an ID)."""
         phone, now = self.phone(phone), self.clock.now()
         hashed = self._national_id(national_id)
         with self._tx() as conn:
-            return people.add(conn, phone, name, self.rules.persons, now, birth_year, hashed)
+            return people.add(conn, phone, name, self.rules.persons, now, birth_year, hashed, actor)
 
     def hide_person(self, phone: str, person_id: int, actor: str | None = None) -> None:
         with self._tx() as conn:
@@ -271,13 +272,14 @@ class BookingService(BookingReads):
         with self._tx() as conn:
             staff.unblock(conn, self.phone(phone), by, reason, self.clock.now(), person_id)
 
-    def register(self, phone: str, name: str, national_id: str) -> None:
-        """Record the citizen's name and national ID (kept only as a keyed hash)."""
+    def register(self, phone: str, name: str, national_id: str, actor: str | None = None) -> None:
+        """Record the citizen's name and national ID (kept only as a keyed hash); staff
+        `actor` registering them at the desk is audited."""
         phone, now = self.phone(phone), self.clock.now()
         clean = registration.clean_name(name)
         hashed = registration.national_id(self.settings.secrets, national_id)
         with self._tx() as conn:
-            registration.register(conn, phone, clean, hashed, now)
+            registration.register(conn, phone, clean, hashed, now, actor)
 
     def reassign_id(self, phone: str, national_id: str, by: str, reason: str) -> None:
         """Move a national ID to this phone's holder, from whoever had it (staff `by`)."""

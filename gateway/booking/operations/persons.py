@@ -41,8 +41,10 @@ def add(
     now: datetime,
     birth_year: int | None = None,
     national_id: NationalId | None = None,
+    actor: str | None = None,
 ) -> PersonInfo:
-    """Add a dependant to the phone (created on first contact like any caller's)."""
+    """Add a dependant to the phone (created on first contact like any caller's); staff
+    `actor` adding one at the desk is audited."""
     name = clean_first_name(raw_name, rules)
     check_birth_year(birth_year, now)
     holder = lock_row(db, phone, now)
@@ -50,17 +52,14 @@ def add(
     person_id = persons.add_dependant(db, holder, name, birth_year, now)
     if national_id is not None:
         register_id(db, person_id, national_id)
+    if actor is not None:
+        record_staff_action(db, actor, "add_person", str(person_id), "", now)
     return PersonInfo(person_id, name, me=False, birth_year=birth_year)
 
 
 def shown(db: Connection, phone: str) -> list[PersonInfo]:
     """The phone's persons, "Me" first (a phone that never called has only "Me")."""
-    found = db.execute(
-        select(CITIZENS.c.id).where(CITIZENS.c.phone == phone, CITIZENS.c.guardian_id.is_(None))
-    ).scalar()
-    if found is None:
-        return [PersonInfo(0, None, me=True)]
-    return persons.shown(db, int(found))
+    return persons.shown(db, phone) or [PersonInfo(0, None, me=True)]
 
 
 def hide(db: Connection, phone: str, person_id: int, now: datetime, actor: str | None) -> None:

@@ -25,6 +25,7 @@ from gateway.booking.domain.errors import (
     InvalidRegistration,
 )
 from gateway.booking.models import Citizen
+from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.sql.citizens import CitizenRow, lock_row
 from gateway.booking.sql.events import record
 from gateway.booking.sql.guards import in_states
@@ -105,8 +106,16 @@ def _holder(db: Connection, national_id: NationalId) -> int | None:
     return int(found[0]) if found is not None else None
 
 
-def register(db: Connection, phone: str, name: str, national_id: NationalId, now: datetime) -> None:
-    """Give the phone's holder a name and national ID; the ID may belong to one phone only."""
+def register(
+    db: Connection,
+    phone: str,
+    name: str,
+    national_id: NationalId,
+    now: datetime,
+    actor: str | None = None,
+) -> None:
+    """Give the phone's holder a name and national ID; the ID may belong to one phone only.
+    Staff `actor` registering them at the desk is audited."""
     citizen = lock_row(db, phone, now)
     holder = _holder(db, national_id)
     if holder is not None and holder != citizen.id:
@@ -118,6 +127,8 @@ def register(db: Connection, phone: str, name: str, national_id: NationalId, now
     except IntegrityError:  # another phone registered the same ID at the same instant
         raise IdInUse() from None
     record(db, events.citizen_registered(citizen.id, phone=citizen.phone), now)
+    if actor is not None:
+        record_staff_action(db, actor, "register", str(citizen.id), "", now)
 
 
 def register_id(db: Connection, person_id: int, national_id: NationalId) -> None:

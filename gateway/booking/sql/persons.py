@@ -91,14 +91,18 @@ def for_booking(
 # --- listing, adding, hiding --------------------------------------------------------------------
 
 
-def shown(db: Executor, holder_id: int) -> list[PersonInfo]:
-    """The phone's shown persons: "Me" first, then dependants in the order they were added."""
-    query = (
-        select(CITIZENS.c.id, CITIZENS.c.name, CITIZENS.c.guardian_id, CITIZENS.c.birth_year)
-        .where(_OF_HOLDER, _SHOWN)
-        .order_by(CITIZENS.c.guardian_id.is_not(None), CITIZENS.c.id)
-    )
-    rows = db.execute(query, {"holder": holder_id}).all()
+_SHOWN_BY_PHONE = DriverStatement(
+    select(CITIZENS.c.id, CITIZENS.c.name, CITIZENS.c.guardian_id, CITIZENS.c.birth_year)
+    # A dependant's phone is the holder's, so one indexed lookup finds the whole household.
+    .where(CITIZENS.c.phone == bindparam("phone"), _SHOWN)
+    .order_by(CITIZENS.c.guardian_id.is_not(None), CITIZENS.c.id)
+)
+
+
+def shown(db: Executor, phone: str) -> list[PersonInfo]:
+    """The phone's shown persons: "Me" first, then dependants in the order they were added
+    (one statement; [] for a phone never seen)."""
+    rows = _SHOWN_BY_PHONE.run(db, {"phone": phone}).rows
     return [PersonInfo(pid, name, guardian is None, year) for pid, name, guardian, year in rows]
 
 
