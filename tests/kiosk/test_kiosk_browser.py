@@ -516,3 +516,24 @@ def test_a_childs_ticket_carries_her_first_name_on_screen_and_paper(
     pdf = kiosk_page.pdf(prefer_css_page_size=True, print_background=True)
     assert len(pdf_pages(pdf)) == 1  # the name's row still fits the one 80 mm ticket
     shot(kiosk_page, f"ticket-child-{lang}")
+
+
+def test_a_portrait_kiosk_shows_the_top_of_a_long_ticket_below_the_header(
+    kiosk_page: Any, server: str, kiosk: KioskClient
+) -> None:
+    """A result taller than a portrait screen starts under the header and scrolls: centring
+    it slipped the verdict's icon and title under the header bar."""
+    amina = kiosk.rt.booking.add_person("+254700000001", "Amina")
+    booked = kiosk.rt.booking.book(
+        "+254700000001", slot_id(kiosk.rt, "CARD", datetime(2026, 11, 23, 8, 0)), "ussd",
+        person_id=amina.id,
+    )  # fmt: skip
+    kiosk.at(2026, 11, 23, 7, 15)
+    kiosk_page.set_viewport_size({"width": 900, "height": 1100})
+    open_kiosk(kiosk_page, server)
+    kiosk_page.keyboard.type(payload_of(kiosk, booked.tcode) + "\n")
+    expect_result(kiosk_page, "checked_in", colour=GREEN)
+    bar = kiosk_page.locator(".bar").bounding_box()
+    icon = kiosk_page.locator(".result .icon-ok").bounding_box()
+    assert icon["y"] >= bar["y"] + bar["height"], (icon, bar)
+    shot(kiosk_page, "ticket-portrait")
