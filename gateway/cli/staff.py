@@ -150,6 +150,9 @@ def bookings_checkin(ref: str, by: str) -> None:
 @click.option("--from", "window_from", type=DAY, default=None, help="First day (YYYY-MM-DD).")
 @click.option("--to", "window_to", type=DAY, default=None, help="Last day (YYYY-MM-DD).")
 @click.option("--expires", type=DAY, default=None, help="Last day to book (YYYY-MM-DD).")
+@click.option(
+    "--person", "person_id", type=int, default=None, help="A dependant of the phone (its id)."
+)
 @by_option
 def invite(
     phone: str,
@@ -159,6 +162,7 @@ def invite(
     window_from: datetime | None,
     window_to: datetime | None,
     expires: datetime | None,
+    person_id: int | None,
     by: str,
 ) -> None:
     if (slot_id is None) == (window_from is None and window_to is None):
@@ -169,7 +173,9 @@ def invite(
         window_to=date_of(window_to) if window_to else None,
         expires=date_of(expires) if expires else None,
     )
-    info = context.runtime().booking.invite(phone, hospital.upper(), department.upper(), by, offer)
+    info = context.runtime().booking.invite(
+        phone, hospital.upper(), department.upper(), by, offer, person_id
+    )
     if info.booking_ref:
         click.echo(f"invitation {info.ref} issued and booked as {info.booking_ref}")
     else:

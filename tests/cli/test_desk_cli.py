@@ -131,3 +131,20 @@ def test_checkin_and_the_day_list_say_whose_booking_it_is(catalog: Runtime, ors_
         ("Juma", None),
         (None, MOTHER),
     ]
+
+
+def test_invite_a_child_of_a_phone(catalog: Runtime, ors_cli: Ors) -> None:
+    amina = add(ors_cli, "Amina")
+    code, out, err = ors_cli(
+        "invite", "--phone", MOTHER, "--hospital", "KNH", "--department", "CARD",
+        "--slot", str(card(catalog, 24)), "--person", str(amina),
+    )  # fmt: skip
+    assert code == 0, err
+    ref = out.split()[-1]
+    with catalog.reader() as s:
+        assert s.scalars(select(Booking.citizen_id).where(Booking.ref == ref)).one() == amina
+    code, _, err = ors_cli(
+        "invite", "--phone", "+254700000499", "--hospital", "KNH", "--department", "CARD",
+        "--slot", str(card(catalog, 25)), "--person", str(amina),
+    )  # fmt: skip
+    assert code != 0 and "person" in err  # only a person of that phone
