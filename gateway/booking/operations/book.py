@@ -20,10 +20,9 @@ from gateway.booking.models import Booking, Slot, Voucher
 from gateway.booking.operations import claims
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.sql import admission, holds, persons
-from gateway.booking.sql.bookings import CONFIRMED, Booked, Place, insert_booking
-from gateway.booking.sql.citizens import (
-    lock_row,
-)
+from gateway.booking.sql.admission import Admission
+from gateway.booking.sql.bookings import CONFIRMED, Booked, NewBooking, Place, insert_booking
+from gateway.booking.sql.citizens import CitizenRow, lock_row
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.vouchers import CURRENT_FIRST, IssuedVoucher
 from gateway.booking.views.readside import next_free_times
@@ -83,16 +82,7 @@ def book(
     dept = catalogue.department(slot.department_id)
     rules = booking_settings.rules_for(dept.hospital_code)
     unconfirmed = claims.is_claim(channel)
-    admission.admit(
-        citizen,
-        slot,
-        dept,
-        rules,
-        now,
-        count_limits=not unconfirmed,
-        household=household,
-        persons=booking_settings.persons,
-    )
+    admission.admit_person(citizen, household, slot, dept, booking_settings, now, not unconfirmed)
     if unconfirmed:
         claims.check_claim_allowed(db, holder.id, dept.hospital_id, slot.day, rules)
     place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)
@@ -108,18 +98,7 @@ def book(
         idempotency_key=idempotency_key,
         unconfirmed=unconfirmed,
     )
-    status = str(CONFIRMED)
-    return Booked(
-        new.id,
-        new.ref,
-        True,
-        slot.slot_id,
-        slot.starts_at,
-        status,
-        new.voucher,
-        dept,
-        named(citizen),
-    )
+    return _booked(new, slot, dept, citizen)
 
 
 def book_at_desk(
@@ -143,26 +122,21 @@ def book_at_desk(
     citizen, household = persons.for_booking(db, guard_row, person_id, now)
     slot = admission.read(db, citizen.id, citizen.phone, slot_id, now)
     dept = catalogue.department(slot.department_id)
-    rules = booking_settings.rules_for(dept.hospital_code)
-    admission.admit(
-        citizen, slot, dept, rules, now, household=household, persons=booking_settings.persons
-    )
+    admission.admit_person(citizen, household, slot, dept, booking_settings, now)
     place_held_or_free(db, slot.hold, citizen.phone, slot.slot_id, dept, now)
     place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
     new = insert_booking(db, citizen.id, citizen.phone, place, STAFF_CHANNEL, key, now)
     record_staff_action(db, actor, "book", new.ref, f"person {person_id}", now)
+    return _booked(new, slot, dept, citizen)
+
+
+def _booked(new: NewBooking, slot: Admission, dept: DepartmentInfo, person: CitizenRow) -> Booked:
+    """The booking just made, as the confirmation needs it."""
     status = str(CONFIRMED)
     return Booked(
-        new.id,
-        new.ref,
-        True,
-        slot.slot_id,
-        slot.starts_at,
-        status,
-        new.voucher,
-        dept,
-        named(citizen),
-    )
+        new.id, new.ref, True, slot.slot_id, slot.starts_at, status, new.voucher, dept,
+        named(person),
+    )  # fmt: skip
 
 
 def place_held_or_free(

@@ -48,16 +48,8 @@ def hold(
     slot = admission.read(db, citizen.id, phone, slot_id, now)
     dept = catalogue.department(slot.department_id)
     rules = booking_settings.rules_for(dept.hospital_code)
-    admission.admit(
-        citizen,
-        slot,
-        dept,
-        rules,
-        now,
-        not claims.is_claim(channel),
-        household=household,
-        persons=booking_settings.persons,
-    )
+    counted = not claims.is_claim(channel)
+    admission.admit_person(citizen, household, slot, dept, booking_settings, now, counted)
     old = slot.hold
     if old is not None and old.slot_id == slot_id and old.live(now):
         holds.renew(db, old, session_key)  # same slot again (a retried hop)

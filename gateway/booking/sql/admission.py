@@ -30,7 +30,7 @@ from gateway.booking.sql import holds
 from gateway.booking.sql.citizens import booked_that_day
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
-from gateway.settings import BookingRules, PersonRules
+from gateway.settings import BookingRules, BookingSettings, PersonRules
 
 SLOTS, BOOKINGS, HOLDS = Slot.__table__, Booking.__table__, holds.HOLDS
 NO_PERSON_RULES = PersonRules()  # `admit` without a household reads none of them
@@ -159,3 +159,26 @@ def admit(
         check_household(household, persons, now, dept.timezone, count_limits)
     if count_limits:
         check_counts(slot.on_day, slot.in_department, rules, named(citizen))
+
+
+def admit_person(
+    person: Person,
+    household: Household | None,
+    slot: Admission,
+    dept: DepartmentInfo,
+    booking_settings: BookingSettings,
+    now: datetime,
+    count_limits: bool = True,
+) -> None:
+    """`admit` for a person of a phone, with their household's rules and the hospital's."""
+    rules = booking_settings.rules_for(dept.hospital_code)
+    admit(
+        person,
+        slot,
+        dept,
+        rules,
+        now,
+        count_limits,
+        household=household,
+        persons=booking_settings.persons,
+    )

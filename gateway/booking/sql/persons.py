@@ -135,19 +135,7 @@ def add_dependant(
     db: Executor, holder: CitizenRow, name: str, birth_year: int | None, now: datetime
 ) -> int:
     """Add a dependant under the (locked) holder, who counts one more person ever added."""
-    person_id = db.execute(
-        insert(CITIZENS)
-        .values(
-            phone=holder.phone,
-            guardian_id=holder.id,
-            name=name,
-            birth_year=birth_year,
-            reminders_opt_out=False,
-            persons_added=0,
-            created_at=now,
-        )
-        .returning(CITIZENS.c.id)
-    ).scalar_one()
+    person_id = _insert_person(db, holder.phone, holder.id, name, birth_year, now)
     db.execute(
         update(CITIZENS)
         .where(CITIZENS.c.id == holder.id)
@@ -176,19 +164,28 @@ def add_without_phone(db: Executor, name: str, birth_year: int | None, now: date
 
     Their `phone` is a placeholder that is no phone (`-` and random hex, unique like a
     holder's phone must be), so nothing is ever sent and no caller can match it."""
-    person_id = db.execute(
-        insert(CITIZENS)
-        .values(
-            phone=f"{NO_PHONE}{secrets.token_hex(8)}",
-            name=name,
-            birth_year=birth_year,
-            reminders_opt_out=False,
-            persons_added=0,
-            created_at=now,
-        )
-        .returning(CITIZENS.c.id)
-    ).scalar_one()
-    return int(person_id)
+    return _insert_person(db, f"{NO_PHONE}{secrets.token_hex(8)}", None, name, birth_year, now)
+
+
+def _insert_person(
+    db: Executor,
+    phone: str,
+    guardian_id: int | None,
+    name: str,
+    birth_year: int | None,
+    now: datetime,
+) -> int:
+    values = {
+        "phone": phone,
+        "guardian_id": guardian_id,
+        "name": name,
+        "birth_year": birth_year,
+        "reminders_opt_out": False,
+        "persons_added": 0,
+        "created_at": now,
+    }
+    found = db.execute(insert(CITIZENS).values(**values).returning(CITIZENS.c.id)).scalar_one()
+    return int(found)
 
 
 def set_details(

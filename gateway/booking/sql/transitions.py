@@ -28,7 +28,7 @@ from sqlalchemy import (
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.states import BOOKING
 from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot
-from gateway.booking.sql.citizens import CitizenRow
+from gateway.booking.sql.citizens import PERSON_COLUMNS, CitizenRow
 from gateway.booking.sql.executor import Executor
 from gateway.booking.sql.guards import may, value
 
@@ -65,13 +65,7 @@ _COLUMNS = (
     BOOKINGS.c.kind,
     BOOKINGS.c.remote,
     BOOKINGS.c.unconfirmed,
-    CITIZENS.c.id,
-    CITIZENS.c.phone,
-    CITIZENS.c.name,
-    CITIZENS.c.national_id_hash,
-    CITIZENS.c.blocked_until,
-    CITIZENS.c.birth_year,
-    CITIZENS.c.guardian_id,
+    *PERSON_COLUMNS,
     DEPARTMENTS.c.id,
     DEPARTMENTS.c.code,
     DEPARTMENTS.c.name,
@@ -99,8 +93,8 @@ def _locked(*where: ColumnElement[bool]) -> Select[Any]:
 
 
 def _row(r: Sequence[Any]) -> LockedBooking:
-    citizen = CitizenRow(*r[10:17])
-    d, h = r[17:23], r[23:28]
+    citizen = CitizenRow(*r[10:18])
+    d, h = r[18:24], r[24:29]
     dept = DepartmentInfo(
         d[0], d[1], d[2], d[3], d[4], bool(d[5]), h[0], h[1], h[2], h[3], ZoneInfo(h[4])
     )
