@@ -22,6 +22,7 @@ from gateway.booking.domain.errors import (
     NotFound,
     NotOwner,
     PersonLimit,
+    PhoneInUse,
     RegistrationRequired,
 )
 from gateway.booking.models import Booking, Citizen
@@ -262,3 +263,84 @@ def test_staff_invite_a_child_and_the_mothers_phone_takes_it_up(catalog: Runtime
     assert owner_of(catalog, booked.ref) == amina.id
     with pytest.raises(NotOwner):
         bk.book_invitation(OTHER, invited.ref, card(catalog, 26))
+
+
+# --- what the review of #19 found -----------------------------------------------------------------
+
+
+def test_real_name_mode_takes_a_birth_year_from_minors_only(catalog: Runtime) -> None:
+    bk = catalog.booking
+    use_rules(catalog, real_name=True)
+    child = bk.register_without_phone("Juma", actor="desk-1", birth_year=2020)
+    bk.book_at_desk(child.id, card(catalog, 24), actor="desk-1")  # no phone, no ID: a child
+    grandmother = bk.add_person(MOTHER, "Bibi", birth_year=1940)
+    with pytest.raises(RegistrationRequired):  # an adult is named by a national ID
+        bk.book(MOTHER, card(catalog, 24), "ussd", person_id=grandmother.id)
+
+
+def test_a_dependant_moves_once(catalog: Runtime) -> None:
+    bk = catalog.booking
+    amina = bk.add_person(MOTHER, "Amina")
+    bk.move_person(amina.id, OTHER, actor="desk-1", reason="her own phone")
+    with pytest.raises(NotFound):
+        bk.move_person(amina.id, "+254700000303", actor="desk-1", reason="again")
+    baraka = bk.add_person(MOTHER, "Baraka")
+    bk.hide_person(MOTHER, baraka.id)
+    with pytest.raises(NotFound):
+        bk.move_person(baraka.id, "+254700000303", actor="desk-1", reason="hidden")
+    with pytest.raises(PhoneInUse):  # Amina holds OTHER now
+        bk.move_person(bk.add_person(MOTHER, "Chiku").id, OTHER, actor="desk-1", reason="x")
+
+
+def test_cancel_and_rebook_say_whose_booking_it_was(catalog: Runtime) -> None:
+    bk = catalog.booking
+    amina = bk.add_person(MOTHER, "Amina")
+    booked = bk.book(MOTHER, card(catalog, 24), "ussd", person_id=amina.id)
+    moved = bk.rebook(booked.ref, card(catalog, 25), by="citizen", phone=MOTHER)
+    assert moved.person == "Amina"
+    cancelled = bk.cancel(booked.ref, by="citizen", phone=MOTHER)
+    assert cancelled.person == "Amina"
+
+
+def test_a_blocked_phone_rebooks_nobody(catalog: Runtime) -> None:
+    bk = catalog.booking
+    use_rules(catalog, no_show_block=BlockPolicy(count=1, window_days=90, block_days=30))
+    amina = bk.add_person(MOTHER, "Amina")
+    booked = bk.book(MOTHER, card(catalog, 26), "ussd", person_id=amina.id)
+    for person in (bk.add_person(MOTHER, "Bibi"), bk.add_person(MOTHER, "Babu")):
+        miss(catalog, 23 if person.first_name == "Bibi" else 24, person.id)
+    with pytest.raises(Blocked):
+        bk.rebook(booked.ref, card(catalog, 27), by="citizen", phone=MOTHER)
+
+
+def test_a_hold_for_one_person_is_not_taken_by_a_booking_for_another(catalog: Runtime) -> None:
+    bk = catalog.booking
+    amina = bk.add_person(MOTHER, "Amina")
+    sid = card(catalog, 24)
+    bk.hold(MOTHER, "s1", sid, person_id=amina.id)
+    bk.book_at_desk(bk.persons(MOTHER)[0].id, sid, actor="desk-1")  # the mother, at the desk
+    held = bk.current_hold(MOTHER)
+    assert held is not None and held.person_id == amina.id  # Amina's place is still hers
+    booked = bk.book(MOTHER, sid, "ussd", "s1:book", person_id=amina.id)
+    assert owner_of(catalog, booked.ref) == amina.id
+
+
+def test_a_claim_of_a_person_hidden_since_is_not_kept(catalog: Runtime) -> None:
+    bk = catalog.booking
+    amina = bk.add_person(MOTHER, "Amina")
+    bk.book(MOTHER, card(catalog, 25), "ivr", person_id=amina.id)
+    bk.hide_person(MOTHER, amina.id)
+    assert bk.confirm_claims(MOTHER) == []  # no refusal: the sweep releases it before the slot
+
+
+def test_a_block_moves_with_the_person_who_moves(catalog: Runtime) -> None:
+    bk = catalog.booking
+    use_rules(catalog, no_show_block=BlockPolicy(count=1, window_days=90, block_days=30))
+    bibi, babu = bk.add_person(MOTHER, "Bibi"), bk.add_person(MOTHER, "Babu")
+    miss(catalog, 23, bibi.id)
+    miss(catalog, 24, babu.id)
+    with pytest.raises(Blocked):
+        bk.book(MOTHER, card(catalog, 25), "ussd")
+    now_holder = bk.move_person(babu.id, OTHER, actor="desk-1", reason="his own phone")
+    bk.book(MOTHER, card(catalog, 25), "ussd")  # one blocked person left: the phone books
+    assert blocked(catalog, now_holder)  # … and Babu is still blocked, on his own phone

@@ -51,9 +51,13 @@ def first_name(name: str | None) -> str:
 
 
 def named(person: Person) -> str | None:
-    """The name a refusal about this person gives: a dependant's first name, never "Me"'s
-    (the holder's refusals read as they always have)."""
-    return (first_name(person.name) or None) if person.guardian_id is not None else None
+    """The name a refusal or a confirmation about this person gives: a dependant's first name,
+    never "Me"'s (the holder's read as they always have)."""
+    return dependant_name(person.name, person.guardian_id)
+
+
+def dependant_name(name: str | None, guardian_id: int | None) -> str | None:
+    return (first_name(name) or None) if guardian_id is not None else None
 
 
 def check_not_blocked(citizen: Person, now: datetime, tz: tzinfo = UTC) -> None:
@@ -72,10 +76,16 @@ def check_counts(
         raise DepartmentSameDay(person=person)
 
 
-def check_registered(citizen: Person, rules: BookingRules, hospital_code: str) -> None:
-    """In real-name mode, refuse a person who has not given a name and a national ID (a
-    dependant may give a birth year instead: a minor has no ID)."""
-    minor = citizen.guardian_id is not None and citizen.birth_year is not None
+ADULT_AGE = 18  # from the year one turns 18, a national ID is what names a person
+
+
+def check_registered(
+    citizen: Person, rules: BookingRules, hospital_code: str, now: datetime
+) -> None:
+    """In real-name mode, refuse a person who has not given a name and a national ID; a minor
+    (by birth year) has no ID, so a name and the birth year are enough."""
+    year = citizen.birth_year
+    minor = year is not None and now.year - year < ADULT_AGE
     if rules.real_name and not (citizen.name and (citizen.national_id_hash or minor)):
         raise RegistrationRequired(hospital=hospital_code)
 
@@ -132,9 +142,15 @@ def clean_first_name(raw: str, rules: PersonRules) -> str:
 
 
 NO_PHONE = "-"  # the first character of a desk-only person's placeholder phone
+ERASED = "~"  # … of an anonymised person's (gateway.booking.privacy.anonymise)
 
 
 def has_phone(phone: str) -> bool:
     """Whether a person's `phone` reaches anyone (E.164): not a desk-only person's placeholder
     (`-…`), nor an anonymised one's (`~…`)."""
     return phone.startswith("+")
+
+
+def is_erased(phone: str) -> bool:
+    """Whether the person behind this phone was anonymised (erased or aged out)."""
+    return phone.startswith(ERASED)

@@ -85,7 +85,7 @@ def book(
     admission.admit_person(citizen, household, slot, dept, booking_settings, now, not unconfirmed)
     if unconfirmed:
         claims.check_claim_allowed(db, holder.id, dept.hospital_id, slot.day, rules)
-    place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)
+    place_held_or_free(db, slot.hold, citizen.id, slot.slot_id, dept, now)
     place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
     new = insert_booking(
         db,
@@ -115,15 +115,14 @@ def book_at_desk(
     phone (whose voucher is printed). The person's and the phone's rules hold as for the
     citizen's own booking, and the guard row (the holder's, or the person's own) is locked
     first, as every booking of the household does."""
-    guard = persons.holder_of(db, person_id)
-    guard_row = persons.lock_person(db, guard) if guard is not None else None
+    guard_row = persons.lock_guard(db, person_id)
     if guard_row is None:
         raise NotFound(what="person")
     citizen, household = persons.for_booking(db, guard_row, person_id, now)
     slot = admission.read(db, citizen.id, citizen.phone, slot_id, now)
     dept = catalogue.department(slot.department_id)
     admission.admit_person(citizen, household, slot, dept, booking_settings, now)
-    place_held_or_free(db, slot.hold, citizen.phone, slot.slot_id, dept, now)
+    place_held_or_free(db, slot.hold, citizen.id, slot.slot_id, dept, now)
     place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
     new = insert_booking(db, citizen.id, citizen.phone, place, STAFF_CHANNEL, key, now)
     record_staff_action(db, actor, "book", new.ref, f"person {person_id}", now)
@@ -142,13 +141,14 @@ def _booked(new: NewBooking, slot: Admission, dept: DepartmentInfo, person: Citi
 def place_held_or_free(
     db: Connection,
     hold: holds.HoldRow | None,
-    phone: str,
+    person_id: int,
     slot_id: int,
     dept: DepartmentInfo,
     now: datetime,
 ) -> None:
-    """Take the place of a booking of `slot_id`: the phone's live hold on it, or a free one."""
-    if hold is not None and hold.slot_id == slot_id:
+    """Take the place of a booking of `slot_id` for a person: the phone's live hold on it for
+    that person, or a free one (a hold for another person of the phone stays theirs)."""
+    if hold is not None and hold.slot_id == slot_id and hold.citizen_id == person_id:
         if hold.live(now) and holds.take_over(db, hold):
             return  # the held place becomes the booking's: the counter stays
         # Expired: its place goes back and is claimed afresh, if nobody else has it by now.

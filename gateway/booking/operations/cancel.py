@@ -13,26 +13,27 @@ from sqlalchemy import Connection
 
 from gateway.booking.domain import events
 from gateway.booking.domain.errors import NotActive, NotFound, NotOwner
+from gateway.booking.domain.persons import named
 from gateway.booking.domain.rules import check_cancellable
 from gateway.booking.domain.states import BOOKING
 from gateway.booking.domain.states import CITIZEN as CITIZEN  # who cancels: callers name them
 from gateway.booking.domain.states import STAFF as STAFF  # as cancel.CITIZEN, cancel.STAFF
 from gateway.booking.operations import blocks
 from gateway.booking.operations.audit import record_staff_action
-from gateway.booking.sql import capacity, transitions, vouchers
+from gateway.booking.sql import capacity, persons, transitions, vouchers
 from gateway.booking.sql.bookings import Booked
-from gateway.booking.sql.citizens import lock_row
 from gateway.booking.sql.events import record
 from gateway.booking.sql.transitions import LockedBooking
 from gateway.settings import BookingSettings
 
 
-def find_locked(db: Connection, ref: str, now: datetime) -> LockedBooking:
-    """The booking `ref`, locked after its citizen (the lock order of every use case)."""
-    phone = transitions.owner_phone(db, ref)
-    if phone is None:
+def find_locked(db: Connection, ref: str) -> LockedBooking:
+    """The booking `ref`, locked after its person's guard (the lock order of every use case):
+    the phone's holder, or the person's own row. By id, not by phone: an erased household's
+    persons no longer share one."""
+    owner = transitions.owner_id(db, ref)
+    if owner is None or not persons.lock_guard(db, owner):
         raise NotFound(what="booking")
-    lock_row(db, phone, now)
     booking = transitions.lock_ref(db, ref)
     if booking is None:
         raise NotFound(what="booking")
@@ -58,7 +59,7 @@ def cancel(
 
     A citizen's cancellation counts toward the cancellation block of the booking's hospital.
     """
-    booking = find_locked(db, ref, now)
+    booking = find_locked(db, ref)
     if phone is not None and booking.citizen.phone != phone:
         raise NotOwner()
     check_active(booking)
@@ -125,4 +126,6 @@ def as_booked(db: Connection, booking: LockedBooking, status: str) -> Booked:
     """The booking as the operation left it (now `status`), for the caller's confirmation."""
     voucher = vouchers.current(db, booking.id)
     b = booking
-    return Booked(b.id, b.ref, False, b.slot_id, b.starts_at, status, voucher, b.dept)
+    return Booked(
+        b.id, b.ref, False, b.slot_id, b.starts_at, status, voucher, b.dept, named(b.citizen)
+    )

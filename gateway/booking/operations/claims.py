@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, func, select
 
 from gateway.booking.domain import events
-from gateway.booking.domain.errors import UnconfirmedPending, VoiceFull
+from gateway.booking.domain.errors import NotFound, UnconfirmedPending, VoiceFull
 from gateway.booking.domain.persons import check_household, check_not_blocked
 from gateway.booking.models import Booking, Department, Slot
 from gateway.booking.operations.cancel import as_booked
@@ -98,10 +98,14 @@ def confirm(
     kept = []
     for booking in transitions.lock_open_claims(db, holder.id, ref):
         rules = booking_settings.rules_for(booking.dept.hospital_code)
-        person, household = persons.for_booking(db, holder, booking.citizen.id, now)
-        check_not_blocked(person, now)
+        try:
+            person, household = persons.for_booking(db, holder, booking.citizen.id, now)
+        except NotFound:
+            continue  # hidden since the call: not the phone's to keep; the sweep releases it
+        tz = booking.dept.timezone
+        check_not_blocked(person, now, tz)
         if household is not None:
-            check_household(household, booking_settings.persons, now)
+            check_household(household, booking_settings.persons, now, tz)
         check_person_limits(db, person, booking.day, booking.dept.id, rules)
         transitions.confirm_claim(db, booking.id)  # the next booking's limits count this one
         citizens.record_consent(db, holder.id, now)  # the owner's own act: their first booking

@@ -317,7 +317,7 @@ def _book(
     # The place comes from the remote pool: the invited citizen arrives with a voucher like any
     # remote booker, the walk-in places stay for people who turn up at the desk, and the one
     # conditional UPDATE of that pool remains the only guard against overselling the session.
-    place_held_or_free(db, slot.hold, phone, slot.slot_id, dept, now)
+    place_held_or_free(db, slot.hold, citizen.id, slot.slot_id, dept, now)
     place = Place(slot.slot_id, slot.department_id, slot.day, dept.hospital_code)
     return insert_booking(
         db, citizen.id, phone, place, channel, key, now, kind="invitation", announce=False

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection
 
 from gateway.booking.domain.errors import InvalidRegistration, NotFound, PhoneInUse
 from gateway.booking.domain.persons import check_can_add, clean_first_name
-from gateway.booking.domain.states import BookingStatus, InvitationStatus
 from gateway.booking.models import Booking, Citizen, Invitation, Slot
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.operations.registration import NationalId, register_id
 from gateway.booking.sql import persons
-from gateway.booking.sql.citizens import lock_row
+from gateway.booking.sql.citizens import CitizenRow, lock_row
 from gateway.booking.sql.persons import PersonInfo
 from gateway.settings import PersonRules
 
@@ -97,85 +96,30 @@ def move(
     now holds that phone.
 
     The new phone's holder takes the person's name, birth year, national ID and any block
-    (a move never lifts one), and their future live bookings and open invitations; their
-    history stays with the old row, hidden under the guardian's phone. Refused when the new
-    phone already belongs to someone (a name, an ID, a booking or dependants of its own).
+    (a move never lifts one), and their future bookings and open invitations; their history
+    stays with the old row, hidden under the guardian's phone. Refused when the new phone
+    already belongs to someone (a name, an ID, a booking or dependants of its own).
     """
-    old = persons.find(db, person_id)
-    if old is None or old.guardian_id is None:
-        raise NotFound(what="person")
-    guardian = persons.find(db, old.guardian_id)
-    assert guardian is not None
-    # Both holders in one order (by phone), so two moves crossing the same pair never deadlock.
-    for phone in sorted({guardian.phone, new_phone}):
-        lock_row(db, phone, now)
-    target = lock_row(db, new_phone, now)
-    current = persons.find(db, person_id)
-    if current is None or current.guardian_id is None or target.id == current.guardian_id:
-        raise NotFound(what="person")
-    if _in_use(db, target.id) or target.name or target.national_id_hash:
+    guardian_id = persons.holder_of(db, person_id)
+    if guardian_id is None or guardian_id == person_id:
+        raise NotFound(what="person")  # no such person, or a holder: nothing to move from
+    target = _lock_both(db, guardian_id, new_phone, now)
+    if target.id == guardian_id or not persons.is_shown_dependant(db, person_id, guardian_id):
+        raise NotFound(what="person")  # their own phone already, or hidden or moved before
+    if target.name or target.national_id_hash or persons.in_use(db, target.id):
         raise PhoneInUse()
-    moved = db.execute(
-        select(
-            CITIZENS.c.national_id_hash,
-            CITIZENS.c.national_id_key,
-            CITIZENS.c.national_id_last3,
-            CITIZENS.c.blocked_until,
-            CITIZENS.c.strikes_since,
-        ).where(CITIZENS.c.id == person_id)
-    ).one()
-    db.execute(
-        update(CITIZENS)
-        .where(CITIZENS.c.id == person_id)
-        .values(
-            national_id_hash=None,
-            national_id_key=None,
-            national_id_last3=None,
-            hidden_at=now,
-            moved_to=target.id,
-        )
-    )
-    db.execute(
-        update(CITIZENS)
-        .where(CITIZENS.c.id == target.id)
-        .values(
-            name=current.name,
-            birth_year=current.birth_year,
-            national_id_hash=moved[0],
-            national_id_key=moved[1],
-            national_id_last3=moved[2],
-            blocked_until=moved[3],
-            strikes_since=moved[4],
-        )
-    )
-    # The future: confirmed and not started (a check-in or a past slot is history).
-    future = BOOKINGS.c.slot_id.in_(select(SLOTS.c.id).where(SLOTS.c.starts_at > now))
-    db.execute(
-        update(BOOKINGS)
-        .where(
-            BOOKINGS.c.citizen_id == person_id,
-            BOOKINGS.c.status == BookingStatus.CONFIRMED,
-            future,
-        )
-        .values(citizen_id=target.id)
-    )
-    db.execute(
-        update(INVITATIONS)
-        .where(INVITATIONS.c.citizen_id == person_id, INVITATIONS.c.status == InvitationStatus.OPEN)
-        .values(citizen_id=target.id)
-    )
+    persons.move_identity(db, person_id, target.id, now)
+    persons.move_future(db, person_id, target.id, now)
     record_staff_action(db, actor, "move_person", str(person_id), reason, now)
     return target.id
 
 
-def _in_use(db: Connection, holder_id: int) -> bool:
-    """Whether a phone's holder row is someone's already: bookings, invitations, dependants."""
-    bookings = select(func.count()).where(BOOKINGS.c.citizen_id == holder_id)
-    invitations = select(func.count()).where(INVITATIONS.c.citizen_id == holder_id)
-    dependants = select(func.count()).where(CITIZENS.c.guardian_id == holder_id)
-    counts = db.execute(
-        select(
-            bookings.scalar_subquery(), invitations.scalar_subquery(), dependants.scalar_subquery()
-        )
-    ).one()
-    return any(counts)
+def _lock_both(db: Connection, guardian_id: int, new_phone: str, now: datetime) -> CitizenRow:
+    """Lock the guardian's row and the new phone's holder in id order, as every multi-row lock
+    of citizens goes; returns the new phone's holder (created on first sight, so its id is the
+    newest and comes last)."""
+    known = persons.holder_id_by_phone(db, new_phone)
+    if known is not None and known < guardian_id:
+        lock_row(db, new_phone, now)
+    persons.lock_person(db, guardian_id)
+    return lock_row(db, new_phone, now)

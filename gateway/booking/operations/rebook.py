@@ -16,6 +16,7 @@ from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain import events
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotActive, NotOwner
+from gateway.booking.domain.persons import named
 from gateway.booking.domain.rules import check_cancellable
 from gateway.booking.domain.states import BOOKING
 from gateway.booking.operations.audit import record_staff_action
@@ -28,7 +29,15 @@ from gateway.booking.operations.cancel import (
     find_locked,
     void,
 )
-from gateway.booking.sql import admission, capacity, citizens, holds, transitions, vouchers
+from gateway.booking.sql import (
+    admission,
+    capacity,
+    citizens,
+    holds,
+    persons,
+    transitions,
+    vouchers,
+)
 from gateway.booking.sql.admission import Admission
 from gateway.booking.sql.bookings import CONFIRMED, Booked, Place, insert_booking
 from gateway.booking.sql.events import record
@@ -75,7 +84,7 @@ def _rebook(
     now: datetime,
     phone: str | None,
 ) -> Booked:
-    booking = find_locked(db, ref, now)
+    booking = find_locked(db, ref)
     citizen = booking.citizen
     if (phone is not None and citizen.phone != phone) or (by == CITIZEN and phone is None):
         raise NotOwner()
@@ -88,7 +97,18 @@ def _rebook(
     slot = admission.read(db, citizen.id, citizen.phone, slot_id, now)
     dept = catalogue.department(slot.department_id)
     rules = booking_settings.rules_for(dept.hospital_code)
-    admission.admit(citizen, slot, dept, rules, now, count_limits=False)
+    # The phone's rules too (a blocked phone rebooks nothing); its live bookings stay as many.
+    household = persons.household_of_person(db, citizen, now)
+    admission.admit(
+        citizen,
+        slot,
+        dept,
+        rules,
+        now,
+        count_limits=False,
+        household=household,
+        persons=booking_settings.persons,
+    )
     citizens.check_person_limits(
         db, citizen, slot.day, slot.department_id, rules, exclude_booking=booking.id
     )
@@ -96,7 +116,7 @@ def _rebook(
     # two rebooks crossing the same pair of slots in opposite directions cannot deadlock.
     hold = holds.find_hold(db, citizen.phone, lock=True)
     capacity.lock_in_order(db, booking.slot_id, slot_id)
-    place_held_or_free(db, hold, citizen.phone, slot_id, dept, now)
+    place_held_or_free(db, hold, citizen.id, slot_id, dept, now)
     if booking.dept.hospital_id == dept.hospital_id:
         return _move(db, booking, slot, dept, by, key, now)
     return _replace(db, booking, slot, dept, by, key, now)
@@ -130,8 +150,9 @@ def _move(
     )
     record(db, event, now)
     status = str(BOOKING.target("move"))
+    who = named(booking.citizen)
     return Booked(
-        booking.id, booking.ref, False, slot.slot_id, slot.starts_at, status, voucher, dept
+        booking.id, booking.ref, False, slot.slot_id, slot.starts_at, status, voucher, dept, who
     )
 
 
@@ -173,5 +194,6 @@ def _replace(
     )
     record(db, event, now)
     return Booked(
-        new.id, new.ref, True, slot.slot_id, slot.starts_at, str(CONFIRMED), new.voucher, dept
-    )
+        new.id, new.ref, True, slot.slot_id, slot.starts_at, str(CONFIRMED), new.voucher, dept,
+        named(citizen),
+    )  # fmt: skip

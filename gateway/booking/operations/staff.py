@@ -64,14 +64,11 @@ def unblock(
     there is none. The holder's row is locked first, as a booking of the household does."""
     holder = lock_row(db, phone, now)
     person = holder if person_id is None else persons.find(db, person_id)
-    if person is None or person.id not in (holder.id, *_dependants(db, holder.id)):
+    if person is None or person.id not in {p.id for p in persons.all_of(db, holder.id)}:
         raise NotFound(what="person")
     blocks.lift(db, person.id, reason, now)
     record_staff_action(db, by, "unblock", phone, reason, now)
 
-
-def _dependants(db: Connection, holder_id: int) -> list[int]:
-    return [p.id for p in persons.all_of(db, holder_id)]
 
 
 def reassign_id(

@@ -21,10 +21,11 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from gateway.booking.domain.persons import ERASED
 from gateway.booking.models import Booking, Citizen, Hold, PhoneChallenge, StaffAction
 from gateway.booking.sql import holds
 
-PLACEHOLDER = "~"
+PLACEHOLDER = ERASED
 
 
 def placeholder(citizen_id: int) -> str:

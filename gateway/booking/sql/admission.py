@@ -151,7 +151,7 @@ def admit(
     """
     if public:
         check_not_blocked(citizen, now, dept.timezone)
-        check_registered(citizen, rules, dept.hospital_code)
+        check_registered(citizen, rules, dept.hospital_code, now)
         check_bookable(slot.starts_at, slot.day, dept.timezone, rules, now)
     else:  # the hospital may offer a day before the public sees it
         check_lead_time(slot.starts_at, rules, now)

@@ -15,15 +15,16 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from gateway.booking.domain.errors import NotFound
-from gateway.booking.domain.persons import NO_PHONE, Household, first_name
-from gateway.booking.domain.states import BookingStatus
-from gateway.booking.models import Booking, Citizen
+from gateway.booking.domain.persons import NO_PHONE, Household, first_name, is_erased
+from gateway.booking.domain.states import BookingStatus, InvitationStatus
+from gateway.booking.models import Booking, Citizen, Invitation, Slot
 from gateway.booking.sql.citizens import PERSON_COLUMNS, CitizenRow
 from gateway.booking.sql.driver import DriverStatement
 from gateway.booking.sql.executor import Executor
 from gateway.booking.sql.transitions import changed
 
-CITIZENS, BOOKINGS = Citizen.__table__, Booking.__table__
+CITIZENS, BOOKINGS, SLOTS = Citizen.__table__, Booking.__table__, Slot.__table__
+INVITATIONS = Invitation.__table__
 
 _OF_HOLDER = or_(
     CITIZENS.c.id == bindparam("holder"), CITIZENS.c.guardian_id == bindparam("holder")
@@ -74,18 +75,60 @@ def for_booking(
     One statement, and none at all for a phone that never added a dependant. Raises
     NotFound(what="person") for a person who is not a shown person of this phone.
     """
+    if is_erased(holder.phone):
+        raise NotFound(what="person")
     if holder.persons_added == 0:
         if person_id not in (None, holder.id):
             raise NotFound(what="person")
         return holder, None
-    rows = _HOUSEHOLD.run(db, {"holder": holder.id}).rows
+    members = _members(db, holder.id)
     wanted = holder.id if person_id is None else person_id
-    found = next((r for r in rows if r[0] == wanted and r[8] is None and r[9] is None), None)
+    found = next((m for m in members if m.person.id == wanted and m.shown), None)
     if found is None:
         raise NotFound(what="person")
-    blocked = [r[4] for r in rows if r[4] is not None and r[4] > now]
-    live = int(rows[0][10]) if rows else 0
-    return CitizenRow(*found[:8]), Household(blocked_until=blocked, live_bookings=live)
+    return found.person, _household(members, now)
+
+
+def household_of_person(db: Executor, person: CitizenRow, now: datetime) -> Household | None:
+    """The household of a person's phone (as `for_booking` reads it); None for a phone
+    without dependants or a person without a phone."""
+    if person.guardian_id is None and person.persons_added == 0:
+        return None
+    return _household(_members(db, person.guardian_id or person.id), now)
+
+
+@dataclass(frozen=True)
+class _Member:
+    person: CitizenRow
+    shown: bool  # neither hidden nor moved away
+    moved: bool
+    live_bookings: int  # of the whole household (the same on every row)
+
+
+def _members(db: Executor, holder_id: int) -> list[_Member]:
+    rows = _HOUSEHOLD.run(db, {"holder": holder_id}).rows
+    width = len(PERSON_COLUMNS)
+    return [
+        _Member(
+            person=CitizenRow(*row[:width]),
+            shown=row[width] is None and row[width + 1] is None,
+            moved=row[width + 1] is not None,
+            live_bookings=int(row[width + 2]),
+        )
+        for row in rows
+    ]
+
+
+def _household(members: list[_Member], now: datetime) -> Household:
+    # A person who moved to their own phone took their block along (operations.persons.move):
+    # it counts there, not here as well.
+    blocked = [
+        m.person.blocked_until
+        for m in members
+        if not m.moved and m.person.blocked_until is not None and m.person.blocked_until > now
+    ]
+    live = members[0].live_bookings if members else 0
+    return Household(blocked_until=blocked, live_bookings=live)
 
 
 # --- listing, adding, hiding --------------------------------------------------------------------
@@ -188,16 +231,11 @@ def _insert_person(
     return int(found)
 
 
-def set_details(
-    db: Executor, person_id: int, name: str | None = None, birth_year: int | None = None
-) -> None:
-    values: dict[str, object] = {}
-    if name is not None:
-        values["name"] = name
-    if birth_year is not None:
-        values["birth_year"] = birth_year
-    if values:
-        db.execute(update(CITIZENS).where(CITIZENS.c.id == person_id).values(**values))
+def lock_guard(db: Executor, person_id: int) -> CitizenRow | None:
+    """Lock the row that guards a person (their phone's holder, or their own) and return it;
+    None when there is no such person."""
+    guard = holder_of(db, person_id)
+    return None if guard is None else lock_person(db, guard)
 
 
 def lock_person(db: Executor, person_id: int) -> CitizenRow | None:
@@ -206,3 +244,87 @@ def lock_person(db: Executor, person_id: int) -> CitizenRow | None:
         select(*PERSON_COLUMNS).where(CITIZENS.c.id == person_id).with_for_update()
     ).first()
     return None if row is None else CitizenRow(*row)
+
+
+# --- a dependant moves to a phone of their own ---------------------------------------------------
+
+
+def holder_id_by_phone(db: Executor, phone: str) -> int | None:
+    query = select(CITIZENS.c.id).where(CITIZENS.c.phone == phone, CITIZENS.c.guardian_id.is_(None))
+    found = db.execute(query).scalar()
+    return None if found is None else int(found)
+
+
+def is_shown_dependant(db: Executor, person_id: int, holder_id: int) -> bool:
+    query = select(CITIZENS.c.id).where(
+        CITIZENS.c.id == person_id, CITIZENS.c.guardian_id == holder_id, _SHOWN
+    )
+    return db.execute(query).first() is not None
+
+
+def in_use(db: Executor, holder_id: int) -> bool:
+    """Whether a phone's holder row is someone's already: bookings, invitations, dependants."""
+    bookings = select(func.count()).where(BOOKINGS.c.citizen_id == holder_id)
+    invitations = select(func.count()).where(INVITATIONS.c.citizen_id == holder_id)
+    dependants = select(func.count()).where(CITIZENS.c.guardian_id == holder_id)
+    counts = db.execute(
+        select(
+            bookings.scalar_subquery(),
+            invitations.scalar_subquery(),
+            dependants.scalar_subquery(),
+        )
+    ).one()
+    return any(counts)
+
+
+_IDENTITY = (
+    CITIZENS.c.name,
+    CITIZENS.c.birth_year,
+    CITIZENS.c.national_id_hash,
+    CITIZENS.c.national_id_key,
+    CITIZENS.c.national_id_last3,
+    CITIZENS.c.blocked_until,
+    CITIZENS.c.strikes_since,
+)
+
+
+def move_identity(db: Executor, person_id: int, target_id: int, now: datetime) -> None:
+    """The target holder becomes the person (name, birth year, ID, block); the old row is
+    hidden, names where they went, and lets go of the ID first (it is unique)."""
+    row = db.execute(select(*_IDENTITY).where(CITIZENS.c.id == person_id)).one()
+    identity = {column.name: value for column, value in zip(_IDENTITY, row, strict=True)}
+    db.execute(
+        update(CITIZENS)
+        .where(CITIZENS.c.id == person_id)
+        .values(
+            national_id_hash=None,
+            national_id_key=None,
+            national_id_last3=None,
+            hidden_at=now,
+            moved_to=target_id,
+        )
+    )
+    db.execute(update(CITIZENS).where(CITIZENS.c.id == target_id).values(**identity))
+
+
+def move_future(db: Executor, person_id: int, target_id: int, now: datetime) -> None:
+    """The person's bookings still to come (confirmed, not started) and open invitations go
+    to the target; checked-in, past and cancelled ones are history and stay."""
+    future = BOOKINGS.c.slot_id.in_(select(SLOTS.c.id).where(SLOTS.c.starts_at > now))
+    db.execute(
+        update(BOOKINGS)
+        .where(
+            BOOKINGS.c.citizen_id == person_id,
+            BOOKINGS.c.status == BookingStatus.CONFIRMED,
+            future,
+        )
+        .values(citizen_id=target_id)
+    )
+    db.execute(
+        update(INVITATIONS)
+        .where(
+            INVITATIONS.c.citizen_id == person_id,
+            INVITATIONS.c.status == InvitationStatus.OPEN,
+        )
+        .values(citizen_id=target_id)
+    )

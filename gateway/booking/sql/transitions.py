@@ -103,10 +103,9 @@ def _row(r: Sequence[Any]) -> LockedBooking:
     )
 
 
-def owner_phone(db: Executor, ref: str) -> str | None:
-    """The phone of booking `ref`'s citizen (unlocked: the caller locks the citizen next)."""
-    query = select(CITIZENS.c.phone).join(BOOKINGS, BOOKINGS.c.citizen_id == CITIZENS.c.id)
-    return db.execute(query.where(BOOKINGS.c.ref == ref)).scalar()
+def owner_id(db: Executor, ref: str) -> int | None:
+    """The person booking `ref` is for (unlocked: the caller locks their guard next)."""
+    return db.execute(select(BOOKINGS.c.citizen_id).where(BOOKINGS.c.ref == ref)).scalar()
 
 
 def lock_ref(db: Executor, ref: str) -> LockedBooking | None:

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from gateway.booking.catalogue.cache import CatalogueCache
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
-from gateway.booking.domain.persons import first_name
+from gateway.booking.domain.persons import dependant_name
 from gateway.booking.models import Booking, Citizen, Slot, Voucher
 from gateway.booking.sql.bookings import Booked
 from gateway.booking.sql.driver import DriverStatement
@@ -101,7 +101,7 @@ def confirmation(
         raise NotFound(what="booking")
     status, starts_at, department_id, tcode, voucher_ref, name, guardian_id = row
     dept = catalogue.department(department_id)
-    person = (first_name(name) or None) if guardian_id is not None else None  # persons.named
+    person = dependant_name(name, guardian_id)
     return Confirmation.of(ref, created, tcode, voucher_ref, dept, starts_at, status, person)
 
 

@@ -171,21 +171,30 @@ def test_a_block_names_its_last_day_in_the_hospital_calendar() -> None:
 
 
 @pytest.mark.parametrize(
-    ("real_name", "name", "id_hash", "refusal"),
+    ("real_name", "name", "id_hash", "birth_year", "refusal"),
     [
-        (False, None, None, None),
-        (True, "Amina", "h", None),
-        (True, None, "h", RegistrationRequired),
-        (True, "Amina", None, RegistrationRequired),
-        (True, "", "h", RegistrationRequired),
+        (False, None, None, None, None),
+        (True, "Amina", "h", None, None),
+        (True, None, "h", None, RegistrationRequired),
+        (True, "Amina", None, None, RegistrationRequired),
+        (True, "", "h", None, RegistrationRequired),
+        # A minor (by birth year; the start is in 2026) has no ID: name and year are enough.
+        (True, "Amina", None, 2019, None),
+        (True, "Amina", None, 2009, None),  # 17 this year
+        (True, "Amina", None, 2008, RegistrationRequired),  # 18 this year: an adult's ID
+        (True, None, None, 2019, RegistrationRequired),
     ],
 )
 def test_check_registered(
-    real_name: bool, name: str | None, id_hash: str | None, refusal: type | None
+    real_name: bool,
+    name: str | None,
+    id_hash: str | None,
+    birth_year: int | None,
+    refusal: type | None,
 ) -> None:
     rules = replace(RULES, real_name=real_name)
-    person = Person(name=name, national_id_hash=id_hash)
-    assert _raised(lambda: check_registered(person, rules, "KNH")) is refusal
+    person = Person(name=name, national_id_hash=id_hash, birth_year=birth_year)
+    assert _raised(lambda: check_registered(person, rules, "KNH", START)) is refusal
 
 
 @pytest.mark.parametrize(
