@@ -70,7 +70,6 @@ def unblock(
     record_staff_action(db, by, "unblock", phone, reason, now)
 
 
-
 def reassign_id(
     db: Connection, phone: str, national_id: registration.NationalId, by: str, reason: str,
     now: datetime,
