@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from gateway.booking.catalogue.load import LoadReport
 from gateway.booking.catalogue.slots import GenerateReport
 from gateway.booking.catalogue.updates import generate, load
+from gateway.booking.domain.errors import NotFound
 from gateway.booking.domain.events import NewEvent
 from gateway.booking.operations import (
     arrival,
@@ -34,6 +35,7 @@ from gateway.booking.operations import persons as people
 from gateway.booking.operations import rebook as rebooking
 from gateway.booking.operations.sweep import SweepReport, sweep
 from gateway.booking.sql import holds
+from gateway.booking.sql import persons as person_rows
 from gateway.booking.sql.events import record
 from gateway.booking.sql.persons import PersonInfo
 from gateway.booking.views.confirmations import Confirmation, HoldInfo, confirmation, confirmed
@@ -271,6 +273,15 @@ class BookingService(BookingReads):
         NotBlocked when there is none."""
         with self._tx() as conn:
             staff.unblock(conn, self.phone(phone), by, reason, self.clock.now(), person_id)
+
+    def unblock_person(self, person_id: int, by: str, reason: str) -> None:
+        """Lift a person's block by id alone: one registered without a phone has no number
+        to name them by (their placeholder is locked as a phone). Raises NotFound, NotBlocked."""
+        with self._tx() as conn:
+            person = person_rows.find(conn, person_id)
+            if person is None:
+                raise NotFound(what="person")
+            staff.unblock(conn, person.phone, by, reason, self.clock.now(), person_id)
 
     def register(self, phone: str, name: str, national_id: str, actor: str | None = None) -> None:
         """Record the citizen's name and national ID (kept only as a keyed hash); staff

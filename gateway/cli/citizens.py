@@ -1,7 +1,8 @@
 """`ors citizens`: the persons of a phone (register, list, hide, move), blocks and national
 IDs, and what is held about a person (export, erase).
 
-A phone holds "Me" and dependants; a person registered at the desk may have no phone at all.
+A phone holds "Me" and dependants; a person registered at the desk may have no phone at all,
+so unblock, export and erase take a PHONE or `--person ID`.
 Commands that create a person print their id alone on the last line (`person 17`), so a
 script can take it, as `ors kiosk add` prints its key.
 """
@@ -12,6 +13,7 @@ import json
 import sys
 
 import click
+from sqlalchemy.orm import Session
 
 from gateway.booking.domain.errors import NotFound
 from gateway.booking.privacy import erasure
@@ -39,6 +41,16 @@ def citizens() -> None:
 def _phone(runtime: Runtime, raw: str) -> str:
     with explained():
         return runtime.booking.phone(raw)
+
+
+def _phone_or_person(phone: str | None, person_id: int | None) -> str | int:
+    """Whom a command is about: a PHONE as typed, or a person's id (all that a person
+    registered without a phone has)."""
+    if phone is not None and person_id is None:
+        return phone
+    if person_id is not None and phone is None:
+        return person_id
+    raise click.UsageError("give a PHONE or --person ID (not both)")
 
 
 # --- persons -----------------------------------------------------------------------------------
@@ -140,13 +152,19 @@ def citizens_move(person_id: int, new_phone: str, reason: str, by: str) -> None:
 # --- blocks and national IDs -------------------------------------------------------------------
 
 
-@citizens.command("unblock", help="Lift the block of a phone's holder, or of one of its persons.")
-@click.argument("phone")
-@click.option("--person", "person_id", type=int, default=None, help="A dependant's id.")
+@citizens.command("unblock", help="Lift the block of a phone's holder, or of a person by id.")
+@click.argument("phone", required=False)
+@click.option("--person", "person_id", type=int, default=None, help="A person's id (of PHONE).")
 @click.option("--reason", required=True)
 @by_option
-def citizens_unblock(phone: str, person_id: int | None, reason: str, by: str) -> None:
-    context.runtime().booking.unblock(phone, by, reason, person_id)
+def citizens_unblock(phone: str | None, person_id: int | None, reason: str, by: str) -> None:
+    booking = context.runtime().booking
+    if phone is not None:  # with --person: the person must be of that phone
+        booking.unblock(phone, by, reason, person_id)
+    elif person_id is not None:  # found by id: one without a phone too
+        booking.unblock_person(person_id, by, reason)
+    else:
+        raise click.UsageError("give a PHONE, --person ID or both")
     click.echo("block lifted")
 
 
@@ -165,16 +183,26 @@ def citizens_reassign_id(phone: str, reason: str, by: str) -> None:
 
 
 @citizens.command("export", help="Print everything held about a person (right of access).")
-@click.argument("phone")
+@click.argument("phone", required=False)
+@click.option("--person", "person_id", type=int, default=None, help="A person's id instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def citizens_export(phone: str, as_json: bool) -> None:
+def citizens_export(phone: str | None, person_id: int | None, as_json: bool) -> None:
+    who = _phone_or_person(phone, person_id)
     runtime = context.runtime()
-    e164 = _phone(runtime, phone)
     with runtime.reader() as session:
-        held = booking_export.held_about(session, e164)
-        if held is None:
-            raise click.ClickException("no citizen with that phone")
-        held |= messaging_export.held_about(session, e164)
+        if isinstance(who, int):
+            found = booking_export.export_person(session, who)
+            if found is None:
+                raise click.ClickException("no such person")
+            held, messages_of = found.held, found.phone  # None: no phone's messages are theirs
+        else:
+            messages_of = _phone(runtime, who)
+            by_phone = booking_export.held_about(session, messages_of)
+            if by_phone is None:
+                raise click.ClickException("no citizen with that phone")
+            held = by_phone
+        if messages_of is not None:
+            held |= messaging_export.held_about(session, messages_of)
     if as_json:
         click.echo(json.dumps(held, ensure_ascii=False, indent=1))
         return
@@ -191,7 +219,8 @@ def _text(value: object) -> str:
 
 
 @citizens.command("erase", help="Anonymise a person and their dependants now (right to erasure).")
-@click.argument("phone")
+@click.argument("phone", required=False)
+@click.option("--person", "person_id", type=int, default=None, help="A person's id instead.")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @click.option(
     "--cancel-future",
@@ -199,12 +228,19 @@ def _text(value: object) -> str:
     help="Cancel their live future bookings first (by staff, with the reason).",
 )
 @by_option
-def citizens_erase(phone: str, reason: str, cancel_future: bool, by: str) -> None:
+def citizens_erase(
+    phone: str | None, person_id: int | None, reason: str, cancel_future: bool, by: str
+) -> None:
+    who = _phone_or_person(phone, person_id)
     runtime = context.runtime()
-    request = erasure.Request(_phone(runtime, phone), reason, by, cancel_future)
+    if isinstance(who, str):
+        who = _phone(runtime, who)
     now = runtime.clock.now()
     # One transaction for both halves: the booking core's and messaging's (composed here).
     with UnitOfWork(runtime.writer) as uow:
+        # By id: a holder's own phone, or the placeholder of a person without one.
+        erased = _phone_of(uow.session, who) if isinstance(who, int) else who
+        request = erasure.Request(erased, reason, by, cancel_future)
         try:
             done = erasure.erase(
                 uow.session,
@@ -228,3 +264,15 @@ def citizens_erase(phone: str, reason: str, cancel_future: bool, by: str) -> Non
         f"{forgotten.messages} message(s) redacted ({forgotten.refused} never to be sent), "
         f"{done.events} event(s) stripped"
     )
+
+
+def _phone_of(session: Session, person_id: int) -> str:
+    try:
+        return erasure.phone_of(session, person_id)
+    except NotFound:
+        raise click.ClickException("no such person") from None
+    except erasure.SharedPhone:
+        raise click.ClickException(
+            f"person {person_id} is a dependant: they are erased with their phone's holder "
+            "(erase that PHONE)"
+        ) from None

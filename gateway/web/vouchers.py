@@ -34,6 +34,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "Use the latest SMS.",
         _V.EXPIRED: "This voucher has expired.",
         "room": "Room",
+        "person": "Name",
         "gone": "This link is no longer valid. Your latest SMS has your current appointment.",
     },
     "sw": {
@@ -47,6 +48,7 @@ TEXTS: dict[str, dict[str, str]] = {
         _V.REPLACED: "Tiketi hii imebadilishwa na mpya (miadi ilibadilishwa). Tumia SMS ya mwisho.",
         _V.EXPIRED: "Tiketi hii imepitwa na wakati.",
         "room": "Chumba",
+        "person": "Jina",
         "gone": "Kiungo hiki si halali tena. SMS yako ya mwisho ina miadi yako ya sasa.",
     },
 }

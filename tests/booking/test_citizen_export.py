@@ -1,4 +1,5 @@
-"""`ors citizens export PHONE [--json]`: everything held about a person, and nobody else.
+"""`ors citizens export PHONE|--person ID [--json]`: everything held about a person, and nobody
+else.
 
 A phone's export lists its dependants by name (never an ID, nor the phone a moved one went to);
 by person id, a dependant gets their own rows only, and a person without a phone is found.
@@ -183,3 +184,39 @@ def test_a_person_without_a_phone_is_found_and_exported_by_id(catalog: Runtime) 
     assert (person["phone"], person["name"], person["birth_year"]) == (None, "Mzee Juma", 1950)
     assert [b["ref"] for b in found.held["bookings"]] == [booked.ref]
     assert [a["action"] for a in found.held["audit"]] == ["register_person", "book"]
+
+
+def test_the_desk_exports_a_person_without_a_phone_by_id(catalog: Runtime, ors_cli: Ors) -> None:
+    mzee = catalog.booking.register_without_phone("Mzee Juma", actor="desk-1", birth_year=1950)
+    booked = catalog.booking.book_at_desk(mzee.id, card(catalog, 24, 9), actor="desk-1")
+    code, out, err = ors_cli("citizens", "export", "--person", str(mzee.id), "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert [(c["id"], c["phone"], c["name"]) for c in data["citizens"]] == [
+        (mzee.id, None, "Mzee Juma")
+    ]
+    assert [b["ref"] for b in data["bookings"]] == [booked.ref]
+    assert "messages" not in data  # no phone: no messages are theirs
+
+
+def test_the_desk_exports_a_dependant_by_id_without_the_phones_messages(
+    catalog: Runtime, household: dict[str, int], ors_cli: Ors
+) -> None:
+    code, out, _ = ors_cli("citizens", "export", "--person", str(household["Amina"]))
+    assert code == 0
+    sections = [line.split(" (")[0] for line in out.splitlines() if not line.startswith(" ")]
+    assert sections == ["citizens", "bookings", "invitations", "holds", "events", "audit"]
+    assert "name: Amina" in out and "Baraka" not in out  # her rows, not the household's
+
+
+def test_the_holder_by_id_gets_the_phones_export_with_its_messages(
+    catalog: Runtime, ors_cli: Ors, held: dict[str, str]
+) -> None:
+    me = catalog.booking.persons(A)[0].id
+    by_id = ors_cli("citizens", "export", "--person", str(me), "--json")
+    assert by_id == ors_cli("citizens", "export", A, "--json")
+
+
+def test_export_of_an_unknown_person_is_one_clear_line(catalog: Runtime, ors_cli: Ors) -> None:
+    code, out, err = ors_cli("citizens", "export", "--person", "999999")
+    assert (code, out, err) == (1, "", "Error: no such person\n")

@@ -1,4 +1,5 @@
-"""`ors citizens erase PHONE --reason TEXT [--cancel-future] [--by NAME]`: the right to erasure.
+"""`ors citizens erase PHONE|--person ID --reason TEXT [--cancel-future] [--by NAME]`: the right
+to erasure (by id: a person registered without a phone, or a phone's holder).
 
 The phone's holder and dependants (hidden ones, and the history a dependant who moved to a
 phone of their own left behind; not that phone) are anonymised at once; every event naming
@@ -290,3 +291,33 @@ def test_erasing_by_id_finds_holders_and_refuses_a_dependant_alone(
             return
         with pytest.raises(refusal):
             erasure.phone_of(s, person)
+
+
+def test_the_desk_erases_a_person_without_a_phone_by_id(keyed: Runtime, ors_cli: Ors) -> None:
+    bk = keyed.booking
+    mzee = bk.register_without_phone("Mzee Juma", actor="desk-1", birth_year=1950)
+    booked = bk.book_at_desk(mzee.id, card(keyed, 24, 9), actor="desk-1")
+    code, out, err = ors_cli(
+        "citizens", "erase", "--person", str(mzee.id), "--reason", "asked", "--cancel-future",
+        "--by", "clerk-7",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out.startswith(f"erased citizen {mzee.id} (1 person(s)), 1 future booking(s) cancelled")
+    assert person_rows(keyed, mzee.id) == [(f"~{mzee.id}", None, None, True)]
+    assert bk.booking(booked.ref).status == "cancelled"
+    assert [a.action for a in staff_actions(keyed)][-2:] == ["cancel", "erase"]
+    again = ors_cli("citizens", "erase", "--person", str(mzee.id), "--reason", "asked")
+    assert again == (1, "", "Error: no such person\n")  # erased already
+
+
+def test_erasing_by_id_refuses_a_dependant_and_nobody_in_one_line(
+    keyed: Runtime, ors_cli: Ors
+) -> None:
+    amina = keyed.booking.add_person(A, "Amina")
+    for who, says in (
+        (amina.id, f"person {amina.id} is a dependant: they are erased with their phone's holder"),
+        (999_999, "no such person"),
+    ):
+        code, out, err = ors_cli("citizens", "erase", "--person", str(who), "--reason", "asked")
+        assert (code, out) == (1, "") and one_line(err).startswith(f"Error: {says}")
+    assert all(c.anonymised_at is None for c in citizens_of(keyed))

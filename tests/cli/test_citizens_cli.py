@@ -1,5 +1,6 @@
 """`ors citizens register|persons|hide|move|unblock --person`: the persons of a phone at the
-desk, run in-process on the test runtime (both backends): effects, audit, refusals, exit codes."""
+desk, run in-process on the test runtime (both backends): effects, audit, refusals, exit codes.
+A person registered without a phone has only an id: unblock, export and erase take `--person`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select, update
 from gateway.booking.models import Citizen
 from gateway.runtime import Runtime
 from tests.booking.conftest import staff_actions, use_id_hash_key
-from tests.cli.desk import MOTHER, add, card, person_id, refusal
+from tests.cli.desk import MOTHER, add, card, no_phone, person_id, refusal
 from tests.conftest import Ors
 
 OTHER, NEW = "+254700000402", "+254700000403"
@@ -260,3 +261,76 @@ def test_unblock_one_person_of_the_phone(catalog: Runtime, ors_cli: Ors) -> None
         assert s.scalars(select(Citizen.blocked_until).where(Citizen.id == bibi)).one() is None
     code, _, err = ors_cli("citizens", "unblock", OTHER, "--person", str(bibi), "--reason", "x")
     assert code == 2 and err == "ors: not_found(what=person)\n"  # as the command always said
+
+
+def block(rt: Runtime, person: int) -> None:
+    with rt.writer() as s:
+        until = datetime(2026, 12, 20, tzinfo=rt.clock.now().tzinfo)
+        s.execute(update(Citizen).where(Citizen.id == person).values(blocked_until=until))
+        s.commit()
+
+
+def blocked_until(rt: Runtime, person: int) -> datetime | None:
+    with rt.reader() as s:
+        return s.scalars(select(Citizen.blocked_until).where(Citizen.id == person)).one()
+
+
+@pytest.mark.parametrize("who", ["without a phone", "a dependant", "me"])
+def test_unblock_a_person_by_id_alone(catalog: Runtime, ors_cli: Ors, who: str) -> None:
+    # The sweep blocks a person without a phone as anyone; their placeholder is no PHONE to type.
+    ids = {"without a phone": no_phone(ors_cli, "Mzee"), "a dependant": add(ors_cli, "Bibi")}
+    ids["me"] = catalog.booking.persons(MOTHER)[0].id
+    person = ids[who]
+    block(catalog, person)
+    code, out, err = ors_cli(
+        "citizens", "unblock", "--person", str(person), "--reason", "bus strike", "--by", ME
+    )
+    assert (code, out, err) == (0, "block lifted\n", "")
+    assert blocked_until(catalog, person) is None
+    assert [(a.actor, a.action, a.reason) for a in staff_actions(catalog)][-1] == (
+        ME,
+        "unblock",
+        "bus strike",
+    )
+    again = ors_cli("citizens", "unblock", "--person", str(person), "--reason", "x")
+    assert again == (2, "", "ors: not_blocked\n")  # as the command says for a phone
+
+
+def test_unblock_by_id_finds_nobody_unknown_or_erased(catalog: Runtime, ors_cli: Ors) -> None:
+    bibi = add(ors_cli, "Bibi")
+    block(catalog, bibi)
+    with catalog.writer() as s:  # as an erasure leaves a dependant
+        s.execute(
+            update(Citizen)
+            .where(Citizen.id == bibi)
+            .values(phone=f"~{bibi}", name=None, anonymised_at=catalog.clock.now())
+        )
+        s.commit()
+    with catalog.reader() as s:
+        before = s.scalars(select(Citizen.id).order_by(Citizen.id)).all()
+    for who in (999_999, bibi):
+        unblocked = ors_cli("citizens", "unblock", "--person", str(who), "--reason", "x")
+        assert unblocked == (2, "", "ors: not_found(what=person)\n")
+    with catalog.reader() as s:
+        assert s.scalars(select(Citizen.id).order_by(Citizen.id)).all() == before  # none made
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["unblock", "--reason", "x"], "give a PHONE, --person ID or both"),
+        (["export"], "give a PHONE or --person ID (not both)"),
+        (["export", MOTHER, "--person", "1"], "give a PHONE or --person ID (not both)"),
+        (["erase", "--reason", "x"], "give a PHONE or --person ID (not both)"),
+        (
+            ["erase", MOTHER, "--person", "1", "--reason", "x"],
+            "give a PHONE or --person ID (not both)",
+        ),
+    ],
+    ids=["unblock-neither", "export-neither", "export-both", "erase-neither", "erase-both"],
+)
+def test_a_phone_or_a_person_usage_errors_exit_2(
+    catalog: Runtime, ors_cli: Ors, args: list[str], says: str
+) -> None:
+    code, out, err = ors_cli("citizens", *args)
+    assert (code, out) == (2, "") and f"Error: {says}" in err

@@ -1,4 +1,5 @@
-"""The voucher page and its QR: statuses, sensitive departments, caching headers, 404s."""
+"""The voucher page and its QR: statuses, sensitive departments, caching headers, 404s; whose
+appointment it is (a dependant, a person without a phone), in the phone holder's language."""
 
 from __future__ import annotations
 
@@ -99,3 +100,41 @@ def test_rebooked_voucher_is_gone_and_the_new_one_is_live(
     assert client.get(f"/v/{old_vref}.png").status_code == 410
     new = client.get(f"/v/{moved.voucher_ref}").get_data(as_text=True)
     assert "Tue 24 Nov 2026, 09:00" in new and f"/v/{moved.voucher_ref}.png" in new
+
+
+# --- whose appointment, in whose language (issue #19) -------------------------------------------
+
+NAMED = {"en": "Name: <strong>Amina</strong>", "sw": "Jina: <strong>Amina</strong>"}
+TITLE = {"en": "Appointment voucher", "sw": "Tiketi ya miadi"}
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_a_dependants_voucher_names_her_in_the_holders_language(
+    client: FlaskClient, catalog: Runtime, language: str
+) -> None:
+    bk = catalog.booking
+    bk.set_language(PHONE, language)  # the holder's; a dependant has none of her own
+    amina = bk.add_person(PHONE, "Amina", birth_year=2019)
+    hers = bk.book(PHONE, slot_id(catalog, "CARD", datetime(2026, 11, 23, 9, 0)), "ussd",
+                   person_id=amina.id)  # fmt: skip
+    mine = bk.book(PHONE, slot_id(catalog, "CARD", datetime(2026, 11, 24, 9, 0)), "ussd")
+    html = client.get(f"/v/{hers.voucher_ref}").get_data(as_text=True)
+    assert TITLE[language] in html and NAMED[language] in html
+    own = client.get(f"/v/{mine.voucher_ref}").get_data(as_text=True)
+    assert TITLE[language] in own and "Amina" not in own
+    assert 'class="person"' not in own  # the holder ("Me") is never named, as in the SMS
+    bk.cancel(hers.ref, by="citizen", phone=PHONE)
+    gone = client.get(f"/v/{hers.voucher_ref}")
+    assert gone.status_code == 410 and f'lang="{language}"' in gone.get_data(as_text=True)
+
+
+def test_the_printed_voucher_of_a_person_without_a_phone_names_them(
+    client: FlaskClient, catalog: Runtime
+) -> None:
+    bk = catalog.booking
+    mzee = bk.register_without_phone("Mzee Juma", actor="desk-1", birth_year=1950)
+    booked = bk.book_at_desk(mzee.id, slot_id(catalog, "CCC", datetime(2026, 11, 23, 9, 0)),
+                             actor="desk-1")  # fmt: skip
+    html = client.get(f"/v/{booked.voucher_ref}").get_data(as_text=True)
+    assert "Name: <strong>Mzee</strong>" in html and "Juma" not in html  # the first name only
+    assert "HIV" not in html and "Comprehensive" not in html  # never a sensitive department

@@ -3,6 +3,10 @@
 A voucher link is gone (410) as soon as the appointment is no longer ahead: its booking
 cancelled or the voucher replaced (rebooked), expired or the person erased, or the slot over —
 its end and the last minute of check-in both past. The page then says nothing about it.
+
+It speaks the language of the phone's holder (a dependant's guardian), as the voucher SMS does,
+and names whose appointment it is by first name — a dependant's, or that of a person without a
+phone (their voucher is printed) — never the holder's own ("Me").
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.domain.persons import first_name, has_phone
 from gateway.booking.domain.rules import checkin_window
 from gateway.booking.domain.states import ACTIVE_BOOKING_STATUSES, LIVE_VOUCHER_STATES
-from gateway.booking.models import Booking, Department, Slot, Voucher, VoucherImage
+from gateway.booking.models import Booking, Citizen, Department, Slot, Voucher, VoucherImage
 from gateway.settings import BookingSettings
 
 
@@ -33,10 +38,11 @@ class VoucherView:
     department: str | None  # None for a sensitive department: the page says "Appointment"
     room: str | None
     starts_at: datetime  # hospital-local
-    language: str | None
+    language: str | None  # the phone holder's
     hospital_code: str = ""
     ends_at: datetime | None = None
     anonymised: bool = False  # the person was erased or aged out
+    person: str | None = None  # whose appointment, by first name; None for the holder ("Me")
 
     @property
     def live(self) -> bool:
@@ -61,12 +67,13 @@ def voucher_by_ref(session: Session, ref: str) -> VoucherView | None:
             .joinedload(Booking.slot)
             .joinedload(Slot.department)
             .joinedload(Department.hospital),
-            joinedload(Voucher.booking).joinedload(Booking.citizen),
+            joinedload(Voucher.booking).joinedload(Booking.citizen).joinedload(Citizen.guardian),
         )
     ).one_or_none()
     if voucher is None:
         return None
     booking = voucher.booking
+    person = booking.citizen
     dept = booking.slot.department
     tz = ZoneInfo(dept.hospital.timezone)
     return VoucherView(
@@ -80,11 +87,20 @@ def voucher_by_ref(session: Session, ref: str) -> VoucherView | None:
         department=None if dept.sensitive else dept.name,
         room=None if dept.sensitive else dept.room,
         starts_at=booking.slot.starts_at.astimezone(tz),
-        language=booking.citizen.language,
+        language=(person.guardian or person).language,
         hospital_code=dept.hospital.code,
         ends_at=booking.slot.ends_at,
-        anonymised=booking.citizen.anonymised_at is not None,
+        anonymised=person.anonymised_at is not None,
+        person=_named(person),
     )
+
+
+def _named(person: Citizen) -> str | None:
+    """A dependant's or a phoneless person's first name; None for the phone's holder, whom
+    the page addresses (as the SMS does)."""
+    if person.guardian_id is None and has_phone(person.phone):
+        return None
+    return first_name(person.name) or None
 
 
 def cached_png(session: Session, voucher_id: int) -> bytes | None:
