@@ -131,8 +131,8 @@ class BookingMenusPort:
         )
 
     def caller(self, phone: str) -> Caller:
-        language, held, informed = self._call(lambda: self.booking.caller(phone))
-        return Caller(language, self._hold(held) if held else None, informed)
+        language, held, informed, household = self._call(lambda: self.booking.caller(phone))
+        return Caller(language, self._hold(held) if held else None, informed, household)
 
     def set_language(self, phone: str, lang: str) -> None:
         self._call(lambda: self.booking.set_language(phone, lang))

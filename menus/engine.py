@@ -77,6 +77,7 @@ class Engine:
         try:
             caller = self.port.caller(session.phone)
             language, informed = caller.language, caller.informed
+            session.household = caller.household
             ctx.learnt_hold(caller.hold)
         except Refused:
             language = None

@@ -94,6 +94,9 @@ class Caller:
     # False for a phone that never booked (no consent recorded): the first screen says what
     # is kept about them and how to learn more.
     informed: bool = True
+    # The phone ever added a dependant: "Book" asks who it is for (else it asks no one, and
+    # reads no persons: most phones are a single person).
+    household: bool = False
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ class Session:
     # The adapter's last (raw input, answer) pair: a provider that retries a hop gets the very
     # same answer, kept in the session itself so a hop costs one read and one write.
     answered: tuple[str, str] | None = None
+    # The phone has dependants (Caller.household, or one added in this session).
+    household: bool = False
 
     @classmethod
     def new(cls, key: str, phone: str) -> Session:
@@ -59,6 +61,7 @@ class Session:
             "misses": self.misses,
             "waiting_since": self.waiting_since,
             "answered": None if self.answered is None else list(self.answered),
+            "household": self.household,
         }
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
@@ -83,6 +86,7 @@ class Session:
                 misses=int(data.get("misses", 0)),  # absent in sessions saved before it
                 answered=_answered(data.get("answered")),
                 waiting_since=_float_or_none(data.get("waiting_since")),
+                household=bool(data.get("household", False)),  # absent in older sessions
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc

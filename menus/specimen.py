@@ -143,7 +143,8 @@ class SpecimenPort:
         return self._booking(ref, self._owner())
 
     def caller(self, phone: str) -> Caller:
-        return Caller(self.language_code, self.current_hold(phone), self.informed)
+        household = self.dependants > 0
+        return Caller(self.language_code, self.current_hold(phone), self.informed, household)
 
     def set_language(self, phone: str, lang: str) -> None:
         self.language_code = lang

@@ -92,6 +92,8 @@ def _question(skip_alone: bool) -> Screen:
     """Build the question; `skip_alone`: books for "Me" unasked when there is no one else."""
 
     def show(ctx: Context) -> View | Skip:
+        if skip_alone and not ctx.session.household:
+            return Skip(ME)  # known since the first hop: no read
         persons = _numbered(ctx.persons())
         if skip_alone and len(persons) <= 1:
             return Skip(ME)
@@ -123,6 +125,7 @@ def _show_add(ctx: Context) -> View:
 def _act_add(ctx: Context, typed: str) -> Go:
     added = ctx.port.add_person(ctx.phone, typed)
     ctx.added_person()
+    ctx.session.household = True
     choose(ctx, added)
     return Go(NEXT, notice=ctx.t("person.added", person=added.name))
 

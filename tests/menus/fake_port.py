@@ -228,7 +228,8 @@ class FakePort:
 
     def caller(self, phone: str) -> Caller:
         self._enter("caller", phone)
-        return Caller(self.languages.get(phone), self.holds.get(phone))
+        household = bool(self.dependants.get(phone))
+        return Caller(self.languages.get(phone), self.holds.get(phone), household=household)
 
     def set_language(self, phone: str, lang: str) -> None:
         self._enter("set_language", phone, lang)

@@ -80,8 +80,10 @@ class BookingReads:
     def language(self, phone: str) -> str | None:
         return self.caller(phone)[0]
 
-    def caller(self, phone: str) -> tuple[str | None, HoldInfo | None, bool]:
-        """The holder's language, live hold and whether they ever booked: a session's first hop."""
+    def caller(self, phone: str) -> tuple[str | None, HoldInfo | None, bool, bool]:
+        """The holder's language, live hold, whether they ever booked, and whether the phone
+        ever added a dependant: a session's first hop."""
         with self._read() as conn:
-            language, found, informed = readside.caller(conn, self.phone(phone))
-        return language, live_hold(self.catalogue, found, self.clock.now()), informed
+            language, found, informed, household = readside.caller(conn, self.phone(phone))
+        hold = live_hold(self.catalogue, found, self.clock.now())
+        return language, hold, informed, household

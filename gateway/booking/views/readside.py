@@ -165,6 +165,7 @@ _CALLER = DriverStatement(
         SLOTS.c.starts_at,
         SLOTS.c.department_id,
         CITIZENS.c.consent_at,
+        CITIZENS.c.persons_added,
     )
     .select_from(
         CITIZENS.outerjoin(holds.HOLDS, holds.HOLDS.c.phone == CITIZENS.c.phone).outerjoin(
@@ -196,14 +197,15 @@ def held(db: Executor, phone: str) -> Held | None:
     return (holds.HoldRow(*row[:7]), row[7], row[8]) if row else None
 
 
-def caller(db: Executor, phone: str) -> tuple[str | None, Held | None, bool]:
-    """The language the phone's holder chose, their hold, and whether they ever booked (were
-    told the privacy notice and consented): one statement."""
+def caller(db: Executor, phone: str) -> tuple[str | None, Held | None, bool, bool]:
+    """The language the phone's holder chose, their hold, whether they ever booked (were
+    told the privacy notice and consented) and whether the phone ever added a dependant: one
+    statement."""
     row = _CALLER.run(db, {"phone": phone}).first()
     if row is None:
-        return None, None, False
+        return None, None, False, False
     hold = (holds.HoldRow(*row[1:8]), row[8], row[9]) if row[1] is not None else None
-    return row[0], hold, row[10] is not None
+    return row[0], hold, row[10] is not None, bool(row[11])
 
 
 def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBooking]:
