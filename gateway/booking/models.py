@@ -372,6 +372,36 @@ class PhoneChallenge(Base):
     passed_at: Mapped[datetime | None]
 
 
+class PersonMove(Base):
+    """A dependant's move to a phone of their own, asked for by SMS from the guardian's phone
+    and waiting for the new phone to send back the code (only its keyed hash is stored)."""
+
+    __tablename__ = "person_moves"
+    __table_args__ = (
+        # One pending move per person: a new request cancels the old one first.
+        Index(
+            "uq_person_moves_pending",
+            "person_id",
+            unique=True,
+            sqlite_where=text("done_at IS NULL AND cancelled_at IS NULL"),
+            postgresql_where=text("done_at IS NULL AND cancelled_at IS NULL"),
+        ),
+        Index("ix_person_moves_guardian_created", "guardian_id", "created_at"),
+        Index("ix_person_moves_new_phone_created", "new_phone", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    new_phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))  # of the guardian's request
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
 class StaffAction(Base):
     """The audit trail: who on the staff did what to whom, why and when."""
 

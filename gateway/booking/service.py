@@ -24,6 +24,7 @@ from gateway.booking.operations import (
     checkin,
     claims,
     invitations,
+    person_moves,
     preferences,
     registration,
     staff,
@@ -166,6 +167,25 @@ class BookingService(BookingReads):
         new_phone, now = self.phone(new_phone), self.clock.now()
         with self._tx() as conn:
             return people.move(conn, person_id, new_phone, now, actor, reason)
+
+    def request_person_move(
+        self, phone: str, person_id: int, new_phone: str, language: str | None = None
+    ) -> str:
+        """The guardian's phone asks to move a dependant to `new_phone`, which is texted a code
+        (operations.person_moves); returns the person's first name."""
+        phone, new_phone, now = self.phone(phone), self.phone(new_phone), self.clock.now()
+        with self._tx() as conn:
+            return person_moves.request(
+                conn, phone, person_id, new_phone, now, self._code_key(), language
+            )
+
+    def confirm_person_move(
+        self, phone: str, digits: str, language: str | None = None
+    ) -> person_moves.Confirmed:
+        """The new phone sends back its code: the person moves when it is right."""
+        phone, now = self.phone(phone), self.clock.now()
+        with self._tx() as conn:
+            return person_moves.confirm(conn, phone, digits, now, self._code_key(), language)
 
     def _national_id(self, raw: str | None) -> registration.NationalId | None:
         return None if raw is None else registration.national_id(self.settings.secrets, raw)

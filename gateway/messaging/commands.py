@@ -1,4 +1,5 @@
-"""SMS commands, channel-neutral: STATUS, CANCEL <T-code>, YES, STOP, START, HELP (and Swahili).
+"""SMS commands, channel-neutral: STATUS, CANCEL <T-code>, YES, STOP, START, HELP, MOVE (and
+Swahili).
 
 `parse` reads what people type — any case, extra spaces, punctuation, the code in groups or
 with a T in front — and `handle` runs the command through the booking core and returns the
@@ -16,14 +17,14 @@ for a caller id. An answer to a phone that may not get our SMS (recipients.py) i
 
 A phone's bookings are those of all its persons ("Me" and dependants, whose `phone` is the
 holder's): STATUS lists them all, naming a dependant's by first name, and CANCEL takes any of
-their codes.
+their codes. MOVE moves a dependant to a phone of their own, confirmed from both (moves.py).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -43,7 +44,7 @@ from gateway.booking.domain.states import VoucherState
 from gateway.booking.models import Booking, Citizen, Voucher
 from gateway.booking.views.confirmations import Confirmation
 from gateway.booking.views.readside import UpcomingBooking
-from gateway.messaging import recipients
+from gateway.messaging import moves, recipients
 from gateway.messaging.compose import Appointment, day_of, render, when
 from gateway.messaging.segments import count_segments
 from gateway.messaging.texts import Texts
@@ -75,6 +76,8 @@ KEYWORDS: dict[str, tuple[str, str | None]] = {
     "HELP": ("help", "en"),
     "INFO": ("help", "en"),
     "MSAADA": ("help", "sw"),
+    "MOVE": ("move", "en"),
+    "HAMISHA": ("move", "sw"),
 }
 FILLER = frozenset({"T", "CODE", "TCODE", "NO", "NUMBER", "NAMBA"})  # "CANCEL T-code 482…"
 MAX_TEXT = 480  # three segments; anything longer is not a command
@@ -84,9 +87,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # status | cancel | confirm | stop | start | help | unknown
+    name: str  # status | cancel | confirm | stop | start | help | move | unknown
     language: str | None  # the keyword's language; None when there was no keyword
     argument: str = ""  # what followed the keyword, normalised
+    # The SMS as typed: MOVE reads a name from it, accents and all.
+    text: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ def parse(text: str) -> Command:
     if word not in KEYWORDS:
         return Command("unknown", None)
     name, language = KEYWORDS[word]
-    return Command(name, language, rest)
+    return Command(name, language, rest, text[:MAX_TEXT])
 
 
 def code_of(argument: str) -> str:
@@ -275,6 +280,13 @@ def _help(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answe
     )
 
 
+def _move(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
+    reply = moves.answer(runtime, phone, command.text, texts.language)
+    if reply is None:
+        return SILENT  # the move's own SMS to both phones answer it
+    return _answer(runtime, texts, reply.template, None, **reply.values)
+
+
 def _unknown(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
     return _answer(runtime, texts, "not_understood")
 
@@ -286,6 +298,7 @@ _RUN = {
     "stop": _stop,
     "start": _start,
     "help": _help,
+    "move": _move,
     "unknown": _unknown,
 }
 

@@ -21,10 +21,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from gateway.booking.domain.persons import has_phone, named
+from gateway.booking.domain.persons import first_name, has_phone, named
 from gateway.booking.domain.states import BookingStatus
 from gateway.booking.domain.vouchers import current
-from gateway.booking.models import Booking, Citizen, Department, Event, Invitation, Slot, Voucher
+from gateway.booking.models import (
+    Booking,
+    Citizen,
+    Department,
+    Event,
+    Invitation,
+    PersonMove,
+    Slot,
+    Voucher,
+)
 from gateway.booking.operations.claims import release_at
 from gateway.booking.sql.citizens import find_citizen
 from gateway.messaging.compose import Appointment, day_of, render, when
@@ -242,6 +251,53 @@ def reply(session: Session, event: Event, ctx: Context) -> Draft | None:
     )
 
 
+def move_code(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """The code a dependant's new phone sends back to move them there (asked by the guardian's
+    phone), in the new phone's language if it has one, else the guardian's."""
+    phone, digits = str(event.payload.get("phone") or ""), event.payload.get("code")
+    found = _move(session, event)
+    if found is None or not phone or not digits:
+        return None
+    move, person = found
+    citizen = find_citizen(session, phone)
+    preferred = (citizen.language if citizen else None) or move.language
+    texts, language = _texts_of(ctx, preferred)
+    body = render(texts, "move_code", digits=digits, who=first_name(person.name))
+    return Draft("move_code", language, phone, body)
+
+
+def moved_away(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """To the guardian's phone: the person's appointments are now on the new phone (shown by
+    its last three digits only)."""
+    found = _move(session, event)
+    guardian = session.get(Citizen, found[0].guardian_id) if found else None
+    if found is None or guardian is None or not has_phone(guardian.phone):
+        return None
+    move, person = found
+    texts, language = _texts_of(ctx, move.language or guardian.language)
+    body = render(texts, "moved_away", who=first_name(person.name), last3=move.new_phone[-3:])
+    return Draft("moved_away", language, guardian.phone, body)
+
+
+def moved_here(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """To the new phone, in the language of its confirming reply: the person's future
+    appointments are on this phone now."""
+    phone = str(event.payload.get("phone") or "")
+    found = _move(session, event)
+    if found is None or not phone:
+        return None
+    citizen = find_citizen(session, phone)
+    preferred = event.payload.get("language") or (citizen.language if citizen else None)
+    texts, language = _texts_of(ctx, str(preferred) if preferred else None)
+    body = render(
+        texts,
+        "moved_here",
+        shortcode=ctx.settings.ussd_service_code,
+        who=first_name(found[1].name),
+    )
+    return Draft("moved_here", language, phone, body)
+
+
 Composer = Callable[[Session, Event, Context], "Draft | None"]
 COMPOSERS: dict[str, Composer] = {
     "voucher": voucher,
@@ -255,6 +311,9 @@ COMPOSERS: dict[str, Composer] = {
     "dial_back": dial_back,
     "ivr_retry": ivr_retry,
     "reply": reply,
+    "move_code": move_code,
+    "moved_away": moved_away,
+    "moved_here": moved_here,
 }
 
 
@@ -283,6 +342,14 @@ def _holder(person: Citizen) -> Citizen | None:
 def _texts_of(ctx: Context, preferred: str | None) -> tuple[Texts, str]:
     language = ctx.language(preferred)
     return ctx.texts[language], language
+
+
+def _move(session: Session, event: Event) -> tuple[PersonMove, Citizen] | None:
+    """The move an event names and its person; None once erased (anonymise drops the row)."""
+    move_id = event.payload.get("move_id")
+    move = session.get(PersonMove, move_id) if isinstance(move_id, int) else None
+    person = session.get(Citizen, move.person_id) if move is not None else None
+    return None if move is None or person is None else (move, person)
 
 
 def _voucher(session: Session, voucher_id: object) -> Voucher | None:

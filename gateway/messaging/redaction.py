@@ -1,8 +1,8 @@
 """One-time codes are secrets: kept only as long as it takes to send them, never logged.
 
-The relay drops the code from the `phone.code` event's payload once the message exists; the
-message body is masked once the attempt is final (sent or failed), so neither the outbox
-(`ors outbox`) nor a backup holds a code that still works. Log lines mask any 4-digit group,
+The relay drops the code from the `phone.code` and `person.move_code` events' payloads once
+the message exists; the message body is masked once the attempt is final (sent or failed), so
+neither the outbox (`ors outbox`) nor a backup holds a code that still works. Log lines mask any 4-digit group,
 whatever the template (the console provider logs bodies).
 """
 
@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-SECRET_TEMPLATES = frozenset({"phone_code"})
+SECRET_TEMPLATES = frozenset({"phone_code", "move_code"})
 # A caller waits on the line for these: relayed and sent ahead of everything else.
 URGENT_TEMPLATES = frozenset({"phone_code"})
 # event type -> payload keys dropped once the event is relayed
-SECRET_PAYLOAD: dict[str, tuple[str, ...]] = {"phone.code": ("code",)}
+SECRET_PAYLOAD: dict[str, tuple[str, ...]] = {
+    "phone.code": ("code",),
+    "person.move_code": ("code",),
+}
 _DIGIT = re.compile(r"\d")
 _CODE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 # A T-code as SMS show it (482 913 5575, or 482-913-5575): every group, not only the last.

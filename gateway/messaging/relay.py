@@ -61,6 +61,8 @@ TEMPLATES_BY_EVENT: dict[str, tuple[str, ...]] = {
     "ivr.gave_up": ("ivr_retry",),
     "sms.reply": ("reply",),
     "phone.code": ("phone_code",),
+    "person.move_code": ("move_code",),
+    "person.moved": ("moved_away", "moved_here"),
 }
 URGENT_EVENTS = ("phone.code",)  # relayed ahead of the rest, their messages sent first
 REFUSED_PREFIX = "refused: "

@@ -69,8 +69,20 @@ def test_every_operation_writes_only_its_declared_events(catalog: Runtime) -> No
     tcode = bk.upcoming(A)[0].tcode
     assert tcode is not None
     run("check_in", lambda: bk.check_in(tcode, "KNH"))
+    _move_by_sms(catalog, run)
     _booking_core_ii(catalog, run)
     assert seen == EVENTS_BY_OPERATION
+
+
+def _move_by_sms(rt: Runtime, run: Run) -> None:
+    """A dependant moves to her own phone: the code to the new phone, then the move."""
+    bk = rt.booking
+    guardian, grown = "+254700000193", "+254700000194"
+    amina = bk.add_person(guardian, "Amina")
+    before = last_event_id(rt)
+    run("request_move", lambda: bk.request_person_move(guardian, amina.id, grown))
+    code = str(events(rt, before)[-1].payload["code"])
+    run("confirm_move", lambda: bk.confirm_person_move(grown, code))
 
 
 def _booking_core_ii(rt: Runtime, run: Run) -> None:

@@ -78,6 +78,12 @@ EXTRA = {
     "limit": 2,
     "body_days": 9999,  # the retention settings HELP names
     "idle_days": 9999,
+    # MOVE: the person, the new phone's last digits, every name of a full household, tries
+    "who": LONGEST_NAME,
+    "last3": "575",
+    "names": ", ".join([LONGEST_NAME] * 5),
+    "left": 2,
+    "tries": 3,
 }
 
 

@@ -378,6 +378,37 @@ def phone_code(challenge_id: int, *, phone: str, code: str, language: str | None
     return _event("phone.code", challenge_id, phone=phone, code=code, language=language)
 
 
+# --- persons ----------------------------------------------------------------------------------
+
+
+def person_move_code(
+    move_id: int, *, citizen_id: int, phone: str, code: str, language: str | None
+) -> NewEvent:
+    """A guardian asked by SMS to move dependant `citizen_id` to `phone`: the code that phone
+    sends back to confirm (dropped from the outbox once the message exists)."""
+    return _event(
+        "person.move_code",
+        move_id,
+        move_id=move_id,
+        citizen_id=citizen_id,
+        phone=phone,
+        code=code,
+        language=language,
+    )
+
+
+def person_moved(move_id: int, *, citizen_id: int, phone: str, language: str | None) -> NewEvent:
+    """Dependant `citizen_id` moved to `phone`, confirmed from both phones: both are told."""
+    return _event(
+        "person.moved",
+        move_id,
+        move_id=move_id,
+        citizen_id=citizen_id,
+        phone=phone,
+        language=language,
+    )
+
+
 # operation -> the event types it may write (one per state change it makes). A booking made
 # through an invitation is announced by its invitation event (issued with a slot, or booked),
 # not by a second `booking.confirmed`, so the citizen gets one message for it.
@@ -425,5 +456,8 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     "remind": frozenset({"booking.reminder"}),
     # A one-time code for a voice caller to key (gateway.messaging sends it ahead of all else).
     "phone_code": frozenset({"phone.code"}),
+    # A dependant's move to their own phone by SMS: the code to the new phone, then the move.
+    "request_move": frozenset({"person.move_code"}),
+    "confirm_move": frozenset({"person.moved"}),
 }
 EVENT_TYPES: frozenset[str] = frozenset().union(*EVENTS_BY_OPERATION.values())

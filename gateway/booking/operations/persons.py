@@ -103,18 +103,24 @@ def move(
     guardian_id = persons.holder_of(db, person_id)
     if guardian_id is None or guardian_id == person_id:
         raise NotFound(what="person")  # no such person, or a holder: nothing to move from
-    target = _lock_both(db, guardian_id, new_phone, now)
+    target = lock_both(db, guardian_id, new_phone, now)
     if target.id == guardian_id or not persons.is_shown_dependant(db, person_id, guardian_id):
         raise NotFound(what="person")  # their own phone already, or hidden or moved before
-    if target.name or target.national_id_hash or persons.in_use(db, target.id):
-        raise PhoneInUse()
+    check_phone_free(db, target)
     persons.move_identity(db, person_id, target.id, now)
     persons.move_future(db, person_id, target.id, now)
     record_staff_action(db, actor, "move_person", str(person_id), reason, now)
     return target.id
 
 
-def _lock_both(db: Connection, guardian_id: int, new_phone: str, now: datetime) -> CitizenRow:
+def check_phone_free(db: Connection, holder: CitizenRow) -> None:
+    """Refuse a phone that belongs to someone already: a name, an ID, a booking, an
+    invitation or dependants of its own (the guardian's own phone among them)."""
+    if holder.name or holder.national_id_hash or persons.in_use(db, holder.id):
+        raise PhoneInUse()
+
+
+def lock_both(db: Connection, guardian_id: int, new_phone: str, now: datetime) -> CitizenRow:
     """Lock the guardian's row and the new phone's holder in id order, as every multi-row lock
     of citizens goes; returns the new phone's holder (created on first sight, so its id is the
     newest and comes last)."""

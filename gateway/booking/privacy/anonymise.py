@@ -2,9 +2,9 @@
 
 The phone becomes a placeholder that is no phone and stays unique (`~<citizen id>`: no caller
 can ever match it, and the holder's unique phone index holds); name, birth year and national
-ID (hash, key id, last three) are gone; holds and one-time codes are deleted; the bookings'
-idempotency keys (they hold the provider's session) are cleared, and staff audit rows that
-named the phone name a stand-in instead. Booking rows stay — day, department, status — so
+ID (hash, key id, last three) are gone; holds, one-time codes and moves asked for by SMS are
+deleted; the bookings' idempotency keys (they hold the provider's session) are cleared, and
+staff audit rows that named the phone name a stand-in instead. Booking rows stay — day, department, status — so
 statistics keep their counts. The phone's dependants (citizens.guardian_id) go with their
 holder: they share the phone. Hidden ones go too, and the row a dependant who moved to a
 phone of their own left under this one (their history here); the new phone's row is its own
@@ -22,7 +22,14 @@ from sqlalchemy import String, cast, delete, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.booking.domain.persons import ERASED
-from gateway.booking.models import Booking, Citizen, Hold, PhoneChallenge, StaffAction
+from gateway.booking.models import (
+    Booking,
+    Citizen,
+    Hold,
+    PersonMove,
+    PhoneChallenge,
+    StaffAction,
+)
 from gateway.booking.sql import holds
 
 PLACEHOLDER = ERASED
@@ -72,6 +79,11 @@ def anonymise(
     phones = list(holders.values())
     _drop_holds(session, everyone, phones, now)
     session.execute(delete(PhoneChallenge).where(PhoneChallenge.phone.in_(phones)))
+    session.execute(  # moves asked for by SMS: to one of these phones, or of these persons
+        delete(PersonMove).where(
+            or_(PersonMove.new_phone.in_(phones), PersonMove.guardian_id.in_(everyone))
+        )
+    )
     session.execute(
         update(Booking)
         .where(Booking.citizen_id.in_(everyone), Booking.idempotency_key.is_not(None))

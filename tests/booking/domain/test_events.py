@@ -155,6 +155,15 @@ CASES: list[tuple[NewEvent, str, str, dict[str, Any]]] = [
         events.phone_code(11, phone=P, code="1234", language=None),
         "phone.code", "11", {"phone": P, "code": "1234", "language": None},
     ),
+    (
+        events.person_move_code(4, citizen_id=3, phone=P, code="1234", language="sw"),
+        "person.move_code", "4",
+        {"move_id": 4, "citizen_id": 3, "phone": P, "code": "1234", "language": "sw"},
+    ),
+    (
+        events.person_moved(4, citizen_id=3, phone=P, language=None),
+        "person.moved", "4", {"move_id": 4, "citizen_id": 3, "phone": P, "language": None},
+    ),
 ]  # fmt: skip
 
 
