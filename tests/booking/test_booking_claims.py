@@ -30,7 +30,7 @@ from tests.booking.conftest import (
     slot_row,
     use_rules,
 )
-from tests.booking.test_booking_races import race
+from tests.booking.races import race
 
 VICTIM, OTHER, THIRD = "+254700000001", "+254700000002", "+254700000003"
 TUE_0800 = datetime(2026, 11, 24, 8, 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -22,30 +21,7 @@ from tests.booking.conftest import (
     slot_id,
     slot_row,
 )
-
-
-def race(n: int, attempt: Callable[[int], object]) -> Counter[str]:
-    """Run `attempt(i)` for i in range(n) on n threads released at once; count outcomes."""
-    barrier = threading.Barrier(n)
-    outcomes: Counter[str] = Counter()
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            attempt(i)
-            result = "ok"
-        except BookingError as exc:
-            result = exc.code
-        with lock:
-            outcomes[result] += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+from tests.booking.races import race
 
 
 @POSTGRES_ONLY

@@ -30,7 +30,7 @@ from tests.booking.conftest import (
     use_id_hash_key,
     use_rules,
 )
-from tests.booking.test_booking_races import race
+from tests.booking.races import race
 
 A, B = "+254700000001", "+254700000002"
 RAW_ID = "K7Q-2938 4756"  # as typed; stored normalised as K7Q29384756, but only hashed

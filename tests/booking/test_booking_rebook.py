@@ -32,7 +32,7 @@ from tests.booking.conftest import (
     staff_actions,
     use_rules,
 )
-from tests.booking.test_booking_races import race
+from tests.booking.races import race
 
 A, B, C = "+254700000001", "+254700000002", "+254700000003"
 TUE_0800, TUE_0900 = datetime(2026, 11, 24, 8, 0), datetime(2026, 11, 24, 9, 0)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from tests.booking.conftest import (
     staff_actions,
     use_id_hash_key,
 )
+from tests.booking.races import race
 from tests.clocks import clock_of
 
 MOTHER, GROWN, OTHER = "+254700000401", "+254700000402", "+254700000403"
@@ -200,26 +200,13 @@ def test_erasing_either_phone_forgets_its_moves(catalog: Runtime) -> None:
 # --- races on PostgreSQL ---------------------------------------------------------------------
 
 
-def race_outcomes(n: int, attempt: Callable[[int], object]) -> Counter[str]:
-    """Run `attempt(i)` on n threads released at once; count what each returned or raised."""
-    barrier, lock, outcomes = threading.Barrier(n), threading.Lock(), Counter[str]()
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            done = attempt(i)
-            result: str = done.outcome if isinstance(done, Confirmed) else "asked"
-        except Exception as exc:  # a deadlock or any error is an outcome to count, not hide
-            result = type(exc).__name__
-        with lock:
-            outcomes[result] += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+def move_outcome(call: Callable[[], object]) -> str:
+    """What a move request or reply came to; a deadlock or any error is an outcome to count."""
+    try:
+        done = call()
+    except Exception as exc:
+        return type(exc).__name__
+    return done.outcome if isinstance(done, Confirmed) else "asked"
 
 
 @POSTGRES_ONLY
@@ -227,10 +214,10 @@ def test_racing_replies_never_try_more_than_three_codes_or_move_twice(catalog: R
     bk = catalog.booking
     amina = bk.add_person(MOTHER, "Amina")
     code = ask(catalog, amina.id)
-    tried = race_outcomes(8, lambda i: bk.confirm_person_move(GROWN, wrong(code)))
+    tried = race(8, lambda i: bk.confirm_person_move(GROWN, wrong(code)), move_outcome)
     assert tried == Counter({"wrong": 2, "dropped": 1, "spent": 5})
     code = ask(catalog, amina.id)
-    assert race_outcomes(6, lambda i: bk.confirm_person_move(GROWN, code)) == Counter(
+    assert race(6, lambda i: bk.confirm_person_move(GROWN, code), move_outcome) == Counter(
         {"moved": 1, "spent": 5}
     )
     assert [p.me for p in bk.persons(MOTHER)] == [True]  # Amina moved, once
@@ -247,7 +234,7 @@ def test_requests_and_replies_racing_for_one_person_never_deadlock(catalog: Runt
             return bk.confirm_person_move(GROWN, code)
         return bk.request_person_move(MOTHER, amina.id, GROWN)
 
-    outcomes = race_outcomes(4, attempt)
+    outcomes = race(4, attempt, move_outcome)
     assert set(outcomes) <= {"asked", "moved", "spent", "CodeLimit", "NotFound"}, outcomes
 
 

@@ -20,7 +20,7 @@ from gateway.booking.models import Booking, Citizen
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
 from tests.booking.conftest import POSTGRES_ONLY, at, set_capacity, slot_id, slot_row, use_rules
-from tests.booking.test_booking_races import race
+from tests.booking.races import race
 
 MOTHER = "+254700000401"
 TUE, WED = 24, 25
