@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from gateway.booking.domain.errors import BookingError
@@ -131,8 +131,10 @@ class BookingMenusPort:
         )
 
     def caller(self, phone: str) -> Caller:
-        language, held, informed, household = self._call(lambda: self.booking.caller(phone))
-        return Caller(language, self._hold(held) if held else None, informed, household)
+        read = self._call(lambda: self.booking.caller(phone))
+        language, held, informed, household, blocked = read
+        hold = self._hold(held) if held else None
+        return Caller(language, hold, informed, household, self._day(blocked))
 
     def set_language(self, phone: str, lang: str) -> None:
         self._call(lambda: self.booking.set_language(phone, lang))
@@ -157,7 +159,20 @@ class BookingMenusPort:
 
     def persons(self, phone: str) -> list[PersonChoice]:
         found = self._call(lambda: self.booking.persons(phone))
-        return [PersonChoice(str(p.id), p.first_name, p.me) for p in found]
+        now = self.booking.clock.now()
+        return [
+            PersonChoice(str(p.id), p.first_name, p.me, self._day(p.blocked_until, now))
+            for p in found
+        ]
+
+    def _day(self, until: datetime | None, now: datetime | None = None) -> date | None:
+        """The last day of a block still running, told before any hospital is chosen: in the
+        hospitals' time zone when they share one (a national deployment), else in UTC, the
+        zone it is stored in (the core names the hospital's own day when it refuses)."""
+        if until is None or until <= (now or self.booking.clock.now()):
+            return None
+        zones = {d.timezone for d in self.booking.catalogue.get().by_id.values()}
+        return until.astimezone(zones.pop() if len(zones) == 1 else UTC).date()
 
     def add_person(self, phone: str, name: str) -> PersonChoice:
         added = self._call(lambda: self.booking.add_person(phone, name))

@@ -71,6 +71,9 @@ _SCENARIOS = (
     _Scenario({}, _ADD),  # my family with only "Me", add someone, "added" on the next screen
     _Scenario({**_FAMILY, "with_hold": True, "held_for": "P0"}, ("1",)),  # resumed for them
     _Scenario(_FAMILY, _CANCEL),  # my appointments with the dependants' names
+    _Scenario({"blocked": True}, ("1",)),  # "Book" refused above the main menu
+    _Scenario({**_FAMILY, "blocked": True}, ("1",)),  # the whole phone blocked
+    _Scenario({**_FAMILY, "persons_blocked": True}, ("1", "2")),  # above the question, paged
     *(
         _Scenario({**_FAMILY, "refuse_at": stage}, typed, code, named=True)
         for code in _NAMED

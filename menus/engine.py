@@ -74,10 +74,13 @@ class Engine:
     def _start(self, ctx: Context) -> Reply:
         session = ctx.session
         informed = True  # the core unavailable: no notice rather than no menu
+        session.blocked_until = None  # the core refuses at the booking, if it must
         try:
             caller = self.port.caller(session.phone)
             language, informed = caller.language, caller.informed
             session.household = caller.household
+            until = caller.blocked_until
+            session.blocked_until = until.isoformat() if until is not None else None
             ctx.learnt_hold(caller.hold)
         except Refused:
             language = None

@@ -61,6 +61,7 @@ class PersonChoice:
     id: str
     name: str  # the first word of their name ("" for a holder who never gave one)
     me: bool
+    blocked_until: date | None = None  # the person may not book until then (their own block)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class Caller:
     # The phone ever added a dependant: "Book" asks who it is for (else it asks no one, and
     # reads no persons: most phones are a single person).
     household: bool = False
+    # "Book" refuses everyone until then: the holder blocked, on a phone without dependants;
+    # on one with dependants, the whole phone blocked (each person's own block is on
+    # PersonChoice). A day of the deployment's calendar, as no hospital is chosen yet.
+    blocked_until: date | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ class Session:
     answered: tuple[str, str] | None = None
     # The phone has dependants (Caller.household, or one added in this session).
     household: bool = False
+    # "Book" refuses everyone until this day (ISO; Caller.blocked_until): known from the first
+    # hop, so a blocked caller learns it before choosing anything.
+    blocked_until: str | None = None
 
     @classmethod
     def new(cls, key: str, phone: str) -> Session:
@@ -62,6 +65,7 @@ class Session:
             "waiting_since": self.waiting_since,
             "answered": None if self.answered is None else list(self.answered),
             "household": self.household,
+            "blocked_until": self.blocked_until,
         }
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
@@ -87,9 +91,14 @@ class Session:
                 answered=_answered(data.get("answered")),
                 waiting_since=_float_or_none(data.get("waiting_since")),
                 household=bool(data.get("household", False)),  # absent in older sessions
+                blocked_until=_str_or_none(data.get("blocked_until")),  # absent in older ones
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc
+
+
+def _str_or_none(raw: Any) -> str | None:
+    return None if raw is None else str(raw)
 
 
 def _float_or_none(raw: Any) -> float | None:

@@ -52,6 +52,10 @@ class SpecimenPort:
     dependants: int = 0  # persons besides "Me", each with the longest name; bookings are theirs
     person: str = longest_person()
     held_for: str | None = None  # the person the place on hold is for (None: "Me")
+    # "Book" refuses everyone (the holder, or the whole phone with dependants); each
+    # dependant is blocked: until the day after `moment`, the longest way to say a day.
+    blocked: bool = False
+    persons_blocked: bool = False
     refuse_at: str | None = None
     refusal: Refused | None = None
 
@@ -144,7 +148,11 @@ class SpecimenPort:
 
     def caller(self, phone: str) -> Caller:
         household = self.dependants > 0
-        return Caller(self.language_code, self.current_hold(phone), self.informed, household)
+        hold, until = self.current_hold(phone), self._until(self.blocked)
+        return Caller(self.language_code, hold, self.informed, household, until)
+
+    def _until(self, blocked: bool) -> date | None:
+        return (self.moment + timedelta(days=1)).date() if blocked else None
 
     def set_language(self, phone: str, lang: str) -> None:
         self.language_code = lang
@@ -161,7 +169,8 @@ class SpecimenPort:
         return self._booking(ref, self._owner())
 
     def persons(self, phone: str) -> list[PersonChoice]:
-        others = [PersonChoice(f"P{n}", self.person, False) for n in range(self.dependants)]
+        until = self._until(self.persons_blocked)
+        others = [PersonChoice(f"P{n}", self.person, False, until) for n in range(self.dependants)]
         return [PersonChoice("H", "", True), *others]
 
     def add_person(self, phone: str, name: str) -> PersonChoice:

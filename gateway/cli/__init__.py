@@ -17,6 +17,7 @@ from gateway.cli import (
     kiosk,
     menus_check,
     outbox,
+    refusals,
     serve,
     setup,
     simulate,
@@ -42,7 +43,10 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, CatalogError, BookingError, FileExistsError, OSError) as exc:
+    except BookingError as refused:  # every command's refusals read as the desk's sentences
+        click.echo(f"ors: {refusals.sentence(refused)}", err=True)
+        sys.exit(2)
+    except (ConfigError, CatalogError, FileExistsError, OSError) as exc:
         click.echo(f"ors: {exc}", err=True)
         sys.exit(2)
     except SQLAlchemyError as exc:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 
-from gateway.cli import context
+from gateway.cli import choices, context
 from gateway.kiosks import add_kiosk, list_kiosks, revoke_kiosk, rotate_kiosk
 
 
@@ -25,23 +26,23 @@ def kiosk() -> None:
 @click.option("--language", default="en", show_default=True)
 def kiosk_add(hospital_code: str, name: str, language: str) -> None:
     rt = context.runtime()
-    key = add_kiosk(rt.writer, hospital_code.upper(), name, rt.clock.now(), language)
-    click.echo(
-        f"kiosk {name!r} registered at {hospital_code.upper()}; store this key now, "
-        "it is not shown again:"
-    )
+    code = choices.hospital(rt.booking, hospital_code)
+    key = add_kiosk(rt.writer, code, name, rt.clock.now(), language)
+    click.echo(f"kiosk {name!r} registered at {code}; store this key now, it is not shown again:")
     click.echo(key)
 
 
 @kiosk.command("list", help="Every kiosk: id, hospital, name, created, last used, revoked.")
 def kiosk_list() -> None:
-    rows = list_kiosks(context.runtime().reader)
+    rt = context.runtime()
+    rows, zones = list_kiosks(rt.reader), choices.zones(rt.booking)
     click.echo(f"{'ID':>4}  {'HOSPITAL':<8}  {'CREATED':<16}  {'LAST USED':<16}  REVOKED  NAME")
     for k in rows:
+        tz = zones.get(k.hospital_code)  # the hospital's local time
         click.echo(
-            f"{k.id:>4}  {k.hospital_code:<8}  {_when(k.created_at):<16}  "
-            f"{_when(k.last_seen_at):<16}  {_when(k.revoked_at) if k.revoked_at else 'no':<7}  "
-            f"{k.name}"
+            f"{k.id:>4}  {k.hospital_code:<8}  {_when(k.created_at, tz):<16}  "
+            f"{_when(k.last_seen_at, tz):<16}  "
+            f"{_when(k.revoked_at, tz) if k.revoked_at else 'no':<7}  {k.name}"
         )
 
 
@@ -50,7 +51,9 @@ def kiosk_list() -> None:
 def kiosk_revoke(kiosk_id: int) -> None:
     rt = context.runtime()
     revoked_at = revoke_kiosk(rt.writer, kiosk_id, rt.clock.now())
-    click.echo(f"kiosk {kiosk_id} revoked at {_when(revoked_at)} UTC")
+    hospital = next(k.hospital_code for k in list_kiosks(rt.reader) if k.id == kiosk_id)
+    tz = choices.zones(rt.booking).get(hospital)
+    click.echo(f"kiosk {kiosk_id} revoked at {_when(revoked_at, tz)}{'' if tz else ' UTC'}")
 
 
 @kiosk.command(
@@ -64,5 +67,6 @@ def kiosk_rotate(kiosk_id: int) -> None:
     click.echo(key)
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+def _when(moment: datetime | None, tz: ZoneInfo | None = None) -> str:
+    """UTC as stored, or local to `tz` (a hospital's)."""
+    return f"{moment.astimezone(tz) if tz else moment:%Y-%m-%d %H:%M}" if moment else "-"

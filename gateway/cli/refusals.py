@@ -37,8 +37,30 @@ def _next(times: list[datetime]) -> str:
     return f" (next free: {', '.join(f'{t:%a %d %b %H:%M}' for t in times)})" if times else ""
 
 
+def _missing(f: Mapping[str, Any]) -> str:
+    """`no hospital XYZ; hospitals: KNH, MCH` when the wrong choice and the valid ones are known."""
+    what = f.get("what", "record")
+    if "code" not in f:
+        return f"no such {what}"
+    at = f" at {f['at']}" if f.get("at") else ""
+    choices = f.get("choices")
+    if choices is None:
+        return f"no {what} {f['code']}{at}"
+    listed = ", ".join(choices) if choices else "none (`ors catalog load` first?)"
+    return f"no {what} {f['code']}{at}; {what}s{at}: {listed}"
+
+
+def _queue(f: Mapping[str, Any]) -> str:
+    number = f.get("queue_number", getattr(f.get("ticket"), "queue_number", None))
+    return f" (queue number {number})" if number else ""
+
+
+def _hhmm(value: object) -> str:
+    return f"{value:%H:%M}" if isinstance(value, datetime) else str(value)
+
+
 SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "not_found": lambda f: f"no such {f.get('what', 'record')}",
+    "not_found": _missing,
     "invalid_phone": lambda f: "that is not a phone number",
     "invalid_name": lambda f: f"that is not a first name (letters only, at most {f['max_length']})",
     "invalid_registration": lambda f: f"that is not {FIELDS.get(f['field'], f['field'])}",
@@ -60,6 +82,34 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "slot_full": lambda f: "that slot has no place left" + _next(f.get("next_times") or []),
     "slot_started": lambda f: "that slot has started",
     "outside_horizon": lambda f: f"that day opens for booking at {_when(f['opens_at'])}",
+    "hold_expired": lambda f: "the hold on that place ran out: choose the slot again",
+    "deadline_passed": lambda f: (
+        f"it is too late to change that booking (the deadline was {_when(f['deadline'])})"
+    ),
+    "not_owner": lambda f: "that booking belongs to another phone",
+    "not_active": lambda f: f"that booking is {f['status'].replace('_', ' ')}, no longer active",
+    "invalid_invitation": lambda f: f"that invitation cannot work: {f['reason']}",
+    "invitation_closed": lambda f: f"that invitation is {f['status']}, no longer open",
+    "outside_invitation": lambda f: "that slot is outside the invitation's department or days",
+    "unconfirmed_pending": lambda f: (
+        "that phone has a voice booking its owner has not confirmed yet (one at a time)"
+    ),
+    "voice_full": lambda f: "that hospital's day has no room for more unconfirmed voice bookings",
+    "code_limit": lambda f: "that phone has had too many codes for now: try again later",
+    "kiosk_revoked": lambda f: (
+        f"kiosk {f['kiosk']} is revoked for good: `ors kiosk add` registers a new one"
+    ),
+    # The check-in family: what a desk or kiosk is told about a voucher or booking.
+    "check_in_refused": lambda f: "that cannot check in now",
+    "unknown_code": lambda f: "no booking has that code",
+    "cancelled": lambda f: "that booking was cancelled",
+    "replaced": lambda f: "that voucher was replaced by a newer one (the booking moved)",
+    "expired": lambda f: "that voucher has expired (its day has passed)",
+    "wrong_hospital": lambda f: f"that booking is at {f.get('hospital', 'another hospital')}",
+    "already_checked_in": lambda f: "already checked in" + _queue(f),
+    "too_early": lambda f: f"too early: check-in opens at {_hhmm(f.get('opens_at'))}",
+    "too_late": lambda f: f"too late: the appointment was at {_hhmm(f.get('starts_at'))}",
+    "wrong_day": lambda f: f"that booking is for another day ({_when(f.get('day'))})",
 }
 
 

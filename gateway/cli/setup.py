@@ -1,4 +1,4 @@
-"""Schema, catalogue and slots: `ors migrate`, `ors catalog load`, `ors slots generate|list`."""
+"""Schema, catalogue and slots: `ors migrate`, `ors catalog load|show`, `ors slots generate|list`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import click
 
 from gateway import migrate as migrations
 from gateway.booking.catalogue.load import DEMO_CATALOG
-from gateway.cli import context
+from gateway.cli import catalog as catalog_show
+from gateway.cli import choices, context
 from gateway.cli.options import DAY, date_of
+from gateway.cli.refusals import explained
 
 
 def register(group: click.Group) -> None:
     group.add_command(migrate)
     group.add_command(catalog)
+    catalog.add_command(catalog_show.show)
     group.add_command(slots)
 
 
@@ -67,13 +70,9 @@ def slots_generate(days: int) -> None:
 @click.option("--date", "day", type=DAY, required=True, help="YYYY-MM-DD")
 def slots_list(hospital: str, department: str, day: datetime) -> None:
     booking = context.runtime().booking
-    wanted = (hospital.upper(), department.upper())
-    found = [
-        d for d in booking.catalogue.get().by_id.values() if (d.hospital_code, d.code) == wanted
-    ]
-    if not found:
-        raise click.ClickException(f"no department {wanted[1]} at {wanted[0]}")
-    free = booking.free_slots(found[0].id, date_of(day))
+    with explained():
+        found = choices.department(booking, hospital, department)
+    free = booking.free_slots(found.id, date_of(day))
     click.echo(f"{'SLOT':>6}  TIME   LEFT")
     for slot in free:
         click.echo(f"{slot.id:>6}  {slot.starts_at:%H:%M}  {slot.places_left:>4}")

@@ -1,12 +1,12 @@
-"""Staff commands at the hospital desk: the day's bookings (list, book for any person, cancel,
-rebook, check in), invitations and closing a session. Each action is audited under `--by`
+"""Staff commands at the hospital desk: the day's bookings (list, find, book for any person,
+cancel, rebook, check in), invitations and closing a session. Each action is audited under `--by`
 (gateway.cli.options); `ors citizens` (gateway.cli.citizens) manages the persons booked for.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 
@@ -15,11 +15,13 @@ from gateway.booking.domain.persons import first_name, has_phone
 from gateway.booking.operations.invitations import Offer
 from gateway.booking.sql import persons
 from gateway.booking.views.day_list import DeskBooking
-from gateway.cli import context
+from gateway.booking.views.find import FoundBooking
+from gateway.cli import choices, context
 from gateway.cli.options import DAY, by_option, date_of
-from gateway.cli.refusals import explained
+from gateway.cli.refusals import explained, sentence
 from gateway.runtime import Runtime
 from tcode.codes import group as grouped
+from tcode.codes import is_valid, normalize
 
 
 def register(group: click.Group) -> None:
@@ -41,12 +43,18 @@ def bookings() -> None:
 @click.option("--department", default=None, help="Department code, e.g. CARD.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
 def bookings_list(hospital: str, day: datetime, department: str | None, as_json: bool) -> None:
-    rows = context.runtime().booking.day_bookings(
-        hospital.upper(), date_of(day), department.upper() if department else None
-    )
+    booking = context.runtime().booking
+    at = choices.hospital(booking, hospital)
+    code = choices.department(booking, at, department).code if department else None
+    rows = booking.day_bookings(at, date_of(day), code)
     if as_json:
         click.echo(json.dumps([_row_json(r) for r in rows], ensure_ascii=False, indent=1))
         return
+    if rows:
+        click.echo(
+            f"{'TIME':<5}  {'DEPT':<6} {'REF':<8}  {'STATUS':<10} {'KIND':<10} {'PERSON':<12} "
+            f"{'PHONE':<14} {'T-CODE':<10} QUEUE"
+        )
     for r in rows:
         queue = f"#{r.queue_number}" if r.queue_number else ""
         click.echo(
@@ -75,6 +83,51 @@ def _row_json(r: DeskBooking) -> dict[str, object]:
         "person": r.person,
         "tcode": r.tcode,
         "queue_number": r.queue_number,
+    }
+
+
+@bookings.command("find", help="Every booking of a phone's persons, of a T-code, or of a ref.")
+@click.option("--phone", default=None, help="Any format, e.g. 0712 345678.")
+@click.option("--tcode", default=None, help="The voucher's 10 digits (spaces, dashes, T allowed).")
+@click.option("--ref", default=None, help="A booking reference.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array (times in UTC too).")
+def bookings_find(phone: str | None, tcode: str | None, ref: str | None, as_json: bool) -> None:
+    if sum(key is not None for key in (phone, tcode, ref)) != 1:
+        raise click.UsageError("give one of --phone, --tcode or --ref")
+    code = normalize(tcode) if tcode is not None else None
+    if code is not None and not is_valid(code):
+        raise click.UsageError(f"{tcode!r} is not a T-code (10 digits, the last a check): a typo?")
+    with explained():
+        found = context.runtime().booking.find_bookings(
+            phone=phone, tcode=code, ref=ref.strip() if ref else None
+        )
+    if as_json:
+        click.echo(json.dumps([_found_json(f) for f in found], ensure_ascii=False, indent=1))
+        return
+    if not found:
+        raise click.ClickException("no booking found")
+    click.echo(
+        f"{'REF':<8}  {'PERSON':<12} {'HOSP':<6} {'DEPT':<6} {'DATE':<10} {'TIME':<5}  "
+        f"{'STATUS':<10} {'CHANNEL':<8} VOUCHER"
+    )
+    for f in found:
+        click.echo(
+            f"{f.ref:<8}  {f.person or '-':<12} {f.hospital:<6} {f.department:<6} "
+            f"{f.starts_at:%Y-%m-%d %H:%M}  {f.status:<10} {f.channel:<8} {f.voucher or '-'}"
+        )
+
+
+def _found_json(f: FoundBooking) -> dict[str, object]:
+    return {
+        "ref": f.ref,
+        "person": f.person,
+        "hospital": f.hospital,
+        "department": f.department,
+        "starts_at": f.starts_at.isoformat(),  # hospital-local, with its offset
+        "starts_at_utc": f.starts_at.astimezone(UTC).isoformat(),
+        "status": f.status,
+        "channel": f.channel,
+        "voucher": f.voucher,
     }
 
 
@@ -130,7 +183,7 @@ def bookings_checkin(ref: str, by: str) -> None:
     try:
         ticket = context.runtime().booking.desk_check_in(ref.upper(), actor=by)
     except CheckInRefused as refused:
-        raise click.ClickException(f"cannot check in {ref.upper()}: {refused.status}") from None
+        raise click.ClickException(f"cannot check in {ref.upper()}: {sentence(refused)}") from None
     room = f", {ticket.room}" if ticket.room else ""
     whose = f" for {ticket.person}" if ticket.person else ""
     click.echo(
@@ -173,9 +226,9 @@ def invite(
         window_to=date_of(window_to) if window_to else None,
         expires=date_of(expires) if expires else None,
     )
-    info = context.runtime().booking.invite(
-        phone, hospital.upper(), department.upper(), by, offer, person_id
-    )
+    booking = context.runtime().booking
+    dept = choices.department(booking, hospital, department)
+    info = booking.invite(phone, dept.hospital_code, dept.code, by, offer, person_id)
     if info.booking_ref:
         click.echo(f"invitation {info.ref} issued and booked as {info.booking_ref}")
     else:
@@ -200,11 +253,11 @@ def sessions() -> None:
 @click.option("--reason", required=True, help="Told to every citizen in the cancellation SMS.")
 @by_option
 def sessions_close(hospital: str, department: str, day: datetime, reason: str, by: str) -> None:
-    report = context.runtime().booking.close_session(
-        hospital.upper(), department.upper(), date_of(day), reason, by
-    )
+    booking = context.runtime().booking
+    dept = choices.department(booking, hospital, department)
+    report = booking.close_session(dept.hospital_code, dept.code, date_of(day), reason, by)
     click.echo(
-        f"closed {department.upper()} at {hospital.upper()} on {date_of(day)}: "
+        f"closed {dept.code} at {dept.hospital_code} on {date_of(day)}: "
         f"{report.cancelled} bookings cancelled, {report.holds_released} holds released, "
         f"{report.slots} slots closed"
     )

@@ -15,7 +15,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from gateway.booking.models import (
     Citizen,
     Department,
     Event,
+    Hospital,
     Invitation,
     PersonMove,
     Slot,
@@ -298,6 +299,52 @@ def moved_here(session: Session, event: Event, ctx: Context) -> Draft | None:
     return Draft("moved_here", language, phone, body)
 
 
+def blocked(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """A block started: until when, and why (missed or cancelled appointments)."""
+    because, until = event.payload.get("because"), _instant(event.payload.get("until"))
+    if because not in ("no_show", "cancellation") or until is None:
+        return None
+    found = _notice_to(session, event)
+    if found is None:
+        return None
+    person, holder = found
+    if person.blocked_until is None or person.blocked_until < until:
+        return None  # lifted before the relay came to it: no notice of a block not in force
+    texts, language = _texts_of(ctx, holder.language)
+    name = f"blocked_{because}"
+    body = render(
+        texts,
+        name,
+        person=named(person) or "",
+        strikes=event.payload.get("strikes", ""),
+        until=day_of(texts, until.astimezone(_deployment_zone(session)).date()),
+    )
+    return Draft(name, language, person.phone, body)
+
+
+def block_warning(session: Session, event: Event, ctx: Context) -> Draft | None:
+    """One more cancellation before a day would block the person: said once, while they can
+    still choose."""
+    try:
+        before = date.fromisoformat(str(event.payload.get("before")))
+    except ValueError:
+        return None
+    found = _notice_to(session, event)
+    if found is None:
+        return None
+    person, holder = found
+    texts, language = _texts_of(ctx, holder.language)
+    body = render(
+        texts,
+        "block_warning",
+        person=named(person) or "",
+        strikes=event.payload.get("strikes", ""),
+        before=day_of(texts, before),
+        days=event.payload.get("block_days", ""),
+    )
+    return Draft("block_warning", language, person.phone, body)
+
+
 Composer = Callable[[Session, Event, Context], "Draft | None"]
 COMPOSERS: dict[str, Composer] = {
     "voucher": voucher,
@@ -314,6 +361,8 @@ COMPOSERS: dict[str, Composer] = {
     "move_code": move_code,
     "moved_away": moved_away,
     "moved_here": moved_here,
+    "blocked": blocked,
+    "block_warning": block_warning,
 }
 
 
@@ -337,6 +386,25 @@ def _holder(person: Citizen) -> Citizen | None:
     if not has_phone(person.phone):
         return None
     return person.guardian or person
+
+
+def _notice_to(session: Session, event: Event) -> tuple[Citizen, Citizen] | None:
+    """The person an event about a citizen names and the holder whose language and STOP its
+    notice follows; None when the person is gone, has no phone, or the holder said STOP."""
+    citizen_id = event.payload.get("citizen_id")
+    person = session.get(Citizen, citizen_id) if isinstance(citizen_id, int) else None
+    holder = _holder(person) if person is not None else None
+    if person is None or holder is None or holder.reminders_opt_out:
+        return None
+    return person, holder
+
+
+def _deployment_zone(session: Session) -> tzinfo:
+    """The calendar a day of a phone-wide block is told in. A block holds at every hospital
+    and its event names none, so: the hospitals' time zone when they share one (a national
+    deployment), else UTC, the zone the block is stored in."""
+    zones = session.scalars(select(Hospital.timezone).distinct().limit(2)).all()
+    return ZoneInfo(zones[0]) if len(zones) == 1 else UTC
 
 
 def _texts_of(ctx: Context, preferred: str | None) -> tuple[Texts, str]:

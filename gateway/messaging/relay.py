@@ -63,6 +63,8 @@ TEMPLATES_BY_EVENT: dict[str, tuple[str, ...]] = {
     "phone.code": ("phone_code",),
     "person.move_code": ("move_code",),
     "person.moved": ("moved_away", "moved_here"),
+    "citizen.blocked": ("blocked",),
+    "citizen.block_warned": ("block_warning",),
 }
 URGENT_EVENTS = ("phone.code",)  # relayed ahead of the rest, their messages sent first
 REFUSED_PREFIX = "refused: "

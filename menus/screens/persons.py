@@ -9,6 +9,7 @@ spell it).
 
 from __future__ import annotations
 
+from datetime import date
 from types import MappingProxyType
 
 from menus.context import Context
@@ -92,6 +93,7 @@ def _question(skip_alone: bool) -> Screen:
     """Build the question; `skip_alone`: books for "Me" unasked when there is no one else."""
 
     def show(ctx: Context) -> View | Skip:
+        _check_phone_block(ctx, skip_alone)
         if skip_alone and not ctx.session.household:
             return Skip(ME)  # known since the first hop: no read
         persons = _numbered(ctx.persons())
@@ -105,17 +107,41 @@ def _question(skip_alone: bool) -> Screen:
     def act(ctx: Context, option_id: str) -> Go:
         if option_id == ADD:
             return Go("person_add")
-        if option_id == ME:
-            choose(ctx, None)
+        if option_id == ME and skip_alone and not ctx.session.household:
+            choose(ctx, None)  # "Book" of a phone without dependants: checked on show
             return Go(NEXT)
         for number, person in _numbered(ctx.persons()):
-            if person.id == option_id:
+            if (person.me and option_id == ME) or person.id == option_id:
+                _check_person_block(person)
                 choose(ctx, person, number)
                 return Go(NEXT)
         raise Refused("not_found")  # hidden meanwhile, at the desk
 
     name = "person" if skip_alone else "family"
-    return Screen(name, show, act, leads_to=frozenset({NEXT, "person_add"}))
+    # A blocked person is refused when chosen, and the question asked again: another of the
+    # phone's persons may book.
+    return Screen(
+        name,
+        show,
+        act,
+        leads_to=frozenset({NEXT, "person_add"}),
+        after_refusal=MappingProxyType({"blocked": name}),
+    )
+
+
+def _check_phone_block(ctx: Context, booking: bool) -> None:
+    """Refuse "Book" (`booking`) of a blocked caller, or any choice on a blocked phone with
+    dependants, before anything is chosen. "My family" of a phone without dependants lets a
+    blocked holder add someone: their own block is refused when they choose themselves."""
+    until = ctx.session.blocked_until
+    if until is not None and (booking or ctx.session.household):
+        raise Refused("blocked", until=date.fromisoformat(until))
+
+
+def _check_person_block(person: PersonChoice) -> None:
+    if person.blocked_until is not None:
+        name = None if person.me else person.name
+        raise Refused("blocked", until=person.blocked_until, **({"person": name} if name else {}))
 
 
 def _show_add(ctx: Context) -> View:
@@ -125,6 +151,10 @@ def _show_add(ctx: Context) -> View:
 def _act_add(ctx: Context, typed: str) -> Go:
     added = ctx.port.add_person(ctx.phone, typed)
     ctx.added_person()
+    if not ctx.session.household:
+        # The block known was the holder's own: from now on it is refused when they choose
+        # themselves, not for the person just added.
+        ctx.session.blocked_until = None
     ctx.session.household = True
     choose(ctx, added)
     return Go(NEXT, notice=ctx.t("person.added", person=added.name))

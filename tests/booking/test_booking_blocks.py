@@ -114,6 +114,44 @@ def test_the_fifth_citizen_cancellation_blocks_for_seven_days(catalog: Runtime) 
     assert refused.value.facts == {"until": (now + timedelta(days=7)).date()}
 
 
+@pytest.mark.parametrize(
+    ("cancellations", "written"),
+    [
+        (3, ["booking.cancelled"]),
+        (4, ["booking.cancelled", "citizen.block_warned"]),  # one short of the block: warned
+        (5, ["booking.cancelled", "citizen.blocked"]),  # blocked, so not warned as well
+    ],
+)
+def test_the_cancellation_one_short_of_a_block_warns_once(
+    catalog: Runtime, cancellations: int, written: list[str]
+) -> None:
+    for day in range(23, 23 + cancellations - 1):
+        done = catalog.booking.book(A, card(catalog, day, 10), "ussd")
+        catalog.booking.cancel(done.ref, by="citizen", phone=A)
+        at(catalog, 2026, 11, 23, 7, day - 22)  # each cancellation a minute after the last
+    last = catalog.booking.book(A, card(catalog, 30, 10), "ussd")
+    before = last_event_id(catalog)
+    catalog.booking.cancel(last.ref, by="citizen", phone=A)
+    assert [e.type for e in events(catalog, before)] == written
+    warned = [e.payload for e in events(catalog, before) if e.type == "citizen.block_warned"]
+    # The oldest strike leaves the 30-day window on Wed 23 Dec, Nairobi's calendar.
+    expected = {"phone": A, "before": "2026-12-23", "strikes": 4, "block_days": 7}
+    warns = written[-1] == "citizen.block_warned"
+    assert [{k: p[k] for k in expected} for p in warned] == ([expected] if warns else [])
+
+
+def test_staff_cancellations_and_a_one_strike_policy_never_warn(catalog: Runtime) -> None:
+    use_rules(catalog, cancel_block=BlockPolicy(count=2, window_days=30, block_days=7))
+    before = last_event_id(catalog)
+    for day in (23, 24):
+        done = catalog.booking.book(A, card(catalog, day, 10), "ussd")
+        catalog.booking.cancel(done.ref, by="staff", reason="clinic moved")
+    use_rules(catalog, cancel_block=BlockPolicy(count=1, window_days=30, block_days=7))
+    done = catalog.booking.book(B, card(catalog, 25, 10), "ussd")
+    catalog.booking.cancel(done.ref, by="citizen", phone=B)  # blocks at once: nothing to warn of
+    assert "citizen.block_warned" not in [e.type for e in events(catalog, before)]
+
+
 def test_a_disabled_policy_never_blocks(catalog: Runtime) -> None:
     use_rules(catalog, no_show_block=BlockPolicy(enabled=False, count=1))
     miss(catalog, 23)

@@ -154,6 +154,9 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     run("sweep", bk.sweep)
     clock_of(rt).advance(minutes=60)  # 10:05: the 24 h reminder of C's Tuesday 10:00 is due
     run("remind", lambda: send_due_reminders(rt))
+    use_rules(rt, cancel_block=BlockPolicy(count=2, window_days=30, block_days=7))
+    warned = bk.book("+254700000195", card(26, 10), "ussd").ref
+    run("cancel", lambda: bk.cancel(warned, by="citizen", phone="+254700000195"))  # one short
 
 
 def _erase(rt: Runtime, phone: str) -> None:

@@ -108,6 +108,7 @@ SCENE_BASE: Scene = {
     "kiosk_id": None,
     "type": "booking.confirmed",
     "subject": "NOSUCHREF",
+    "rank": 1,  # the phone's block: the second-longest of its persons' blocks
 }
 
 

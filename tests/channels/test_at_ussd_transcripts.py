@@ -414,7 +414,8 @@ def _blocked(rt: Runtime, phone: AtPhone, clock: FixedClock) -> None:
     with rt.writer() as s:
         s.execute(update(Citizen).where(Citizen.phone == CALLER).values(blocked_until=until))
         s.commit()
-    _to_times(phone)
+    # Issue #18: told on "Book", before choosing anything (the core still refuses a hold).
+    phone.dial()
     phone.press("1")
 
 

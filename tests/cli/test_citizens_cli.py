@@ -260,7 +260,7 @@ def test_unblock_one_person_of_the_phone(catalog: Runtime, ors_cli: Ors) -> None
     with catalog.reader() as s:
         assert s.scalars(select(Citizen.blocked_until).where(Citizen.id == bibi)).one() is None
     code, _, err = ors_cli("citizens", "unblock", OTHER, "--person", str(bibi), "--reason", "x")
-    assert code == 2 and err == "ors: not_found(what=person)\n"  # as the command always said
+    assert code == 2 and err == "ors: no such person\n"  # a sentence, as every command says
 
 
 def block(rt: Runtime, person: int) -> None:
@@ -293,7 +293,7 @@ def test_unblock_a_person_by_id_alone(catalog: Runtime, ors_cli: Ors, who: str) 
         "bus strike",
     )
     again = ors_cli("citizens", "unblock", "--person", str(person), "--reason", "x")
-    assert again == (2, "", "ors: not_blocked\n")  # as the command says for a phone
+    assert again == (2, "", "ors: there is no block to lift\n")  # as it says for a phone
 
 
 def test_unblock_by_id_finds_nobody_unknown_or_erased(catalog: Runtime, ors_cli: Ors) -> None:
@@ -310,7 +310,7 @@ def test_unblock_by_id_finds_nobody_unknown_or_erased(catalog: Runtime, ors_cli:
         before = s.scalars(select(Citizen.id).order_by(Citizen.id)).all()
     for who in (999_999, bibi):
         unblocked = ors_cli("citizens", "unblock", "--person", str(who), "--reason", "x")
-        assert unblocked == (2, "", "ors: not_found(what=person)\n")
+        assert unblocked == (2, "", "ors: no such person\n")
     with catalog.reader() as s:
         assert s.scalars(select(Citizen.id).order_by(Citizen.id)).all() == before  # none made
 

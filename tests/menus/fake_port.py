@@ -67,6 +67,8 @@ class FakePort:
         self.code_tries: dict[str, int] = {}  # phone -> wrong tries of its live code
         self.max_tries = 3
         self.dependants: dict[str, list[PersonChoice]] = {}  # phone -> its shown dependants
+        self.holder_blocked: dict[str, date] = {}  # phone -> its holder's own block
+        self.phone_blocked: dict[str, date] = {}  # phone -> the block of all its persons
 
     # Test controls.
     def refuse(self, method: str, code: str, **params: object) -> None:
@@ -86,6 +88,16 @@ class FakePort:
     def add_dependants(self, phone: str, *names: str) -> list[PersonChoice]:
         """Give `phone` dependants as the desk would, without recording a call."""
         return [self._add(phone, name) for name in names]
+
+    def block(self, phone: str, until: date, person_id: str | None = None) -> None:
+        """Block the phone's holder (or the dependant `person_id`) until `until`."""
+        if person_id is None:
+            self.holder_blocked[phone] = until
+            return
+        self.dependants[phone] = [
+            replace(p, blocked_until=until) if p.id == person_id else p
+            for p in self.dependants[phone]
+        ]
 
     def _add(self, phone: str, name: str) -> PersonChoice:
         added = PersonChoice(f"P{sum(map(len, self.dependants.values())) + 1}", name, False)
@@ -229,7 +241,14 @@ class FakePort:
     def caller(self, phone: str) -> Caller:
         self._enter("caller", phone)
         household = bool(self.dependants.get(phone))
-        return Caller(self.languages.get(phone), self.holds.get(phone), household=household)
+        # As the core reads it: the holder's block on a phone alone, else the phone's.
+        blocked = self.phone_blocked.get(phone) if household else self.holder_blocked.get(phone)
+        return Caller(
+            self.languages.get(phone),
+            self.holds.get(phone),
+            household=household,
+            blocked_until=blocked,
+        )
 
     def set_language(self, phone: str, lang: str) -> None:
         self._enter("set_language", phone, lang)
@@ -264,7 +283,8 @@ class FakePort:
 
     def persons(self, phone: str) -> list[PersonChoice]:
         self._enter("persons", phone)
-        return [PersonChoice("H", "", True), *self.dependants.get(phone, [])]
+        me = PersonChoice("H", "", True, self.holder_blocked.get(phone))
+        return [me, *self.dependants.get(phone, [])]
 
     def add_person(self, phone: str, name: str) -> PersonChoice:
         """Clean and check the name as the core does (domain.persons.clean_first_name)."""

@@ -84,6 +84,10 @@ EXTRA = {
     "names": ", ".join([LONGEST_NAME] * 5),
     "left": 2,
     "tries": 3,
+    # A block: strikes, the last day before the oldest leaves the window, the block's days
+    "strikes": 99,
+    "before": "Jumatano 25 Nov",
+    "days": 365,
 }
 
 

@@ -216,6 +216,22 @@ def citizen_blocked(
     )
 
 
+def citizen_block_warned(
+    citizen_id: int, *, phone: str, before: date, strikes: int, block_days: int
+) -> NewEvent:
+    """One more citizen cancellation before `before` (a hospital-local day) would block the
+    citizen for `block_days`: they are told once, while they can still choose."""
+    return _event(
+        "citizen.block_warned",
+        citizen_id,
+        citizen_id=citizen_id,
+        phone=phone,
+        before=before.isoformat(),
+        strikes=strikes,
+        block_days=block_days,
+    )
+
+
 def citizen_unblocked(
     citizen_id: int, *, phone: str, was_until: date | datetime, reason: str
 ) -> NewEvent:
@@ -416,7 +432,8 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     "hold": frozenset({"hold.placed", "hold.released", "hold.expired"}),
     "release_hold": frozenset({"hold.released"}),
     "book": frozenset({"booking.confirmed", "hold.expired"}),
-    "cancel": frozenset({"booking.cancelled", "citizen.blocked"}),
+    # a citizen's cancellation may block them, or warn that one more would
+    "cancel": frozenset({"booking.cancelled", "citizen.blocked", "citizen.block_warned"}),
     "check_in": frozenset({"booking.checked_in"}),
     "release_expired_holds": frozenset({"hold.expired"}),
     # same hospital: rebooked; another hospital: cancelled + confirmed

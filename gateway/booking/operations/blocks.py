@@ -1,4 +1,5 @@
-"""Block policies: K no-shows (or K citizen cancellations) in W days block booking for B days.
+"""Block policies: K no-shows (or K citizen cancellations) in W days block booking for B days;
+the cancellation that leaves a citizen one short of a block warns them.
 
 The caller holds the citizen's row lock, so two strikes of one person never count past each
 other. A block wipes the slate (`strikes_since`): the strikes that caused it never block again,
@@ -7,7 +8,7 @@ and neither do those before staff lifted a block.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select
 
@@ -46,19 +47,23 @@ def count_strikes(
     db: Connection, citizen: Standing, kind: str, window_days: int, now: datetime
 ) -> int:
     """How many strikes of `kind` the citizen has in the last `window_days` (since the slate)."""
+    return _strikes(db, citizen, kind, window_days, now)[0]
+
+
+def _strikes(
+    db: Connection, citizen: Standing, kind: str, window_days: int, now: datetime
+) -> tuple[int, datetime | None]:
+    """The citizen's strikes of `kind` in the window (since the slate), and the oldest's time."""
     at, is_strike = STRIKES[kind]
-    query = (
-        select(func.count())
-        .select_from(BOOKINGS)
-        .where(
-            BOOKINGS.c.citizen_id == citizen.id,
-            is_strike,
-            at >= now - timedelta(days=window_days),
-        )
+    query = select(func.count(), func.min(at)).where(
+        BOOKINGS.c.citizen_id == citizen.id,
+        is_strike,
+        at >= now - timedelta(days=window_days),
     )
     if citizen.strikes_since is not None:
         query = query.where(at > citizen.strikes_since)
-    return int(db.execute(query).scalar() or 0)
+    count, oldest = db.execute(query).one()
+    return int(count or 0), oldest
 
 
 def apply_policy(
@@ -78,6 +83,26 @@ def apply_policy(
     citizens.set_block(db, citizen.id, until, strikes_since=now)
     event = events.citizen_blocked(
         citizen.id, phone=citizen.phone, until=until, because=kind, strikes=count
+    )
+    record(db, event, now)
+    return True
+
+
+def warn_if_near(
+    db: Connection, citizen_id: int, policy: BlockPolicy, kind: str, now: datetime, tz: tzinfo
+) -> bool:
+    """Warn the (locked) citizen whose strikes just reached one short of a block: once per
+    slate, as only the strike that makes the count exactly `count - 1` warns. The warning
+    names the last day (in `tz`, the hospital's) before the oldest strike leaves the window."""
+    if not policy.enabled or policy.block_days == 0 or policy.count < 2:
+        return False
+    citizen = citizens.standing(db, citizen_id)
+    count, oldest = _strikes(db, citizen, kind, policy.window_days, now)
+    if count != policy.count - 1 or oldest is None:
+        return False
+    before = (oldest + timedelta(days=policy.window_days)).astimezone(tz).date()
+    event = events.citizen_block_warned(
+        citizen.id, phone=citizen.phone, before=before, strikes=count, block_days=policy.block_days
     )
     record(db, event, now)
     return True

@@ -69,7 +69,10 @@ def cancel(
         check_cancellable(booking.starts_at.astimezone(booking.dept.timezone), rules, now)
     void(db, booking, by, reason, now)
     if by == CITIZEN:
-        blocks.apply_policy(db, booking.citizen.id, rules.cancel_block, "cancellation", now)
+        policy = rules.cancel_block
+        if not blocks.apply_policy(db, booking.citizen.id, policy, "cancellation", now):
+            tz = booking.dept.timezone
+            blocks.warn_if_near(db, booking.citizen.id, policy, "cancellation", now, tz)
     return as_booked(db, booking, str(BOOKING.target("cancel")))
 
 

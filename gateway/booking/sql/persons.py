@@ -40,6 +40,7 @@ class PersonInfo:
     name: str | None
     me: bool  # the phone's holder
     birth_year: int | None = None
+    blocked_until: datetime | None = None  # their own block (UTC), ended or not
 
     @property
     def first_name(self) -> str:
@@ -135,7 +136,13 @@ def _household(members: list[_Member], now: datetime) -> Household:
 
 
 _SHOWN_BY_PHONE = DriverStatement(
-    select(CITIZENS.c.id, CITIZENS.c.name, CITIZENS.c.guardian_id, CITIZENS.c.birth_year)
+    select(
+        CITIZENS.c.id,
+        CITIZENS.c.name,
+        CITIZENS.c.guardian_id,
+        CITIZENS.c.birth_year,
+        CITIZENS.c.blocked_until,
+    )
     # A dependant's phone is the holder's, so one indexed lookup finds the whole household.
     .where(CITIZENS.c.phone == bindparam("phone"), _SHOWN)
     .order_by(CITIZENS.c.guardian_id.is_not(None), CITIZENS.c.id)
@@ -146,7 +153,10 @@ def shown(db: Executor, phone: str) -> list[PersonInfo]:
     """The phone's shown persons: "Me" first, then dependants in the order they were added
     (one statement; [] for a phone never seen)."""
     rows = _SHOWN_BY_PHONE.run(db, {"phone": phone}).rows
-    return [PersonInfo(pid, name, guardian is None, year) for pid, name, guardian, year in rows]
+    return [
+        PersonInfo(pid, name, guardian is None, year, blocked)
+        for pid, name, guardian, year, blocked in rows
+    ]
 
 
 def all_of(db: Executor, holder_id: int) -> list[PersonInfo]:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine
 from gateway.booking.catalogue.cache import CatalogueCache, Item
 from gateway.booking.domain.phones import to_e164
 from gateway.booking.views import day_list as desk
-from gateway.booking.views import readside
+from gateway.booking.views import find, readside
 from gateway.booking.views.confirmations import Confirmation, HoldInfo, confirmation, live_hold
 from gateway.clock import Clock
 from gateway.db import read_only, session_factories
@@ -71,6 +71,19 @@ class BookingReads:
         with self.reader() as s:
             return desk.day_bookings(s, hospital_code, day, department_code)
 
+    def find_bookings(
+        self, *, phone: str | None = None, tcode: str | None = None, ref: str | None = None
+    ) -> list[find.FoundBooking]:
+        """Staff's look-up by exactly one key: a phone (every person of it), a T-code or a ref."""
+        with self.reader() as s:
+            return find.bookings_of(
+                s, phone=self.phone(phone) if phone else None, tcode=tcode, ref=ref
+            )
+
+    def catalogue_listing(self, hospital_code: str | None = None) -> list[find.CityEntry]:
+        with self.reader() as s:
+            return find.catalogue(s, hospital_code)
+
     def current_hold(self, phone: str) -> HoldInfo | None:
         """The phone's live hold, if any (expired ones count as gone)."""
         with self._read() as conn:
@@ -80,10 +93,14 @@ class BookingReads:
     def language(self, phone: str) -> str | None:
         return self.caller(phone)[0]
 
-    def caller(self, phone: str) -> tuple[str | None, HoldInfo | None, bool, bool]:
-        """The holder's language, live hold, whether they ever booked, and whether the phone
-        ever added a dependant: a session's first hop."""
+    def caller(
+        self, phone: str
+    ) -> tuple[str | None, HoldInfo | None, bool, bool, readside.BlockEnd]:
+        """The holder's language, live hold, whether they ever booked, whether the phone
+        ever added a dependant, and until when "Book" refuses everyone: a session's first hop."""
+        now, rank = self.clock.now(), self.rules.persons.blocked_persons_block_phone
         with self._read() as conn:
-            language, found, informed, household = readside.caller(conn, self.phone(phone))
-        hold = live_hold(self.catalogue, found, self.clock.now())
-        return language, hold, informed, household
+            language, found, informed, household, blocked = readside.caller(
+                conn, self.phone(phone), now, rank
+            )
+        return language, live_hold(self.catalogue, found, now), informed, household, blocked

@@ -156,6 +156,22 @@ _HELD = DriverStatement(
     .where(holds.HOLDS.c.phone == bindparam("phone"))
 )
 CITIZENS = Citizen.__table__
+_PERSON = CITIZENS.alias("person")
+# The phone's block (every person of it is refused) lasts while `blocked_persons` of its
+# persons are blocked: until the block of that rank, longest first, ends (an ended one at that
+# rank means too few are blocked now). A person who moved away took their block along.
+_PHONE_BLOCK = (
+    select(_PERSON.c.blocked_until)
+    .where(
+        _PERSON.c.phone == bindparam("phone"),
+        _PERSON.c.moved_to.is_(None),
+        _PERSON.c.blocked_until.is_not(None),
+    )
+    .order_by(_PERSON.c.blocked_until.desc())
+    .limit(1)
+    .offset(bindparam("rank"))
+    .scalar_subquery()
+)
 # A hold implies its citizen row (it is placed under the citizen's lock), so starting from the
 # citizen loses nothing; no row at all means a phone never seen.
 _CALLER = DriverStatement(
@@ -166,6 +182,8 @@ _CALLER = DriverStatement(
         SLOTS.c.department_id,
         CITIZENS.c.consent_at,
         CITIZENS.c.persons_added,
+        CITIZENS.c.blocked_until,
+        _PHONE_BLOCK,
     )
     .select_from(
         CITIZENS.outerjoin(holds.HOLDS, holds.HOLDS.c.phone == CITIZENS.c.phone).outerjoin(
@@ -175,6 +193,7 @@ _CALLER = DriverStatement(
     .where(CITIZENS.c.phone == bindparam("phone"), CITIZENS.c.guardian_id.is_(None))
 )
 Held = tuple[holds.HoldRow, datetime, int]  # the hold, its slot's start and department
+BlockEnd = datetime | None  # until when a block lasts (UTC); None: not blocked now
 
 
 @dataclass(frozen=True)
@@ -197,15 +216,22 @@ def held(db: Executor, phone: str) -> Held | None:
     return (holds.HoldRow(*row[:7]), row[7], row[8]) if row else None
 
 
-def caller(db: Executor, phone: str) -> tuple[str | None, Held | None, bool, bool]:
+def caller(
+    db: Executor, phone: str, now: datetime, blocked_persons: int
+) -> tuple[str | None, Held | None, bool, bool, BlockEnd]:
     """The language the phone's holder chose, their hold, whether they ever booked (were
-    told the privacy notice and consented) and whether the phone ever added a dependant: one
-    statement."""
-    row = _CALLER.run(db, {"phone": phone}).first()
+    told the privacy notice and consented), whether the phone ever added a dependant, and
+    until when "Book" refuses everyone (the holder's block on a phone without dependants,
+    else the phone's, once `blocked_persons` of its persons are blocked): one statement."""
+    params = {"phone": phone, "rank": blocked_persons - 1}
+    row = _CALLER.run(db, params).first()
     if row is None:
-        return None, None, False, False
+        return None, None, False, False, None
     hold = (holds.HoldRow(*row[1:8]), row[8], row[9]) if row[1] is not None else None
-    return row[0], hold, row[10] is not None, bool(row[11])
+    household = bool(row[11])
+    blocked = row[13] if household else row[12]
+    blocked = blocked if blocked is not None and blocked > now else None
+    return row[0], hold, row[10] is not None, household, blocked
 
 
 def upcoming(session: Session, phone: str, now: datetime) -> list[UpcomingBooking]:

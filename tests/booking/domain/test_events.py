@@ -89,6 +89,11 @@ CASES: list[tuple[NewEvent, str, str, dict[str, Any]]] = [
         {"citizen_id": 3, "phone": P, "until": AT.isoformat(), "because": "no_show", "strikes": 3},
     ),
     (
+        events.citizen_block_warned(3, phone=P, before=AT.date(), strikes=4, block_days=7),
+        "citizen.block_warned", "3",
+        {"citizen_id": 3, "phone": P, "before": AT.date().isoformat(), "strikes": 4, "block_days": 7},
+    ),
+    (
         events.citizen_unblocked(3, phone=P, was_until=AT, reason="ok"),
         "citizen.unblocked", "3", {"citizen_id": 3, "phone": P, "was_until": AT.isoformat(), "reason": "ok"},
     ),
