@@ -1,28 +1,42 @@
 # Two commands on a fresh clone: `make demo` and `make test`. Each creates .venv and installs
-# the project (editable, with the dev extras) when pyproject.toml is newer than the last install.
+# the project (editable) when pyproject.toml is newer than the last install: `make demo` only
+# what the demo runs on, `make install` and everything that tests or checks the dev extras too.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+# The name it had when one install did both: a .venv made before the split stays current.
+DEV_STAMP := $(VENV)/.installed-stamp
+# `make demo DEMO_ARGS="--port 5050"` (or --port 0: any free port; `ors simulate` finds it).
+DEMO_ARGS ?=
 
 # The suite runs on SQLite/in-memory and, when these answer, on PostgreSQL/Redis as well.
 ORS_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/ors_test
 ORS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export ORS_TEST_DATABASE_URL ORS_TEST_REDIS_URL
 
-.PHONY: install demo test test-fast test-faults lint format bench clean
+.PHONY: install install-runtime demo test test-fast test-faults lint format bench clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml
+	if test $(DEV_STAMP) -nt pyproject.toml; then :; else \
+		test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+		$(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet -e .; fi
+	touch $(RUNTIME_STAMP)
+
+# The dev extras include the runtime: a `make demo` after `make test` installs nothing.
+$(DEV_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(RUNTIME_STAMP) $(DEV_STAMP)
 
-install: $(STAMP)
+install: $(DEV_STAMP)
 
-demo: install
-	$(BIN)/ors demo
+install-runtime: $(RUNTIME_STAMP)
+
+demo: install-runtime
+	$(BIN)/ors demo $(DEMO_ARGS)
 
 # tests/faults is left out: it is `make test-faults`, with a time budget of its own.
 # TEST_WORKERS pytest-xdist processes (the machines have two cores), each with its own PostgreSQL

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from gateway.booking.domain.errors import BookingError
 from gateway.booking.service import BookingService, Confirmation, HoldInfo
+from gateway.booking.views.invitations_list import ListedInvitation
 from menus.ports import (
     ME,
     REFUSAL_CODES,
@@ -20,6 +21,7 @@ from menus.ports import (
     Caller,
     Choice,
     HoldView,
+    InvitationView,
     PersonChoice,
     Refused,
     SlotChoice,
@@ -66,11 +68,13 @@ class BookingMenusPort:
     def departments(self, hospital_id: str) -> list[Choice]:
         return [Choice(str(i.id), i.name) for i in self.booking.departments(_id(hospital_id))]
 
-    def open_days(self, department_id: str) -> list[date]:
-        return self.booking.open_days(_id(department_id))
+    def open_days(self, department_id: str, until: date | None = None) -> list[date]:
+        return self.booking.open_days(_id(department_id), until)
 
-    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]:
-        free = self.booking.free_slots(_id(department_id), day)
+    def free_slots(
+        self, department_id: str, day: date, released_only: bool = True
+    ) -> list[SlotChoice]:
+        free = self.booking.free_slots(_id(department_id), day, released_only)
         return [SlotChoice(str(s.id), s.starts_at, s.places_left) for s in free]
 
     def hold(
@@ -117,6 +121,32 @@ class BookingMenusPort:
             )
             for b in listed
         ]
+
+    def invitations(self, phone: str) -> list[InvitationView]:
+        listed = self._call(lambda: self.booking.invitations(phone=phone))
+        # An open invitation always has a window (one for a slot is booked when issued).
+        return [
+            self._invitation(i, first, last)
+            for i in listed
+            if (first := i.window_from) and (last := i.last_day)
+        ]
+
+    def _invitation(self, i: ListedInvitation, first: date, last: date) -> InvitationView:
+        dept = self.booking.catalogue.department(i.department_id)
+        return InvitationView(
+            i.ref,
+            dept.hospital_name_gsm,
+            dept.name_gsm,
+            str(i.department_id),
+            first,
+            last,
+            sensitive=dept.sensitive,
+            person=i.person,
+        )
+
+    def book_invitation(self, phone: str, ref: str, slot_id: str, channel: str) -> BookingView:
+        slot = _id(slot_id)
+        return _view(self._call(lambda: self.booking.book_invitation(phone, ref, slot, channel)))
 
     def cancel(self, phone: str, ref: str) -> BookingView:
         return _view(

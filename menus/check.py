@@ -44,6 +44,9 @@ class _Scenario:
 _BOOK = ("1",) * 7  # main > city > hospital > department > day > slot > confirm
 _CANCEL = ("2", "1", "1", "1")  # my appointments > details > cancel? > yes
 _KEEP = ("2", "1", "1")  # my appointments > a voice booking's details > keep it
+# My appointments (invitations first) > the first invitation > day > time > confirm.
+_INVITED = ("2", "1", "1", "1", "1")
+_INVITATIONS = {"with_invitations": True}
 # With the most dependants (check_screens says how many): who is it for? > the first of
 # them, then on as _BOOK. _ADD_SOMEONE stands for the number of "Add someone" after them.
 _FAMILY = {"dependants": MAX_DEPENDANTS}
@@ -71,6 +74,10 @@ _SCENARIOS = (
     _Scenario({}, _ADD),  # my family with only "Me", add someone, "added" on the next screen
     _Scenario({**_FAMILY, "with_hold": True, "held_for": "P0"}, ("1",)),  # resumed for them
     _Scenario(_FAMILY, _CANCEL),  # my appointments with the dependants' names
+    _Scenario(_INVITATIONS, _INVITED),  # an invitation taken up, listed above the bookings
+    _Scenario({**_FAMILY, **_INVITATIONS}, _INVITED),  # a dependant's, named
+    _Scenario({**_INVITATIONS, "with_slots": False}, _INVITED[:3]),
+    _Scenario({**_INVITATIONS, "with_days": False}, _INVITED[:2]),
     _Scenario({"blocked": True}, ("1",)),  # "Book" refused above the main menu
     _Scenario({**_FAMILY, "blocked": True}, ("1",)),  # the whole phone blocked
     _Scenario({**_FAMILY, "persons_blocked": True}, ("1", "2")),  # above the question, paged
@@ -87,6 +94,7 @@ _SCENARIOS = (
             ("book", _BOOK),
             ("cancel", _CANCEL),
             ("confirm_claim", _KEEP),
+            ("book_invitation", _INVITED),
             ("add_person", _ADD),
         )
     ),

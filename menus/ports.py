@@ -119,6 +119,20 @@ class BookingView:
     person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
 
 
+@dataclass(frozen=True)
+class InvitationView:
+    """Staff's invitation to choose a time of one department within a window of days."""
+
+    ref: str
+    hospital: str
+    department: str
+    department_id: str
+    first_day: date
+    last_day: date  # the last day it can be booked for (the window's end, or its expiry's)
+    sensitive: bool = False  # never named over voice
+    person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
+
+
 class Refused(Exception):
     """Tell the caller why the core said no: a stable `code` and the facts to explain it."""
 
@@ -132,8 +146,12 @@ class BookingPort(Protocol):
     def cities(self) -> list[Choice]: ...
     def hospitals(self, city_id: str) -> list[Choice]: ...
     def departments(self, hospital_id: str) -> list[Choice]: ...
-    def open_days(self, department_id: str) -> list[date]: ...
-    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]: ...
+    # `until`, `released_only=False`: an invitation's days, released for booking or not (the
+    # hospital offered them); the caller's booking still checks each against the invitation.
+    def open_days(self, department_id: str, until: date | None = None) -> list[date]: ...
+    def free_slots(
+        self, department_id: str, day: date, released_only: bool = True
+    ) -> list[SlotChoice]: ...
     # `person_id`: a person of the phone from `persons` (None or ME: its holder).
     def hold(
         self, phone: str, session_key: str, slot_id: str, person_id: str | None = None
@@ -149,6 +167,10 @@ class BookingPort(Protocol):
         person_id: str | None = None,
     ) -> BookingView: ...
     def upcoming(self, phone: str) -> list[BookingView]: ...
+    # The open invitations of the phone's persons, soonest expiry first; booking one on a slot
+    # of its window turns it into that booking (no hold: the hospital offered the place).
+    def invitations(self, phone: str) -> list[InvitationView]: ...
+    def book_invitation(self, phone: str, ref: str, slot_id: str, channel: str) -> BookingView: ...
     def cancel(self, phone: str, ref: str) -> BookingView: ...
     def caller(self, phone: str) -> Caller: ...
     def set_language(self, phone: str, lang: str) -> None: ...

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from menus.catalogue import Catalogue
-from menus.ports import BookingView, Caller, Choice, HoldView, PersonChoice, Refused, SlotChoice
+from menus.ports import (
+    BookingView,
+    Caller,
+    Choice,
+    HoldView,
+    InvitationView,
+    PersonChoice,
+    Refused,
+    SlotChoice,
+)
 
 SPECIMEN_TCODE = "4829135575"
 # The core's defaults of a phone's persons (settings.booking.persons): the longest first
@@ -44,6 +53,7 @@ class SpecimenPort:
     moment: datetime
     with_hold: bool = False
     with_bookings: bool = True
+    with_invitations: bool = False  # open invitations listed above the bookings
     with_choices: bool = True
     with_days: bool = True
     with_slots: bool = True
@@ -76,11 +86,13 @@ class SpecimenPort:
     def departments(self, hospital_id: str) -> list[Choice]:
         return self._choices("D", self.department)
 
-    def open_days(self, department_id: str) -> list[date]:
+    def open_days(self, department_id: str, until: date | None = None) -> list[date]:
         count = _DAYS if self.with_days else 0
         return [self.moment.date() + timedelta(days=n) for n in range(count)]
 
-    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]:
+    def free_slots(
+        self, department_id: str, day: date, released_only: bool = True
+    ) -> list[SlotChoice]:
         count = _SLOTS if self.with_slots else 0
         first = datetime.combine(day, time(7, 0), self.moment.tzinfo)
         return [
@@ -138,6 +150,20 @@ class SpecimenPort:
     def upcoming(self, phone: str) -> list[BookingView]:
         count = _LIST_SIZE if self.with_bookings else 0
         return [self._booking(f"R{n}", self._owner()) for n in range(count)]
+
+    def invitations(self, phone: str) -> list[InvitationView]:
+        count = _LIST_SIZE if self.with_invitations else 0
+        last = self.moment.date() + timedelta(days=_DAYS - 1)
+        days = (self.moment.date(), last)
+        person = self._owner()
+        return [
+            InvitationView(f"I{n}", self.hospital, self.department, "D0", *days, person=person)
+            for n in range(count)
+        ]
+
+    def book_invitation(self, phone: str, ref: str, slot_id: str, channel: str) -> BookingView:
+        self._maybe_refuse("book_invitation")
+        return self._booking("R0", self._owner())
 
     def _owner(self) -> str | None:
         return self.person if self.dependants else None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import tempfile
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -24,31 +26,54 @@ def register(group: click.Group) -> None:
 
 
 @click.command(help="Run the embedded demo: SQLite, demo data, console SMS, one demo kiosk.")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="0 picks a free port; `ors simulate` finds it either way.",
+)
 def demo(port: int) -> None:
     from werkzeug.serving import make_server
 
     from gateway.app import create_app
+    from gateway.cli import demo_url
     from gateway.demo import prepare, start_background
 
-    base = f"http://127.0.0.1:{port}"
+    # Bind before building the app, so "ready" (logged by create_app) means the port answers,
+    # and the URL written for the simulators is the port actually bound.
+    server = make_server("127.0.0.1", port, _not_ready, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
     settings = context.settings().with_overrides(
         database_url="", redis_url="", public_base_url=base
     )
     rt = context.runtime(settings)
     kiosk_key = prepare(rt)
-    app = create_app(runtime=rt)
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server.app = create_app(runtime=rt)
     stop = threading.Event()
     start_background(rt, stop)
+    demo_url.remember(settings, base)
+    # `kill` (SIGTERM) ends the demo like Ctrl+C: through `finally`, which forgets the address.
+    signal.signal(signal.SIGTERM, _exit)
     _print_demo(base, settings.secrets.at_webhook_token, kiosk_key, settings.data_dir)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        demo_url.forget(settings, base)
         stop.set()
         server.server_close()
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def _not_ready(environ: object, start_response: Callable[..., object]) -> list[bytes]:
+    """What the bound port answers while the demo data is prepared (seconds, on a first start)."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"ORS Gateway demo is starting\n"]
 
 
 def _print_demo(base: str, token: str, kiosk_key: str, data_dir: object) -> None:
@@ -72,8 +97,8 @@ Callback URLs for providers (use your public https address in production):
   Twilio voice / status         {base}/hooks/twilio/voice   {base}/hooks/twilio/voice/status
   Twilio SMS / status           {base}/hooks/twilio/sms   {base}/hooks/twilio/status
 
-Try it:  .venv/bin/ors simulate ussd --phone +254700000001 --url {base}/hooks/at/ussd{q}
-A family: .venv/bin/ors simulate ussd --phone {DEMO_FAMILY_PHONE} --url {base}/hooks/at/ussd{q}
+Try it:  .venv/bin/ors simulate ussd --phone +254700000001
+A family: .venv/bin/ors simulate ussd --phone {DEMO_FAMILY_PHONE}
           (the phone's holder with two children, Amina and Baraka)
 Press Ctrl+C to stop.
 """)

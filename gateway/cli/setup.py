@@ -33,7 +33,9 @@ def catalog() -> None:
     pass
 
 
-@catalog.command("load", help="Load or update the catalogue from a YAML file (DESIGN §4.1).")
+@catalog.command(
+    "load", help="Load or update the catalogue from a YAML file (format: docs/catalogue.md)."
+)
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--demo", is_flag=True, help="Load the shipped demo catalogue.")
 def catalog_load(file: str | None, demo: bool) -> None:

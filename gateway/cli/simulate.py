@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.cli import context, voice_phone
+from gateway.cli import context, demo_url, voice_phone
 from gateway.messaging.outbox import OutboxEntry, recent
 from gateway.settings import Settings
 
@@ -43,16 +43,14 @@ def with_token(url: str, token: str) -> str:
 
 @simulate.command("ussd", help="Dial the USSD code: type answers, or pass them with --input.")
 @click.option("--phone", required=True, help="The caller, e.g. +254700000001.")
-@click.option("--url", default=None, help="The USSD hook (default: the local demo).")
+@click.option("--url", default=None, help="The USSD hook (default: the running demo's).")
 @click.option("--input", "inputs", default=None, help="Answers to send in order, e.g. 1,1,2.")
 @click.option("--service-code", default=None, help="Defaults to channels.ussd.service_code.")
 def simulate_ussd(
     phone: str, url: str | None, inputs: str | None, service_code: str | None
 ) -> None:
     settings = context.settings()
-    url = with_token(
-        url or "http://127.0.0.1:5000/hooks/at/ussd", settings.secrets.at_webhook_token
-    )
+    url = with_token(url or _demo(settings, "/hooks/at/ussd"), settings.secrets.at_webhook_token)
     console = Console(highlight=False)
     scripted = inputs.split(",") if inputs is not None else None
     form = {
@@ -84,7 +82,7 @@ def simulate_ussd(
 @simulate.command("ivr", help="Call the voice line: prompts printed, keys typed (Enter: silence).")
 @click.option("--phone", required=True, help="The caller, e.g. +254700000001.")
 @click.option("--provider", type=click.Choice(["at", "twilio"]), default="at", show_default=True)
-@click.option("--url", default=None, help="The voice hook (default: the local demo's).")
+@click.option("--url", default=None, help="The voice hook (default: the running demo's).")
 @click.option(
     "--input", "inputs", default=None, help="Keys in order, e.g. 1,2,,1 (empty: silence)."
 )
@@ -97,11 +95,11 @@ def simulate_ivr(
     console = Console(highlight=False)
     call: voice_phone.AtVoiceCall | voice_phone.TwilioVoiceCall
     if provider == "twilio":
-        hook = url or "http://127.0.0.1:5000/hooks/twilio/voice"
+        hook = url or _demo(settings, "/hooks/twilio/voice")
         call = voice_phone.TwilioVoiceCall(hook, phone, settings)
     else:
         hook = with_token(
-            url or "http://127.0.0.1:5000/hooks/at/voice", settings.secrets.at_webhook_token
+            url or _demo(settings, "/hooks/at/voice"), settings.secrets.at_webhook_token
         )
         call = voice_phone.AtVoiceCall(hook, phone, settings)
     speaker = shutil.which("espeak-ng") if speak else None
@@ -131,7 +129,7 @@ def simulate_ivr(
 @click.option("--phone", required=True, help="The sender, e.g. +254700000001.")
 @click.argument("text", nargs=-1, required=True)
 @click.option("--provider", type=click.Choice(["at", "twilio"]), default="at", show_default=True)
-@click.option("--url", default=None, help="The SMS hook (default: the local demo's).")
+@click.option("--url", default=None, help="The SMS hook (default: the running demo's).")
 @click.option("--wait", default=5.0, show_default=True, help="Seconds to wait for an AT reply.")
 def simulate_sms(
     phone: str, text: tuple[str, ...], provider: str, url: str | None, wait: float
@@ -140,16 +138,14 @@ def simulate_sms(
     console = Console(highlight=False)
     body = " ".join(text)
     if provider == "twilio":
-        hook = url or "http://127.0.0.1:5000/hooks/twilio/sms"
+        hook = url or _demo(settings, "/hooks/twilio/sms")
         form, headers = twilio_sms_form(settings, hook, phone, body)
         reply = _post_sms(hook, form, headers)
         click.echo(reply)  # the TwiML as Twilio gets it
         said = _twiml_message(reply)
         console.print(Panel(said or "(no reply)", title=f"SMS reply to {phone}", width=72))
         return
-    hook = with_token(
-        url or "http://127.0.0.1:5000/hooks/at/sms", settings.secrets.at_webhook_token
-    )
+    hook = with_token(url or _demo(settings, "/hooks/at/sms"), settings.secrets.at_webhook_token)
     rt = context.runtime(settings)
     try:
         before = _latest(rt.reader, phone)
@@ -210,6 +206,11 @@ def twilio_sms_form(
     public = voice_phone.rebase(hook, settings.public_base_url)
     signature = RequestValidator(token).compute_signature(public, form)
     return form, {"X-Twilio-Signature": signature}
+
+
+def _demo(settings: Settings, path: str) -> str:
+    """A hook of the demo running on these settings' data folder (`ors demo` wrote where)."""
+    return demo_url.base_url(settings) + path
 
 
 def _twiml_message(body: str) -> str:

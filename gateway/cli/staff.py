@@ -1,21 +1,23 @@
 """Staff commands at the hospital desk: the day's bookings (list, find, book for any person,
-cancel, rebook, check in), invitations and closing a session. Each action is audited under `--by`
+cancel, rebook, check in), invitations (issue, list, withdraw) and closing a session. Each action is audited under `--by`
 (gateway.cli.options); `ors citizens` (gateway.cli.citizens) manages the persons booked for.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import click
 
 from gateway.booking.domain.errors import CheckInRefused
 from gateway.booking.domain.persons import first_name, has_phone
+from gateway.booking.domain.states import InvitationStatus
 from gateway.booking.operations.invitations import Offer
 from gateway.booking.sql import persons
 from gateway.booking.views.day_list import DeskBooking
 from gateway.booking.views.find import FoundBooking
+from gateway.booking.views.invitations_list import ListedInvitation
 from gateway.cli import choices, context
 from gateway.cli.options import DAY, by_option, date_of
 from gateway.cli.refusals import explained, sentence
@@ -25,7 +27,7 @@ from tcode.codes import is_valid, normalize
 
 
 def register(group: click.Group) -> None:
-    for command in (bookings, invite, sessions):
+    for command in (bookings, invite, invitations, sessions):
         group.add_command(command)
 
 
@@ -236,6 +238,82 @@ def invite(
             f"invitation {info.ref} issued: {info.window_from} to {info.window_to}, "
             f"open until {info.expires_at:%Y-%m-%d %H:%M}"
         )
+
+
+# --- ors invitations ---------------------------------------------------------------------------
+
+
+@click.group(help="Invitations staff issued: list a hospital's, withdraw an open one.")
+def invitations() -> None:
+    pass
+
+
+@invitations.command("list", help="A hospital's invitations, soonest expiry first.")
+@click.option("--hospital", required=True, help="Hospital code, e.g. KNH.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in InvitationStatus]),
+    default=None,
+    help="Only these.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON array (times in UTC too).")
+def invitations_list(hospital: str, status: str | None, as_json: bool) -> None:
+    booking = context.runtime().booking
+    with explained():
+        found = booking.invitations(
+            hospital_code=choices.hospital(booking, hospital), status=status
+        )
+    if as_json:
+        click.echo(json.dumps([_invitation_json(i) for i in found], ensure_ascii=False, indent=1))
+        return
+    if found:
+        click.echo(
+            f"{'REF':<8}  {'PERSON':<12} {'PHONE':<8} {'DEPT':<6} {'FROM':<10} {'TO':<10} "
+            f"{'EXPIRES':<16}  {'STATUS':<9} {'BOOKING':<8}  BY"
+        )
+    for i in found:
+        click.echo(
+            f"{i.ref:<8}  {i.person or '-':<12} {_masked(i.phone):<8} {i.department:<6} "
+            f"{_day(i.window_from):<10} {_day(i.window_to):<10} {i.expires_at:%Y-%m-%d %H:%M}  "
+            f"{i.status:<9} {i.booking_ref or '-':<8}  {i.created_by}"
+        )
+    click.echo(f"{len(found)} invitation{'s' if len(found) != 1 else ''}")
+
+
+def _masked(phone: str) -> str:
+    """The phone as a list may show it: its last three digits ("-" for a person without one)."""
+    return "****" + phone[-3:] if has_phone(phone) else "-"
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else "-"
+
+
+def _invitation_json(i: ListedInvitation) -> dict[str, object]:
+    return {
+        "ref": i.ref,
+        "person": i.person,
+        "phone": _masked(i.phone),
+        "hospital": i.hospital,
+        "department": i.department,
+        "window_from": _day(i.window_from),
+        "window_to": _day(i.window_to),
+        "expires_at": i.expires_at.isoformat(),  # hospital-local, with its offset
+        "expires_at_utc": i.expires_at.astimezone(UTC).isoformat(),
+        "status": i.status,
+        "booking_ref": i.booking_ref,
+        "created_by": i.created_by,
+    }
+
+
+@invitations.command("withdraw", help="Withdraw an open invitation (a booked one: cancel it).")
+@click.argument("ref")
+@click.option("--reason", required=True, help="Why, for the audit trail.")
+@by_option
+def invitations_withdraw(ref: str, reason: str, by: str) -> None:
+    with explained():
+        context.runtime().booking.withdraw_invitation(ref.strip().upper(), by, reason)
+    click.echo(f"invitation {ref.strip().upper()} withdrawn")
 
 
 # --- ors sessions ------------------------------------------------------------------------------

@@ -16,8 +16,9 @@ YES (NDIO, OK) keeps the sender's voice bookings: the network vouches for an SMS
 for a caller id. An answer to a phone that may not get our SMS (recipients.py) is dropped.
 
 A phone's bookings are those of all its persons ("Me" and dependants, whose `phone` is the
-holder's): STATUS lists them all, naming a dependant's by first name, and CANCEL takes any of
-their codes. MOVE moves a dependant to a phone of their own, confirmed from both (moves.py).
+holder's): STATUS lists them all (open invitations first), naming a dependant's by first name,
+and CANCEL takes any of their codes. MOVE moves a dependant to a phone of their own, confirmed
+from both (moves.py).
 """
 
 from __future__ import annotations
@@ -193,15 +194,35 @@ def queue_reply(runtime: Runtime, inbound: Inbound, phone: str, answer: Answer) 
 
 def _status(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:
     upcoming = [b for b in runtime.booking.upcoming(phone) if b.tcode]
-    if not upcoming:
+    # Open invitations first, as the phone menus list them: each waits for a time chosen.
+    items = _invitation_items(runtime, phone, texts)
+    items += [render(texts, "status_item", _appointment_of(b)) for b in upcoming]
+    if not items:
         return _answer(runtime, texts, "status_none")
-    items = [render(texts, "status_item", _appointment_of(b)) for b in upcoming]
     for shown in range(len(items), 0, -1):
         more = f" (+{len(items) - shown})" if shown < len(items) else ""
         answer = _answer(runtime, texts, "status", items="; ".join(items[:shown]) + more)
         if count_segments(answer.body) <= MAX_STATUS_SEGMENTS:
             return answer
     return answer
+
+
+def _invitation_items(runtime: Runtime, phone: str, texts: Texts) -> list[str]:
+    items = []
+    for invitation in runtime.booking.invitations(phone=phone):
+        if invitation.last_day is None:
+            continue  # an invitation of one slot is booked when issued: its booking is listed
+        dept = runtime.booking.catalogue.department(invitation.department_id)
+        appointment = Appointment(
+            dept.hospital_code,
+            dept.name_gsm,
+            dept.sensitive,
+            invitation.expires_at,
+            person=invitation.person,
+        )
+        last = day_of(texts, invitation.last_day)
+        items.append(render(texts, "status_invited", appointment, last=last))
+    return items
 
 
 def _cancel(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Answer:

@@ -8,7 +8,7 @@ Real-name registration (a later issue) adds its screens to this table and takes 
 from __future__ import annotations
 
 from menus.flow import Flow
-from menus.screens import appointments, booking, home, persons, proof
+from menus.screens import appointments, booking, home, invitations, persons, proof
 
 # Closing screens built by actions rather than shown from the table.
 FINISHES = ("booked", "cancelled", proof.FAILED)
@@ -23,6 +23,7 @@ def build_flow() -> Flow:
         *persons.SCREENS,
         *booking.SCREENS,
         *appointments.SCREENS,
+        *invitations.SCREENS,
         *proof.SCREENS,
     )
     return Flow(screens, FINISHES, start="resume", main="main")

@@ -1,4 +1,4 @@
-"""My appointments: list, details with the T-code, cancel after a yes.
+"""My appointments: open invitations first, then bookings; details with the T-code, cancel.
 
 Over voice the caller id is only a claim (menus.screens.voice_privacy): the list and the
 details read date, time and hospital, and the T-code and cancel wait until the caller has
@@ -13,15 +13,26 @@ from menus.flow import Finish, Go, Screen, View
 from menus.formats import group_tcode
 from menus.ports import BookingView, Refused
 from menus.reply import Option
+from menus.screens import invitations
 from menus.screens.persons import said
-from menus.screens.voice_privacy import department_said, on_voice, proven
+from menus.screens.voice_privacy import (
+    AFTER_PROOF,
+    department_said,
+    on_voice,
+    phone_proven,
+    proven,
+)
 
 
 def _show_list(ctx: Context) -> View:
-    bookings = ctx.port.upcoming(ctx.phone)
-    if not bookings:
+    # Open invitations first: each waits for the citizen to choose a time before it expires.
+    listed = (
+        *invitations.options(ctx),
+        *(_list_option(ctx, b) for b in ctx.port.upcoming(ctx.phone)),
+    )
+    if not listed:
         return View((ctx.t("mine.none"),))
-    return View((ctx.t("mine.title"),), tuple(_list_option(ctx, b) for b in bookings))
+    return View((ctx.t("mine.title"),), listed)
 
 
 def _list_option(ctx: Context, b: BookingView) -> Option:
@@ -35,6 +46,15 @@ def _list_option(ctx: Context, b: BookingView) -> Option:
 
 
 def _act_list(ctx: Context, ref: str) -> Go:
+    if ref.startswith(invitations.PREFIX):
+        ctx.session.chosen[invitations.INVITATION] = ref.removeprefix(invitations.PREFIX)
+        if not phone_proven(ctx):
+            # A forged caller id must not pick the time of the owner's invitation (the core
+            # books it for good): the SMS code proves the phone first, then the days follow.
+            ctx.port.send_code(ctx.phone)
+            ctx.session.chosen[AFTER_PROOF] = "invitation_day"
+            return Go("code")
+        return Go("invitation_day")
     ctx.session.chosen["ref"] = ref
     return Go("appointment")
 
@@ -103,7 +123,12 @@ def _act_cancel(ctx: Context, option_id: str) -> Go | Finish:
 
 
 SCREENS = (
-    Screen("appointments", _show_list, _act_list, leads_to=frozenset({"appointment"})),
+    Screen(
+        "appointments",
+        _show_list,
+        _act_list,
+        leads_to=frozenset({"appointment", "invitation_day", "code"}),
+    ),
     # Any refusal about one booking (gone, deadline passed, too many codes...) returns to the
     # fresh list.
     Screen(

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from menus.context import Context
 from menus.flow import Finish, Go, Screen, Skip, View
 from menus.formats import clock, group_tcode
-from menus.ports import Choice, Refused
+from menus.ports import BookingView, Choice, Refused
 from menus.reply import Option
 from menus.screens.persons import PERSON_NAME, chosen_person, said
 from menus.screens.voice_privacy import department_said
@@ -103,7 +103,11 @@ def _act_confirm(ctx: Context, option_id: str) -> Finish:
     # One key per session: a confirm sent twice (a provider retry) books once.
     key = f"{ctx.session.key}:book"
     slot, channel = ctx.chosen("slot"), ctx.config.channel
-    booking = ctx.port.book(ctx.phone, slot, channel, key, chosen_person(ctx))
+    return booked(ctx, ctx.port.book(ctx.phone, slot, channel, key, chosen_person(ctx)))
+
+
+def booked(ctx: Context, booking: BookingView) -> Finish:
+    """The closing screen of a booking made: what, where, when and its T-code."""
     department = department_said(ctx, booking.department, booking.sensitive)
     tcode = ctx.t("booked.tcode", tcode=group_tcode(booking.tcode))
     person = said(ctx, booking.person)

@@ -13,7 +13,7 @@ import hmac
 from menus.context import Context
 from menus.flow import Finish, Go, Screen, View
 from menus.screens.appointments import chosen_booking
-from menus.screens.voice_privacy import PROOF, PROOF_PHONE, PROVEN_REF
+from menus.screens.voice_privacy import AFTER_PROOF, PROOF, PROOF_PHONE, PROVEN_REF
 
 CODE_DIGITS = 4
 FAILED = "proof_failed"  # the closing screen after too many wrong answers
@@ -31,7 +31,7 @@ def _act_code(ctx: Context, digits: str) -> Go | Finish:
     outcome = ctx.port.check_code(ctx.phone, digits)
     if outcome == "passed":
         ctx.session.chosen[PROOF] = PROOF_PHONE
-        return Go("appointment")
+        return Go(ctx.session.chosen.pop(AFTER_PROOF, "appointment"))
     if outcome == "wrong":
         return Go("code", notice=ctx.t("proof.code_wrong"))
     return _failed(ctx)
@@ -62,7 +62,7 @@ SCREENS = (
         "code",
         _show_code,
         _act_code,
-        leads_to=frozenset({"code", "appointment", FAILED}),
+        leads_to=frozenset({"code", "appointment", "invitation_day", FAILED}),
         refusal_default="appointments",
     ),
     Screen(

@@ -11,8 +11,9 @@ from __future__ import annotations
 from menus.context import Context
 
 VOICE = "ivr"
-# session.chosen keys: the phone proven for the rest of the call; a booking proven by T-code.
-PROOF, PROOF_PHONE, PROVEN_REF = "proof", "phone", "proven_ref"
+# session.chosen keys: the phone proven for the rest of the call; a booking proven by T-code;
+# the screen the caller goes on to once the SMS code has proven the phone.
+PROOF, PROOF_PHONE, PROVEN_REF, AFTER_PROOF = "proof", "phone", "proven_ref", "after_proof"
 
 
 def on_voice(ctx: Context) -> bool:
@@ -28,3 +29,9 @@ def proven(ctx: Context, ref: str) -> bool:
     """Whether the caller may hear booking `ref`'s T-code and change it."""
     chosen = ctx.session.chosen
     return not on_voice(ctx) or chosen.get(PROOF) == PROOF_PHONE or chosen.get(PROVEN_REF) == ref
+
+
+def phone_proven(ctx: Context) -> bool:
+    """Whether the caller may act for the phone itself (not one booking): USSD, or a voice
+    caller who keyed the SMS code."""
+    return not on_voice(ctx) or ctx.session.chosen.get(PROOF) == PROOF_PHONE

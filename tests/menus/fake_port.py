@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
-from menus.ports import BookingView, Caller, Choice, HoldView, PersonChoice, Refused, SlotChoice
+from menus.ports import (
+    BookingView,
+    Caller,
+    Choice,
+    HoldView,
+    InvitationView,
+    PersonChoice,
+    Refused,
+    SlotChoice,
+)
 
 EAT = timezone(timedelta(hours=3), "EAT")
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=EAT)
@@ -69,6 +78,9 @@ class FakePort:
         self.dependants: dict[str, list[PersonChoice]] = {}  # phone -> its shown dependants
         self.holder_blocked: dict[str, date] = {}  # phone -> its holder's own block
         self.phone_blocked: dict[str, date] = {}  # phone -> the block of all its persons
+        # ref -> (phone, the open invitation); taken up or withdrawn: gone from here.
+        self.invited: dict[str, tuple[str, InvitationView]] = {}
+        self.released_until: date | None = None  # the release horizon's last day (None: all)
 
     # Test controls.
     def refuse(self, method: str, code: str, **params: object) -> None:
@@ -84,6 +96,20 @@ class FakePort:
         self.calls.append((method, args))
         if method in self.refusals:
             raise self.refusals.pop(method)
+
+    def invite(
+        self, phone: str, department_id: str, first: date, last: date, person: str | None = None
+    ) -> str:
+        """Staff invite a person of `phone` to choose a time of the department in a window."""
+        ref = f"I{len(self.invited) + 1}"
+        hospital = self._name(self.hospitals_, self.hospital_of[department_id])
+        department = self._name(self.departments_, department_id)
+        sensitive = department_id in self.sensitive
+        invitation = InvitationView(
+            ref, hospital, department, department_id, first, last, sensitive, person
+        )
+        self.invited[ref] = (phone, invitation)
+        return ref
 
     def add_dependants(self, phone: str, *names: str) -> list[PersonChoice]:
         """Give `phone` dependants as the desk would, without recording a call."""
@@ -131,13 +157,18 @@ class FakePort:
         self._enter("departments", hospital_id)
         return list(self.departments_.get(hospital_id, []))
 
-    def open_days(self, department_id: str) -> list[date]:
-        self._enter("open_days", department_id)
-        free = self._free(department_id)
-        return sorted({s.starts_at.date() for s in free})
+    def open_days(self, department_id: str, until: date | None = None) -> list[date]:
+        self._enter("open_days", department_id, *(() if until is None else (until,)))
+        last = until or self.released_until
+        days = {s.starts_at.date() for s in self._free(department_id)}
+        return sorted(d for d in days if last is None or d <= last)
 
-    def free_slots(self, department_id: str, day: date) -> list[SlotChoice]:
-        self._enter("free_slots", department_id, day)
+    def free_slots(
+        self, department_id: str, day: date, released_only: bool = True
+    ) -> list[SlotChoice]:
+        self._enter("free_slots", department_id, day, *(() if released_only else (False,)))
+        if released_only and self.released_until and day > self.released_until:
+            return []
         free = [s for s in self._free(department_id) if s.starts_at.date() == day]
         return [SlotChoice(s.id, s.starts_at, s.places_left) for s in free]
 
@@ -224,6 +255,37 @@ class FakePort:
         self._enter("upcoming", phone)
         mine = [b for owner, b in self.bookings.values() if owner == phone]
         return sorted((b for b in mine if b.status == "confirmed"), key=lambda b: b.starts_at)
+
+    def invitations(self, phone: str) -> list[InvitationView]:
+        self._enter("invitations", phone)
+        return [i for owner, i in self.invited.values() if owner == phone]
+
+    def book_invitation(self, phone: str, ref: str, slot_id: str, channel: str) -> BookingView:
+        """As the core: a slot of the window turns the invitation into that booking."""
+        self._enter("book_invitation", phone, ref, slot_id, channel)
+        owner, invitation = self.invited.get(ref, (phone, None))
+        if invitation is None or owner != phone:
+            raise Refused("invitation_closed", status="cancelled")
+        slot = self.slots[slot_id]
+        inside = invitation.first_day <= slot.starts_at.date() <= invitation.last_day
+        if slot.department_id != invitation.department_id or not inside:
+            raise Refused("outside_invitation")
+        if slot.places_left <= 0:
+            raise Refused("slot_full", next_times=self._next_times(slot))
+        slot.places_left -= 1
+        del self.invited[ref]
+        booking = BookingView(
+            f"B{len(self.bookings) + 1}",
+            TCODE,
+            invitation.hospital,
+            invitation.department,
+            slot.starts_at,
+            "confirmed",
+            sensitive=invitation.sensitive,
+            person=invitation.person,
+        )
+        self.bookings[booking.ref] = (phone, booking)
+        return booking
 
     def cancel(self, phone: str, ref: str) -> BookingView:
         self._enter("cancel", phone, ref)

@@ -165,8 +165,9 @@ def test_a_dependants_booked_screen_names_them_and_keeps_the_tcode(
     [
         (20, 5, set()),
         (20, 9, set()),  # more dependants only page the question further
-        # A name longer than the core allows does not fit, nor does its block above the question.
-        (40, 5, {"confirm", "booked", "person"}),
+        # A name longer than the core allows does not fit, nor does its block above the question,
+        # nor an invitation of theirs (listed and confirmed with the name).
+        (40, 5, {"confirm", "booked", "person", "appointments", "invitation_confirm"}),
     ],
 )
 def test_the_check_renders_the_persons_screens_with_the_names_it_is_given(

@@ -17,6 +17,7 @@ from gateway.booking.domain.phones import to_e164
 from gateway.booking.views import day_list as desk
 from gateway.booking.views import find, readside
 from gateway.booking.views.confirmations import Confirmation, HoldInfo, confirmation, live_hold
+from gateway.booking.views.invitations_list import ListedInvitation, invitations_of
 from gateway.clock import Clock
 from gateway.db import read_only, session_factories
 from gateway.settings import Settings
@@ -47,15 +48,19 @@ class BookingReads:
     def departments(self, hospital_id: int) -> Sequence[Item]:
         return self.catalogue.get().departments.get(hospital_id, ())
 
-    def open_days(self, department_id: int) -> list[date]:
+    def open_days(self, department_id: int, until: date | None = None) -> list[date]:
+        """Released days with free places; `until`: up to then, released or not (invitations)."""
         dept = self.catalogue.department(department_id)
         with self._read() as conn:
-            return readside.open_days(conn, self.rules, dept, self.clock.now())
+            return readside.open_days(conn, self.rules, dept, self.clock.now(), until)
 
-    def free_slots(self, department_id: int, day: date) -> list[readside.FreeSlot]:
+    def free_slots(
+        self, department_id: int, day: date, released_only: bool = True
+    ) -> list[readside.FreeSlot]:
         dept = self.catalogue.department(department_id)
         with self._read() as conn:
-            return readside.free_slots(conn, self.rules, dept, day, self.clock.now())
+            now = self.clock.now()
+            return readside.free_slots(conn, self.rules, dept, day, now, released_only)
 
     def upcoming(self, phone: str) -> list[readside.UpcomingBooking]:
         with self.reader() as s:
@@ -78,6 +83,20 @@ class BookingReads:
         with self.reader() as s:
             return find.bookings_of(
                 s, phone=self.phone(phone) if phone else None, tcode=tcode, ref=ref
+            )
+
+    def invitations(
+        self,
+        *,
+        hospital_code: str | None = None,
+        status: str | None = None,
+        phone: str | None = None,
+    ) -> list[ListedInvitation]:
+        """A hospital's invitations (staff), or the open ones of a phone's persons (the menus)."""
+        phone = self.phone(phone) if phone else None
+        with self.reader() as s:
+            return invitations_of(
+                s, self.clock.now(), hospital_code=hospital_code, status=status, phone=phone
             )
 
     def catalogue_listing(self, hospital_code: str | None = None) -> list[find.CityEntry]:

@@ -74,24 +74,34 @@ _NEXT_FREE = DriverStatement(
 
 
 def open_days(
-    db: Executor, booking: BookingSettings, dept: DepartmentInfo, now: datetime
+    db: Executor,
+    booking: BookingSettings,
+    dept: DepartmentInfo,
+    now: datetime,
+    until: date | None = None,
 ) -> list[date]:
-    """Released days with at least one free remote place, soonest first."""
+    """Released days with at least one free remote place, soonest first; `until`: days up to
+    then, released or not (an invitation's window: the hospital's own offer)."""
     rules = booking.rules_for(dept.hospital_code)
     params = {
         "department_id": dept.id,
         "after": now + timedelta(minutes=rules.min_lead_minutes),
-        "last": last_open_day(now, dept.timezone, rules),
+        "last": until or last_open_day(now, dept.timezone, rules),
     }
     return _OPEN_DAYS.run(db, params).scalars()
 
 
 def free_slots(
-    db: Executor, booking: BookingSettings, dept: DepartmentInfo, day: date, now: datetime
+    db: Executor,
+    booking: BookingSettings,
+    dept: DepartmentInfo,
+    day: date,
+    now: datetime,
+    released_only: bool = True,
 ) -> list[FreeSlot]:
     rules = booking.rules_for(dept.hospital_code)
     tz = dept.timezone
-    if day > last_open_day(now, tz, rules):
+    if released_only and day > last_open_day(now, tz, rules):
         return []
     params = {
         "department_id": dept.id,
