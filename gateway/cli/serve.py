@@ -47,16 +47,17 @@ def demo(port: int) -> None:
     settings = context.settings().with_overrides(
         database_url="", redis_url="", public_base_url=base
     )
-    rt = context.runtime(settings)
-    kiosk_key = prepare(rt)
-    server.app = create_app(runtime=rt)
     stop = threading.Event()
-    start_background(rt, stop)
-    demo_url.remember(settings, base)
-    # `kill` (SIGTERM) ends the demo like Ctrl+C: through `finally`, which forgets the address.
+    # `kill` (SIGTERM) ends the demo like Ctrl+C: through `finally`, which closes the port and
+    # forgets the address, also when preparing the data fails.
     signal.signal(signal.SIGTERM, _exit)
-    _print_demo(base, settings.secrets.at_webhook_token, kiosk_key, settings.data_dir)
     try:
+        rt = context.runtime(settings)
+        kiosk_key = prepare(rt)
+        server.app = create_app(runtime=rt)
+        start_background(rt, stop)
+        demo_url.remember(settings, base)
+        _print_demo(base, settings.secrets.at_webhook_token, kiosk_key, settings.data_dir)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

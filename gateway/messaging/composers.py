@@ -333,6 +333,8 @@ def block_warning(session: Session, event: Event, ctx: Context) -> Draft | None:
     if found is None:
         return None
     person, holder = found
+    if person.strikes_since is not None and person.strikes_since > event.created_at:
+        return None  # blocked or lifted since: the slate the warning counted is gone
     texts, language = _texts_of(ctx, holder.language)
     body = render(
         texts,

@@ -94,6 +94,7 @@ def _show_details(ctx: Context) -> View:
 def _act_details(ctx: Context, option_id: str) -> Go:
     if option_id == "sms":
         ctx.port.send_code(ctx.phone)
+        ctx.session.chosen.pop(AFTER_PROOF, None)  # an invitation left earlier: not its days
         return Go("code")
     if option_id == "tcode":
         return Go("tcode")

@@ -168,3 +168,21 @@ def test_over_voice_an_invitation_names_the_hospital_and_books(
     assert "your clinic" in booked and "Cardiology" not in booked
     assert ("book_invitation", (CALLER, "I1", "CARD-1125-0930", "ivr")) in port.calls
     assert not port.invited and len(port.bookings) == 1
+
+
+def test_a_code_asked_for_a_booking_after_leaving_an_invitation_opens_the_booking(
+    voice: tuple[FakePort, Calls],
+) -> None:
+    port, calls = voice
+    port.invite(CALLER, "CARD", WED, WED)
+    port.hold(CALLER, "desk", "CARD-1125-0930")
+    port.book(CALLER, "CARD-1125-0930", "ussd", "desk:book")
+    session = Session.new("call", CALLER)
+    calls.hop(session, None)
+    calls.hop(session, "2")  # My appointments: the invitation, then the booking
+    calls.hop(session, "1")  # the invitation: a code is asked first …
+    calls.hop(session, "*")  # … but the caller goes back
+    calls.hop(session, "2")  # the booking
+    calls.hop(session, "1")  # prove the phone by SMS
+    heard = " ".join(s.text for s in calls.hop(session, CODE).prompt)
+    assert "T-code" in heard and "Choose day" not in heard
