@@ -16,7 +16,7 @@ ORS_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/ors_test
 ORS_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 export ORS_TEST_DATABASE_URL ORS_TEST_REDIS_URL
 
-.PHONY: install install-runtime demo test test-fast test-faults lint format bench clean
+.PHONY: install install-runtime demo test test-fast test-faults deploy-check lint format bench clean
 
 $(RUNTIME_STAMP): pyproject.toml
 	if test $(DEV_STAMP) -nt pyproject.toml; then :; else \
@@ -59,6 +59,11 @@ test-fast: install
 # the "## Faults" block of bench/results.md; ORS_FAULTS_KEEP=1 keeps the processes' logs.
 test-faults: install
 	$(BIN)/pytest tests/faults $(PYTEST_ARGS)
+
+# The deployment kit (deploy/check): systemd-analyze verify on the units, nginx -t on the site
+# with a self-signed certificate, promtool on the alert rules. Needs nginx and prometheus (Debian).
+deploy-check: install-runtime
+	bash deploy/check
 
 lint: install
 	$(BIN)/ruff check .
