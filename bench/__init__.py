@@ -1,1 +1,4 @@
-"""Benchmarks of ORS Gateway (DESIGN §9): programs run on demand by `make bench`, never tests."""
+"""Benchmarks of ORS Gateway: programs run on demand by `make bench`, never tests.
+
+Targets and latest results: README, Benchmarks.
+"""

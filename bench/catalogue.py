@@ -1,4 +1,4 @@
-"""The bench catalogue (DESIGN §4.1 YAML) and config file, sized for every scenario.
+"""The bench catalogue (docs/catalogue.md) and config file, sized for every scenario.
 
 - Walk cities (scenario a): 3 cities x 3 hospitals x 5 departments, 16 slots a day with 50
   remote places each, every day: far more places than 32 callers can book in a run.

@@ -1,8 +1,8 @@
 """A tiny, fast fake of Africa's Talking's SMS API for the dispatch benchmark (scenario d).
 
 `python -m bench.fake_at --port P` answers `POST /version1/messaging` with 201,
-`Content-Type: application/json` exactly (the SDK returns a str otherwise, channels.md §3.1)
-and the JSON reply of channels.md §3.2 with a fresh `messageId`; `GET /` says how many it has
+`Content-Type: application/json` exactly (the SDK returns a str otherwise)
+and Africa's Talking's JSON send reply with a fresh `messageId`; `GET /` says how many it has
 served. Raw asyncio, no framework: it must cost far less CPU than the workers it serves.
 """
 

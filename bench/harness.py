@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.harness [--workers 2] [--threads 1] [--quick] [--write-results]
 
 Starts a fresh PostgreSQL database (`ors_bench`), Redis db 13, `ors migrate`, a generated
-catalogue, `ors slots generate`, a voucher key, then measures (DESIGN §9 targets):
+catalogue, `ors slots generate`, a voucher key, then measures (targets: README, Benchmarks):
 
   baseline  bare Flask + one Redis GET/SET under the same gunicorn settings: the floor
   (a)       USSD hops: concurrent callers walking whole bookings
@@ -54,7 +54,7 @@ from bench.stack import (
 OUT = REPO / "bench" / "out"
 WRK = shutil.which("wrk")
 
-# DESIGN §9 targets, on the 2-core machine.
+# Targets of README, Benchmarks, on the 2-core machine.
 USSD_FLOOR_SHARE = 0.60
 USSD_P99_MS = 50.0
 FLASH_RATE = 400.0

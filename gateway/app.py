@@ -13,7 +13,7 @@ from gateway.logs import configure_logging
 from gateway.metrics import instrument
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import ConfigError, Settings, check_production, load_settings
-from gateway.web import body_limits, browser_headers, health, hops, vouchers
+from gateway.web import body_limits, browser_headers, health, hops, voice_audio, vouchers
 from gateway.web.proxies import TrustedProxies
 from kiosk import api as kiosk_api
 from kiosk import page as kiosk_page
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     browser_headers.install(app, settings.public_base_url)
     app.register_blueprint(health.bp)
     app.register_blueprint(vouchers.bp)
+    app.register_blueprint(voice_audio.bp)
     app.register_blueprint(africastalking.register_routes())
     app.register_blueprint(twilio.register_routes())
     _register_kiosk(app, runtime)

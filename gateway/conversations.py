@@ -10,9 +10,13 @@ from types import MappingProxyType
 from redis import Redis
 
 from gateway.booking.domain import events
+from gateway.booking.operations.challenges import challenge_key
 from gateway.booking.service import BookingService
 from gateway.menus_port import BookingMenusPort
 from gateway.settings import Settings
+from gateway.voice.audio import VoiceAudio
+from gateway.voice.fragments import FragmentStore
+from gateway.voice.links import AudioLinks
 from menus import (
     Engine,
     EngineConfig,
@@ -26,7 +30,6 @@ from menus import (
 from menus.calls import Calls, Turn
 from menus.catalogue import Catalogue
 from menus.ivr import IvrRenderer
-from menus.prompts import AudioPrompts
 from menus.voice import VoiceCatalogue, load_voice_catalogues
 
 
@@ -85,7 +88,7 @@ class IvrStack:
     renderer: IvrRenderer
     calls: Calls
     sessions: SessionStore
-    audio: AudioPrompts
+    audio: VoiceAudio
     booking: BookingService
 
     def answer(
@@ -153,5 +156,15 @@ def build_ivr(settings: Settings, booking: BookingService, redis: Redis | None) 
         if redis is not None
         else MemorySessionStore(ttl_seconds=ttl)
     )
-    audio = AudioPrompts(settings.ivr_audio_base_url, settings.ivr_prompts)
+    audio = voice_audio(settings, booking)
     return IvrStack(engine, renderer, Calls(engine, renderer), sessions, audio, booking)
+
+
+def voice_audio(settings: Settings, booking: BookingService) -> VoiceAudio:
+    """The recordings a call's prompts are joined from. Their addresses are sealed with a key
+    every web process derives alike: from ORS_SECRET_KEY, else from the voucher signing key
+    (as the SMS codes' key is), so a node that did not answer the turn can build the file."""
+    shared = challenge_key(settings.secrets.secret_key, booking.signing_key)
+    links = AudioLinks(shared)
+    store = FragmentStore(settings.ivr_recordings)
+    return VoiceAudio(store, links, settings.public_base_url, booking.clock.now)

@@ -1,7 +1,7 @@
 """Engines and session factories for SQLite (embedded) and PostgreSQL (production).
 
 Engines are created per process, after gunicorn or RQ has forked, and never shared between
-processes (DESIGN §9): callers build them through the runtime, not at import time.
+processes: callers build them through the runtime, not at import time.
 
 On this hardware a database round trip costs more CPU than the SQL it carries (bench/results.md),
 so the hot paths count them: no ping on every pool checkout (a restarted server is noticed

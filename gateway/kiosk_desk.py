@@ -79,4 +79,6 @@ def _ticket(t: Ticket) -> TicketInfo:
         t.checked_in_at,
         t.sensitive,
         t.person,
+        t.hospital_names,
+        t.department_names,
     )

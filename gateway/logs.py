@@ -32,7 +32,8 @@ PHONE = re.compile(r"(?<![\w+])(\+?\d{3,4})(\d{4,8})(\d{3})(?!\d)")
 # Ten digits in three groups of 3 or 4 with one separator: `323 900 5395` (a T-code as SMS
 # show it), `323-900-5395`, `0712 345 678`. Dates (4-2-2) and times never have this shape.
 GROUPED_TEN = re.compile(r"(?<![\w+•])\d{3,4}([ .-])\d{3,4}\1\d{3,4}(?![\w•]|[.-]\d)")
-VOUCHER_PATH = re.compile(r"(/v/)[0-9A-Za-z]+")
+# A voucher's page, and a voice prompt's audio (its sealed link may say a T-code when played).
+VOUCHER_PATH = re.compile(r"(/v/|/voice/audio/)[0-9A-Za-z_-]+")
 
 
 def mask(text: str) -> str:

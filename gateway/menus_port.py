@@ -6,11 +6,13 @@ into the menus' Refused with the facts the screens explain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
+from gateway.booking.catalogue.cache import Item
+from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import BookingError
 from gateway.booking.service import BookingService, Confirmation, HoldInfo
 from gateway.booking.views.invitations_list import ListedInvitation
@@ -52,21 +54,37 @@ def _person_id(value: str | None) -> int | None:
 
 
 class BookingMenusPort:
-    def __init__(self, booking: BookingService, channel: str):
+    def __init__(self, booking: BookingService, channel: str, language: str | None = None):
         self.booking, self.channel = booking, channel
+        # Cities, hospitals and departments are named in it where the catalogue translates
+        # them (None: as the catalogue names them).
+        self.language = language
+
+    def speaking(self, language: str) -> BookingMenusPort:
+        if language == self.language:
+            return self
+        return BookingMenusPort(self.booking, self.channel, language)
+
+    def _choices(self, items: Sequence[Item]) -> list[Choice]:
+        # Listed by the name the caller reads, as the catalogue lists its own names.
+        named = [Choice(str(i.id), i.name_in(self.language)) for i in items]
+        return sorted(named, key=lambda c: c.label)
+
+    def _dept(self, department_id: int) -> DepartmentInfo:
+        return self.booking.catalogue.department(department_id)
 
     def _call(self, fn: Callable[[], T]) -> T:
         with refusals():
             return fn()
 
     def cities(self) -> list[Choice]:
-        return [Choice(str(i.id), i.name) for i in self.booking.cities()]
+        return self._choices(self.booking.cities())
 
     def hospitals(self, city_id: str) -> list[Choice]:
-        return [Choice(str(i.id), i.name) for i in self.booking.hospitals(_id(city_id))]
+        return self._choices(self.booking.hospitals(_id(city_id)))
 
     def departments(self, hospital_id: str) -> list[Choice]:
-        return [Choice(str(i.id), i.name) for i in self.booking.departments(_id(hospital_id))]
+        return self._choices(self.booking.departments(_id(hospital_id)))
 
     def open_days(self, department_id: str, until: date | None = None) -> list[date]:
         return self.booking.open_days(_id(department_id), until)
@@ -101,7 +119,7 @@ class BookingMenusPort:
         person_id: str | None = None,
     ) -> BookingView:
         person, slot = _person_id(person_id), _id(slot_id)
-        return _view(
+        return self._view(
             self._call(lambda: self.booking.book(phone, slot, channel, idempotency_key, person))
         )
 
@@ -111,8 +129,8 @@ class BookingMenusPort:
             BookingView(
                 b.ref,
                 b.tcode or "",
-                b.hospital,
-                b.department,
+                self._dept(b.department_id).hospital_name_in(self.language),
+                self._dept(b.department_id).name_in(self.language),
                 b.starts_at,
                 b.status,
                 sensitive=b.sensitive,
@@ -132,11 +150,11 @@ class BookingMenusPort:
         ]
 
     def _invitation(self, i: ListedInvitation, first: date, last: date) -> InvitationView:
-        dept = self.booking.catalogue.department(i.department_id)
+        dept = self._dept(i.department_id)
         return InvitationView(
             i.ref,
-            dept.hospital_name_gsm,
-            dept.name_gsm,
+            dept.hospital_name_in(self.language),
+            dept.name_in(self.language),
             str(i.department_id),
             first,
             last,
@@ -146,10 +164,12 @@ class BookingMenusPort:
 
     def book_invitation(self, phone: str, ref: str, slot_id: str, channel: str) -> BookingView:
         slot = _id(slot_id)
-        return _view(self._call(lambda: self.booking.book_invitation(phone, ref, slot, channel)))
+        return self._view(
+            self._call(lambda: self.booking.book_invitation(phone, ref, slot, channel))
+        )
 
     def cancel(self, phone: str, ref: str) -> BookingView:
-        return _view(
+        return self._view(
             self._call(
                 lambda: self.booking.cancel(
                     ref,
@@ -163,7 +183,9 @@ class BookingMenusPort:
     def caller(self, phone: str) -> Caller:
         read = self._call(lambda: self.booking.caller(phone))
         language, held, informed, household, blocked = read
-        hold = self._hold(held) if held else None
+        # The first hop's hold is named in the language just read (the session has none yet).
+        port = self.speaking(language) if language else self
+        hold = port._hold(held) if held else None
         return Caller(language, hold, informed, household, self._day(blocked))
 
     def set_language(self, phone: str, lang: str) -> None:
@@ -180,7 +202,7 @@ class BookingMenusPort:
         kept = self._call(lambda: self.booking.confirm_claims(phone, ref=ref))
         found = next((c for c in kept if c.ref == ref), None)
         if found is not None:
-            return _view(found)
+            return self._view(found)
         # Nothing left to keep: kept already (a repeated hop, an SMS reply), or gone.
         already = next((b for b in self.upcoming(phone) if b.ref == ref), None)
         if already is None or already.unconfirmed:
@@ -208,28 +230,46 @@ class BookingMenusPort:
         added = self._call(lambda: self.booking.add_person(phone, name))
         return PersonChoice(str(added.id), added.first_name, added.me)
 
+    def registration_needs(self, phone: str, person_id: str | None = None) -> tuple[str, ...]:
+        person = _person_id(person_id)
+        return self._call(lambda: self.booking.registration_needs(phone, person))
+
+    def register_person(
+        self,
+        phone: str,
+        person_id: str | None = None,
+        name: str | None = None,
+        birth_year: int | None = None,
+        national_id: str | None = None,
+    ) -> tuple[str, ...]:
+        person = _person_id(person_id)
+        return self._call(
+            lambda: self.booking.register_person(phone, person, name, birth_year, national_id)
+        )
+
     def _hold(self, h: HoldInfo) -> HoldView:
-        sensitive = self.booking.catalogue.department(h.department_id).sensitive
+        dept = self._dept(h.department_id)
         return HoldView(
             str(h.slot_id),
-            h.hospital,
-            h.department,
+            dept.hospital_name_in(self.language),
+            dept.name_in(self.language),
             h.starts_at,
             h.expires_at,
             str(h.department_id),
-            sensitive=sensitive,
+            sensitive=dept.sensitive,
             person_id=str(h.person_id) if h.person_id else None,
+            lacks=h.lacks,
         )
 
-
-def _view(c: Confirmation) -> BookingView:
-    return BookingView(
-        c.ref,
-        c.tcode,
-        c.hospital,
-        c.department,
-        c.starts_at,
-        c.status,
-        sensitive=c.sensitive,
-        person=c.person,
-    )
+    def _view(self, c: Confirmation) -> BookingView:
+        dept = self._dept(c.department_id)
+        return BookingView(
+            c.ref,
+            c.tcode,
+            dept.hospital_name_in(self.language),
+            dept.name_in(self.language),
+            c.starts_at,
+            c.status,
+            sensitive=c.sensitive,
+            person=c.person,
+        )

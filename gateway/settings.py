@@ -52,7 +52,7 @@ class BookingRules:
     real_name: bool = False
     no_show_block: BlockPolicy = BlockPolicy()
     cancel_block: BlockPolicy = BlockPolicy(count=5, window_days=30, block_days=7)
-    # Voice bookings are unconfirmed claims (a caller id can be forged, DESIGN §10): at most
+    # Voice bookings are unconfirmed claims (a caller id can be forged; README, Security): at most
     # this many per hospital and day at once, each released unless the phone's owner confirms.
     unconfirmed_voice_per_day: int = 20
     unconfirmed_release_hours: float = 24  # released this long before the slot …
@@ -165,9 +165,8 @@ class Settings:
     ussd_service_code: str = "*384*123#"
     ussd_session_ttl: int = 300
     ivr_number: str = ""
-    # Recorded prompts: <audio_base_url>/<language>/<file>, by prompt key (`ors ivr prompts`).
-    ivr_audio_base_url: str = ""
-    ivr_prompts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Recorded pieces of speech, <folder>/<language>/ (`ors ivr prompts`); None: speech only.
+    ivr_recordings: Path | None = None
     at_username: str = "sandbox"
     at_sender_id: str = ""
     at_base_url: str = ""  # the SMS API host; empty: the SDK's own (live or sandbox)
@@ -261,8 +260,7 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         ussd_service_code=r.text("channels.ussd.service_code", "*384*123#"),
         ussd_session_ttl=r.whole("channels.ussd.session_ttl_seconds", 300, minimum=30),
         ivr_number=r.text("channels.ivr.number", ""),
-        ivr_audio_base_url=_optional_url(r, "channels.ivr.audio_base_url"),
-        ivr_prompts=_ivr_prompts(r),
+        ivr_recordings=_ivr_recordings(r, base_dir),
         at_username=env.get("ORS_AT_USERNAME") or r.text("channels.africastalking.username", ""),
         at_sender_id=r.text("channels.africastalking.sender_id", ""),
         at_base_url=_url("ORS_AT_BASE_URL", env["ORS_AT_BASE_URL"])
@@ -516,18 +514,23 @@ def _optional_url(r: _Reader, path: str) -> str:
     return r.url(path, "") if r.text(path, "") else ""
 
 
-def _ivr_prompts(r: _Reader) -> dict[str, dict[str, str]]:
-    """Language -> prompt key -> file name. Keys hold dots, so they are read as plain keys."""
-    out: dict[str, dict[str, str]] = {}
-    for language, files in r.mapping("channels.ivr.prompts").items():
-        path = f"channels.ivr.prompts.{language}"
-        if not isinstance(files, Mapping):
-            raise ConfigError(f"{path}: expected a mapping of prompt keys to file names")
-        for key, name in files.items():
-            if not isinstance(name, str) or not name.strip():
-                raise ConfigError(f"{path}.{key}: expected a file name, got {name!r}")
-        out[str(language)] = {str(key): str(name) for key, name in files.items()}
-    return out
+def _ivr_recordings(r: _Reader, base_dir: Path) -> Path | None:
+    # The settings of per-sentence recordings at an outside address, replaced in 0.9.
+    replaced = [
+        old
+        for old in ("audio_base_url", "prompts")
+        if r.get(f"channels.ivr.{old}") not in (_MISSING, None, "", {})
+    ]
+    if replaced:
+        raise ConfigError(
+            f"channels.ivr.{replaced[0]}: replaced by channels.ivr.recordings, a folder of "
+            "recorded pieces the gateway joins and serves itself (`ors ivr prompts --lang LANG`)"
+        )
+    folder = r.text("channels.ivr.recordings", "")
+    if not folder:
+        return None
+    path = Path(folder)
+    return path if path.is_absolute() else base_dir / path
 
 
 def _prefix_providers(r: _Reader) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Kiosk JSON API: `POST /kiosk/api/v1/checkin` and `/lookup` with DESIGN §8's statuses.
+"""Kiosk JSON API: `POST /kiosk/api/v1/checkin` and `/lookup` with the statuses of HTTP_STATUS.
 
 A QR payload is verified (signature) and typed digits Damm-checked before anything touches
 the database; codes that look like guesses count against a per-kiosk rate limit. A third
@@ -218,7 +218,7 @@ def answer(status: str, lang: str, ticket: TicketInfo | None = None, **facts: An
     body = {
         "status": status,
         "message": sentence,
-        "ticket": _ticket_json(ticket) if ticket is not None else None,
+        "ticket": _ticket_json(ticket, lang) if ticket is not None else None,
     }
     g.status = status
     response = jsonify(body)
@@ -229,11 +229,12 @@ def answer(status: str, lang: str, ticket: TicketInfo | None = None, **facts: An
     return response
 
 
-def _ticket_json(ticket: TicketInfo) -> dict[str, Any]:
+def _ticket_json(ticket: TicketInfo, lang: str) -> dict[str, Any]:
+    # Named in the kiosk's language, as the catalogue translates them (else as it names them).
     return {
         "queue_number": ticket.queue_number,
-        "hospital": ticket.hospital,
-        "department": ticket.department,
+        "hospital": ticket.hospital_in(lang),
+        "department": ticket.department_in(lang),
         "sensitive": ticket.sensitive,
         "room": ticket.room,
         "doctor": ticket.doctor,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -29,10 +30,21 @@ class TicketInfo:
     checked_in_at: datetime | None  # hospital-local
     sensitive: bool = False
     person: str | None = None  # whose booking: a first name only, never a phone or an ID
+    # The names in other languages ({"sw": ...}); none for a sensitive department.
+    hospital_names: Mapping[str, str] = field(default_factory=dict)
+    department_names: Mapping[str, str] = field(default_factory=dict)
+
+    def hospital_in(self, language: str) -> str:
+        return self.hospital_names.get(language) or self.hospital
+
+    def department_in(self, language: str) -> str | None:
+        if self.department is None:
+            return None
+        return self.department_names.get(language) or self.department
 
 
 class Refusal(Exception):
-    """The desk refuses a voucher: `status` is one of DESIGN §8's, `facts` explain it."""
+    """The desk refuses a voucher: `status` is one of kiosk/api.py's, `facts` explain it."""
 
     def __init__(self, status: str, **facts: Any):
         self.status, self.facts = status, facts

@@ -17,6 +17,7 @@ import yaml
 
 from menus.formats import clock
 from menus.gsm7 import bad_chars
+from menus.texts import Moment, Text
 
 REFERENCE = "en"
 CATALOGUE_DIR = Path(__file__).with_name("catalogues")
@@ -39,26 +40,29 @@ class Catalogue:
         """Return the language's own name ("Kiswahili"), as the language menu shows it."""
         return self.texts["language.name"]
 
-    def text(self, key: str, **params: Any) -> str:
-        return self.texts[key].format(**params)
+    def text(self, key: str, **params: Any) -> Text:
+        return Text(self.texts[key].format(**params), key, params)
 
-    def day(self, day: date) -> str:
+    def day(self, day: date) -> Moment:
         """Return "Tue 24 Nov" in this language."""
-        return self.text(
+        shown = self.text(
             "calendar.date",
             weekday=self.days[day.weekday()],
             day=day.day,
             month=self.months[day.month - 1],
         )
+        return Moment(shown, day)
 
-    def when(self, moment: datetime) -> str:
+    def when(self, moment: datetime) -> Moment:
         """Return "Tue 24 Nov 09:30" in this language, in the time zone `moment` carries."""
-        return self.text("calendar.when", date=self.day(moment.date()), time=clock(moment))
+        day = self.day(moment.date())
+        return Moment(self.text("calendar.when", date=day, time=clock(moment)), moment)
 
-    def short_when(self, moment: datetime) -> str:
+    def short_when(self, moment: datetime) -> Moment:
         """Return "24 Nov 09:30": `when` without the weekday, for lists of long names."""
         month = self.months[moment.month - 1]
-        return self.text("calendar.short", day=moment.day, month=month, time=clock(moment))
+        shown = self.text("calendar.short", day=moment.day, month=month, time=clock(moment))
+        return Moment(shown, moment)
 
 
 def load_catalogues(directory: Path = CATALOGUE_DIR) -> dict[str, Catalogue]:

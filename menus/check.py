@@ -55,6 +55,11 @@ _ADD_SOMEONE = "add"
 _ADD = ("5", "2", "Amina")  # my family (only "Me") > add someone > the name
 # The refusals that name the dependant they are about.
 _NAMED = ("limit_per_day", "department_same_day", "blocked")
+# Real-name mode: the time chosen, then a full name, a birth year and an ID (the specimen
+# asks all three, so each screen is seen, for a dependant too), then confirm and booked.
+_REGISTERING = {"registration": ("name", "birth_year", "national_id")}
+_REGISTER = (*_BOOK[:6], "Amina Wanjiru Njeri", "2015", "12345678", "1")
+_REGISTER_FOR = (*_BOOK_FOR[:7], "Amina Wanjiru Njeri", "2015", "12345678", "1")
 _SCENARIOS = (
     _Scenario({}, _BOOK),
     _Scenario({"informed": False}, ()),  # the first screen with the privacy line
@@ -81,6 +86,14 @@ _SCENARIOS = (
     _Scenario({"blocked": True}, ("1",)),  # "Book" refused above the main menu
     _Scenario({**_FAMILY, "blocked": True}, ("1",)),  # the whole phone blocked
     _Scenario({**_FAMILY, "persons_blocked": True}, ("1", "2")),  # above the question, paged
+    _Scenario(_REGISTERING, _REGISTER),
+    _Scenario({**_FAMILY, **_REGISTERING}, _REGISTER_FOR),
+    # An ID of the wrong form: the screen says how many digits, asked again.
+    _Scenario(
+        {"registration": ("national_id",), "refuse_at": "register_person"},
+        (*_BOOK[:6], "12"),
+        "invalid_registration",
+    ),
     *(
         _Scenario({**_FAMILY, "refuse_at": stage}, typed, code, named=True)
         for code in _NAMED
@@ -155,6 +168,7 @@ def _refusal_params(code: str, port: SpecimenPort) -> dict[str, Any]:
         "limit_per_phone": {"limit": 6},
         "person_limit": {"limit": 5},
         "invalid_name": {"max_length": len(port.person)},
+        "invalid_registration": {"field": "national_id", "min_digits": 10, "max_digits": 20},
     }
     return dict(params.get(code, {}))
 

@@ -23,7 +23,8 @@ class EngineConfig:
 
 @dataclass(frozen=True)
 class Context:
-    port: BookingPort
+    # Names things as the catalogue does; `port` names them in the session's language.
+    booking: BookingPort
     session: Session
     catalogues: Mapping[str, Catalogue]
     config: EngineConfig
@@ -40,6 +41,11 @@ class Context:
     @property
     def phone(self) -> str:
         return self.session.phone
+
+    @property
+    def port(self) -> BookingPort:
+        # Read on every use, like `cat`: a language chosen in this hop names things in it.
+        return self.booking.speaking(self.session.language)
 
     @property
     def cat(self) -> Catalogue:

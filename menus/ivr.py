@@ -13,19 +13,24 @@ minute, hint included. Each sentence that is the same on every call carries a pr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from menus import speech as speaking
 from menus.catalogue import REFERENCE, Catalogue
 from menus.keys import Entry, Invalid, Key, Nav, Pick
 from menus.paging import split_pages
 from menus.reply import Reply
+from menus.saying import Said, Sayer, wording_problems
+from menus.speech import ENGLISH_PACE, Speech
 from menus.voice import VoiceCatalogue
 
 MAX_KEYS = 8
 MORE_KEY, BACK_KEY, REPEAT_KEY, FINISH_KEY = "9", "*", "0", "#"
 WORDS_PER_MINUTE = 150
 MAX_SECONDS = 40
+# Room kept under 40 seconds: estimates of speech are estimates.
+PLANNED_SECONDS = MAX_SECONDS - 3
 # Under 40 seconds, with room for the pauses a voice makes between sentences.
 MAX_WORDS = MAX_SECONDS * WORDS_PER_MINUTE // 60 - 5
 _DIGITS = re.compile(r"[0-9]{1,32}")
@@ -35,8 +40,9 @@ _OPTION_KEYS = "12345678"
 
 @dataclass(frozen=True)
 class Sentence:
-    text: str
-    key: str | None = None  # the prompt key when the sentence is fixed (a recording may replace it)
+    text: str  # what text to speech says
+    # The recordable pieces it is made of, in order (menus.saying); None: only speech can say it.
+    pieces: tuple[str, ...] | None = None
 
 
 def words(text: str) -> int:
@@ -47,6 +53,7 @@ def words(text: str) -> int:
 def spoken(line: str) -> str:
     """Return a screen line as a sentence: T-codes digit by digit, a full stop at the end."""
     text = _GROUPED_TCODE.sub(lambda m: ", ".join(" ".join(g) for g in m.groups()), line.strip())
+    text = text[:1].upper() + text[1:]  # "your clinic" stands as a sentence of its own
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
@@ -54,54 +61,76 @@ class IvrRenderer:
     """Lay out replies as sentences and read key presses; one page plan for both jobs."""
 
     def __init__(
-        self, voices: Mapping[str, VoiceCatalogue], screens: Mapping[str, Catalogue]
+        self,
+        voices: Mapping[str, VoiceCatalogue],
+        screens: Mapping[str, Catalogue],
+        speeches: Mapping[str, Speech] | None = None,
     ) -> None:
         if REFERENCE not in voices:
             raise ValueError(f"no voice catalogue for {REFERENCE!r}")
         self.voices = voices
-        # Screen texts without placeholders, by text: a line or label equal to one is fixed.
-        self._fixed = {code: _fixed_texts(cat) for code, cat in screens.items()}
-        # Page plans must not depend on the language (the keypad reads without knowing it),
-        # so they count the wordiest language's frame.
-        self._option_words = max(
-            _frame_words(v.text("option", label="", key=1)) for v in voices.values()
-        )
-        self._nav_words = {
-            key: max(words(v.text(key)) for v in voices.values())
+        found = speaking.speeches() if speeches is None else speeches
+        self._sayers = {
+            code: Sayer(cat, voices.get(code) or voices[REFERENCE], found.get(code))
+            for code, cat in screens.items()
+        }
+        problems = [p for code in self._sayers for p in wording_problems(self._sayers[code])]
+        if problems:
+            raise ValueError("; ".join(problems))
+        self._nav_seconds = {
+            key: max(
+                self._seconds(code, self.sayer(code).fixed(key, {}).text) for code in self._sayers
+            )
             for key in ("nav.more", "nav.back", "nav.repeat", "hint.no_input", "hint.invalid")
         }
 
     def voice(self, language: str) -> VoiceCatalogue:
         return self.voices.get(language) or self.voices[REFERENCE]
 
-    def say(self, language: str, name: str, /, **params: object) -> Sentence:
-        """Return a sentence of the voice catalogue, keyed when it has no placeholders."""
-        text = self.voice(language).text(name, **params)
-        return Sentence(text, None if params else f"voice.{name}")
+    def languages(self) -> tuple[str, ...]:
+        """Return the codes of the languages a call may choose."""
+        return tuple(self._sayers)
 
-    def fixed_sentences(self, language: str) -> dict[str, str]:
-        """Return the screen texts said the same on every call, by prompt key."""
-        return {
-            f"screen.{key}": spoken(text) for text, key in self._fixed.get(language, {}).items()
-        }
+    def sayer(self, language: str) -> Sayer:
+        return self._sayers.get(language) or self._sayers[REFERENCE]
+
+    def say(self, language: str, name: str, /, **params: object) -> Sentence:
+        """Return a sentence of the voice catalogue (navigation, hints, goodbye)."""
+        said = self.sayer(language).fixed(name, params)
+        return Sentence(said.text, said.pieces)
 
     def pages(self, reply: Reply) -> list[range]:
-        header = sum(words(spoken(line)) for line in reply.prompt)
-        header += max(self._nav_words["hint.no_input"], self._nav_words["hint.invalid"])
-        costs = [words(o.label) + self._option_words for o in reply.options]
+        # Page plans must not depend on the language (the keypad reads without knowing it),
+        # so every line and option costs what the slowest language takes to say it.
+        codes = tuple(self._sayers)
+
+        def cost(say: Callable[[Sayer], Said]) -> float:
+            return max(self._seconds(code, say(self._sayers[code]).text) for code in codes)
+
+        header = max(self._nav_seconds["hint.no_input"], self._nav_seconds["hint.invalid"])
+        for line in reply.prompt:
+            header += cost(lambda sayer: sayer.line(line))  # noqa: B023 (called at once)
+        costs = []
+        for option in reply.options:
+            costs.append(cost(lambda sayer: sayer.option(option.label, 1)))  # noqa: B023
 
         def fits(page: int, start: int, stop: int, more: bool) -> bool:
-            nav = self._nav_words["nav.repeat"]
-            nav += self._nav_words["nav.more"] if more else 0
-            nav += self._nav_words["nav.back"] if reply.can_back or page > 0 else 0
-            return stop - start <= MAX_KEYS and header + sum(costs[start:stop]) + nav <= MAX_WORDS
+            nav = self._nav_seconds["nav.repeat"]
+            nav += self._nav_seconds["nav.more"] if more else 0
+            nav += self._nav_seconds["nav.back"] if reply.can_back or page > 0 else 0
+            spoken = header + sum(costs[start:stop]) + nav
+            return stop - start <= MAX_KEYS and spoken <= PLANNED_SECONDS
 
         return split_pages(len(reply.options), fits)
 
+    def _seconds(self, language: str, text: str) -> float:
+        speech = self._sayers[language].speech
+        return (speech.pace if speech is not None else ENGLISH_PACE).seconds(text)
+
     def render(self, reply: Reply, language: str) -> tuple[Sentence, ...]:
         """Return what to say for `reply` (at `reply.page`) in `language`."""
-        fixed = self._fixed.get(language, {})
-        said = [Sentence(spoken(line), _key("screen", fixed.get(line))) for line in reply.prompt]
+        sayer = self.sayer(language)
+        said = [_sentence(sayer.line(line)) for line in reply.prompt]
         if reply.end:
             return tuple(said)
         if reply.input_kind == "digits":
@@ -112,9 +141,7 @@ class IvrRenderer:
         pages = self.pages(reply)
         page = min(max(reply.page, 0), len(pages) - 1)
         for n, index in enumerate(pages[page], start=1):
-            label = reply.options[index].label
-            text = self.voice(language).text("option", label=label, key=n)
-            said.append(Sentence(text, _key("option", fixed.get(label), n)))
+            said.append(_sentence(sayer.option(reply.options[index].label, n)))
         if page + 1 < len(pages):
             said.append(self.say(language, "nav.more"))
         if reply.can_back or page > 0:
@@ -145,21 +172,5 @@ class IvrRenderer:
         return Invalid()
 
 
-def _fixed_texts(cat: Catalogue) -> dict[str, str]:
-    fixed: dict[str, str] = {}
-    for key in sorted(cat.texts):
-        text = cat.texts[key]
-        if isinstance(text, str) and "{" not in text and not key.startswith("calendar."):
-            fixed.setdefault(text, key)
-    return fixed
-
-
-def _frame_words(frame: str) -> int:
-    # "For , press 1." says every word of the frame around an empty label.
-    return len([w for w in frame.split() if w.strip(",.;:")])
-
-
-def _key(kind: str, text_key: str | None, n: int | None = None) -> str | None:
-    if text_key is None:
-        return None
-    return f"{kind}.{text_key}" if n is None else f"{kind}.{text_key}.{n}"
+def _sentence(said: Said) -> Sentence:
+    return Sentence(spoken(said.text), said.pieces)

@@ -84,6 +84,9 @@ class HoldView:
     # The person the place is held for (an id from `persons`; None: the phone's holder), so a
     # resumed session books for the same person.
     person_id: str | None = None
+    # What the person still lacks where the hospital books by real name ("name",
+    # "birth_year", "national_id"): the registration screens ask for it within the hold.
+    lacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,9 @@ class Refused(Exception):
 
 
 class BookingPort(Protocol):
+    # The same port, naming cities, hospitals and departments (choices, holds, bookings,
+    # invitations) in `language` where the catalogue translates them; ids stay as they are.
+    def speaking(self, language: str) -> BookingPort: ...
     def cities(self) -> list[Choice]: ...
     def hospitals(self, city_id: str) -> list[Choice]: ...
     def departments(self, hospital_id: str) -> list[Choice]: ...
@@ -185,3 +191,18 @@ class BookingPort(Protocol):
     # `person_limit`.
     def persons(self, phone: str) -> list[PersonChoice]: ...
     def add_person(self, phone: str, name: str) -> PersonChoice: ...
+    # Real-name mode (a hospital's `real_name`): what a person of the phone (None or ME: its
+    # holder) still lacks to book, in the order the menus ask: "name", "birth_year" (a
+    # dependant's: a minor needs no ID), "national_id"; empty when registered.
+    def registration_needs(self, phone: str, person_id: str | None = None) -> tuple[str, ...]: ...
+    # Store one answer (the others None) and return what is still lacking; may be refused
+    # `invalid_registration` (its `field`; for an ID of the wrong form, `min_digits` and
+    # `max_digits`), `id_in_use` or `already_registered`.
+    def register_person(
+        self,
+        phone: str,
+        person_id: str | None = None,
+        name: str | None = None,
+        birth_year: int | None = None,
+        national_id: str | None = None,
+    ) -> tuple[str, ...]: ...

@@ -1,22 +1,23 @@
-"""Recorded prompts: which fixed sentences exist, and which recording replaces each one.
+"""Every piece a voice menu can say in one language, so each can be recorded ahead of a call.
 
-Every sentence that is the same on every call has a prompt key. `prompt_catalogue` lists
-them all for one language, so a tool can render them (espeak-ng) and a hospital can replace
-any file with a human recording. `AudioPrompts` maps keys to recordings under a base URL;
-`parts` turns a turn's sentences into what a provider plays: a recording where there is one,
-text to speech for the rest (neighbouring spoken sentences joined into one).
+A voice prompt is joined from recorded pieces (menus.saying): the literal words of every screen
+text and voice wording, the language's numbers, days, months and times (menus.speech), and
+the names the core gives (cities, hospitals, departments), which the caller passes in.
+`fragment_catalogue` lists them all; `ors ivr prompts` renders each with espeak-ng, and a
+hospital may replace any file with a human recording. A walk through the menus with the
+specimen core checks the list: every piece a real call says must be in it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from urllib.parse import quote
+from dataclasses import dataclass
 
 from menus.catalogue import Catalogue
 from menus.context import EngineConfig
 from menus.engine import Engine
 from menus.ivr import IvrRenderer, Sentence
+from menus.saying import piece, template_pieces
 from menus.session import Session
 from menus.specimen import SpecimenPort, longest_moment
 
@@ -32,6 +33,8 @@ _WALKS: tuple[tuple[dict[str, object], tuple[str, ...]], ...] = (
     ({}, ("3",)),  # language
     ({"dependants": 2}, ("1",)),  # who is it for? "Me" or a dependant
 )
+# Said by the specimen core's names: walks check the wordings, not these.
+SPECIMEN_NAMES = ("Nairobi", "Hospital", "Clinic")
 
 
 @dataclass(frozen=True)
@@ -40,40 +43,35 @@ class Part:
     url: str | None = None  # the recording to play instead of speaking `text`
 
 
-@dataclass(frozen=True)
-class AudioPrompts:
-    """Recordings under `base_url`/<language>/<file>; none configured means speech only."""
+def fragment_catalogue(
+    language: str, renderer: IvrRenderer, names: Iterable[str] = (), shortcode: str = ""
+) -> list[str]:
+    """Return every piece the voice menus may say in `language`, sorted; empty when the
+    language has no `Speech` (its prompts are only ever spoken by text to speech)."""
+    sayer = renderer.sayer(language)
+    if sayer.speech is None or sayer.screens.language != language:
+        return []
+    found: set[str] = set()
+    for key, text in sayer.screens.texts.items():
+        if not key.startswith("calendar."):
+            found.update(template_pieces(text))
+    for text in sayer.voice.texts.values():
+        found.update(template_pieces(text))
+    found.update(sayer.speech.vocabulary())
+    found.update(piece(name) for name in names)
+    # The language menu names every language in its own words.
+    found.update(piece(renderer.sayer(code).screens.name) for code in renderer.languages())
+    found.update(piece(c) for c in [shortcode] if c and not set(c) <= set("0123456789*#"))
+    found.discard("")
+    return sorted(found, key=lambda text: (text.casefold(), text))
 
-    base_url: str = ""
-    files: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language -> key -> file
 
-    def url(self, language: str, key: str | None) -> str | None:
-        name = self.files.get(language, {}).get(key or "") if self.base_url else None
-        return f"{self.base_url.rstrip('/')}/{quote(language)}/{quote(name)}" if name else None
-
-    def parts(self, sentences: Iterable[Sentence], language: str) -> list[Part]:
-        """Return recordings and spoken text in order, joining neighbouring spoken sentences."""
-        out: list[Part] = []
-        for sentence in sentences:
-            url = self.url(language, sentence.key)
-            if url is None and out and out[-1].url is None:
-                out[-1] = Part(f"{out[-1].text} {sentence.text}")
-            else:
-                out.append(Part(sentence.text, url))
-        return out
-
-
-def prompt_catalogue(
+def walk_pieces(
     language: str, renderer: IvrRenderer, screens: Mapping[str, Catalogue]
-) -> dict[str, str]:
-    """Return every fixed sentence the IVR may say in `language`, by prompt key, sorted."""
-    voice = renderer.voice(language)
-    found = {f"voice.{key}": text for key, text in voice.fixed().items()}
-    found.update(renderer.fixed_sentences(language))
+) -> Iterator[tuple[str, ...] | None]:
+    """Yield the pieces of every sentence a walk through the menus says (a check of the list)."""
     for sentence in _walk(language, renderer, screens):
-        if sentence.key is not None:
-            found.setdefault(sentence.key, sentence.text)
-    return dict(sorted(found.items()))
+        yield sentence.pieces
 
 
 def _walk(
@@ -82,7 +80,7 @@ def _walk(
     config = EngineConfig(shortcode="*0#", default_language=language, channel="ivr")
     for fields, keys in _WALKS:
         moment = longest_moment(screens[language])
-        port = SpecimenPort("Nairobi", "Hospital", "Clinic", language, moment)
+        port = SpecimenPort(*SPECIMEN_NAMES, language, moment)
         for name, value in fields.items():
             setattr(port, name, value)
         engine = Engine(port, screens, config, keypad=renderer)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from menus.texts import decode_text, encode
+
 # "text": a few words typed on a USSD keypad (a first name); voice never asks for one.
 InputKind = Literal["choice", "digits", "text", "none"]
 INPUT_KINDS: tuple[str, ...] = ("choice", "digits", "text", "none")
@@ -47,8 +49,9 @@ class Reply:
         """Return plain JSON-ready data (the session keeps the last screen shown)."""
         return {
             "screen": self.screen,
-            "prompt": list(self.prompt),
-            "options": [[o.id, o.label] for o in self.options],
+            # Kept with what they were made of: a voice says a saved screen again for the ear.
+            "prompt": [encode(line) for line in self.prompt],
+            "options": [[o.id, encode(o.label)] for o in self.options],
             "input_kind": self.input_kind,
             "end": self.end,
             "more": self.more,
@@ -69,8 +72,8 @@ class Reply:
                 raise ValueError(f"unknown input kind {kind!r}")
             return cls(
                 screen=str(data["screen"]),
-                prompt=tuple(str(line) for line in data["prompt"]),
-                options=tuple(Option(str(i), str(label)) for i, label in data["options"]),
+                prompt=tuple(decode_text(line) for line in data["prompt"]),
+                options=tuple(Option(str(i), decode_text(label)) for i, label in data["options"]),
                 input_kind=kind,
                 end=bool(data["end"]),
                 more=str(data["more"]),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from menus.catalogue import Catalogue
@@ -66,8 +66,14 @@ class SpecimenPort:
     # dependant is blocked: until the day after `moment`, the longest way to say a day.
     blocked: bool = False
     persons_blocked: bool = False
+    # Real-name mode: what the person still lacks, asked one screen each ("name",
+    # "birth_year", "national_id"); every answer given takes the first away.
+    registration: tuple[str, ...] = ()
     refuse_at: str | None = None
     refusal: Refused | None = None
+
+    def speaking(self, language: str) -> SpecimenPort:
+        return self  # every name is already the longest there is
 
     def _maybe_refuse(self, method: str) -> None:
         if method == self.refuse_at and self.refusal is not None:
@@ -104,7 +110,7 @@ class SpecimenPort:
     ) -> HoldView:
         self._maybe_refuse("hold")
         self.with_hold, self.held_for = True, person_id
-        return self._hold(slot_id)
+        return replace(self._hold(slot_id), lacks=self.registration)
 
     def _hold(self, slot_id: str) -> HoldView:
         expires = self.moment + timedelta(minutes=5)
@@ -133,6 +139,8 @@ class SpecimenPort:
         person_id: str | None = None,
     ) -> BookingView:
         self._maybe_refuse("book")
+        if self.registration:
+            raise Refused("registration_required", hospital="H0")
         return self._booking("R0", self.person if person_id else None)
 
     def _booking(self, ref: str, person: str | None = None) -> BookingView:
@@ -203,3 +211,18 @@ class SpecimenPort:
         self._maybe_refuse("add_person")
         self.dependants += 1
         return PersonChoice(f"P{self.dependants - 1}", self.person, False)
+
+    def registration_needs(self, phone: str, person_id: str | None = None) -> tuple[str, ...]:
+        return self.registration
+
+    def register_person(
+        self,
+        phone: str,
+        person_id: str | None = None,
+        name: str | None = None,
+        birth_year: int | None = None,
+        national_id: str | None = None,
+    ) -> tuple[str, ...]:
+        self._maybe_refuse("register_person")
+        self.registration = self.registration[1:]
+        return self.registration

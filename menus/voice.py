@@ -27,6 +27,14 @@ class VoiceCatalogue:
         # Positional-only: the option frame has a {key} placeholder of its own.
         return self.texts[name].format(**params)
 
+    def screen(self, key: str) -> str | None:
+        """Return the spoken wording of a screen text, when it needs one for the ear."""
+        return self.texts.get(f"screens.{key}")
+
+    def option(self, key: str) -> str | None:
+        """Return a whole option sentence ("To book an appointment, press {key}.") if any."""
+        return self.texts.get(f"options.{key}")
+
     def fixed(self) -> dict[str, str]:
         """Return the texts without placeholders: the ones a person can record once."""
         return {k: v for k, v in self.texts.items() if not _placeholders(v)}

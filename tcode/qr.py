@@ -16,7 +16,7 @@ MIN_BORDER = 4
 
 # qrcode scores all 8 masks and keeps the best, which is most of the render time. Measured with
 # bench/qr_render.py (500 PNGs, 2-core box): 1.9-3.2 ms mean per PNG with a fixed mask against
-# 7.5-11 ms with the search, p99 2.4-6 ms against 8-17 ms; DESIGN §9 budgets 5 ms. Our
+# 7.5-11 ms with the search, p99 2.4-6 ms against 8-17 ms; the README's Benchmarks ask ≤ 5 ms. Our
 # payloads are mostly signature bytes, which look random, so the masks score alike: over 1,000
 # payloads mask 2 had the lowest mean penalty of the eight. zxing-cpp decoded every one of
 # 1,200 fixed-mask vouchers as rendered, at 50 %, as JPEG quality 40, rotated 8 degrees and all

@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -67,12 +68,19 @@ class Base(DeclarativeBase):
 # --- registries -------------------------------------------------------------------------------
 
 
+# Names by language ({"sw": ...}): JSONB on PostgreSQL, which can compare rows holding them.
+NAMES = JSON().with_variant(JSONB(), "postgresql")
+
+
 class City(Base):
     __tablename__ = "cities"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     name_gsm: Mapped[str] = mapped_column(String(120))
+    # The name in other languages, as written and GSM-7 transliterated ({"sw": ...}).
+    names: Mapped[dict[str, str] | None] = mapped_column(NAMES)
+    names_gsm: Mapped[dict[str, str] | None] = mapped_column(NAMES)
     hospitals: Mapped[list[Hospital]] = relationship(back_populates="city")
 
 
@@ -84,6 +92,12 @@ class Hospital(Base):
     name: Mapped[str] = mapped_column(String(160))
     name_gsm: Mapped[str] = mapped_column(String(160))
     timezone: Mapped[str] = mapped_column(String(64))
+    # The name in other languages, as written and GSM-7 transliterated ({"sw": ...}).
+    names: Mapped[dict[str, str] | None] = mapped_column(NAMES)
+    names_gsm: Mapped[dict[str, str] | None] = mapped_column(NAMES)
+    # The short name SMS use (GSM-7), and in other languages; None: the name, shortened.
+    sms_name: Mapped[str | None] = mapped_column(String(16))
+    sms_names: Mapped[dict[str, str] | None] = mapped_column(NAMES)
     city: Mapped[City] = relationship(back_populates="hospitals")
     departments: Mapped[list[Department]] = relationship(back_populates="hospital")
 
@@ -98,6 +112,9 @@ class Department(Base):
     name_gsm: Mapped[str] = mapped_column(String(160))
     room: Mapped[str | None] = mapped_column(String(120))
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The name in other languages, as written and GSM-7 transliterated ({"sw": ...}).
+    names: Mapped[dict[str, str] | None] = mapped_column(NAMES)
+    names_gsm: Mapped[dict[str, str] | None] = mapped_column(NAMES)
     hospital: Mapped[Hospital] = relationship(back_populates="departments")
 
 
@@ -245,8 +262,8 @@ class Booking(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
-    # A voice booking is a claim until the phone's owner confirms it (DESIGN §10): until then it
-    # counts toward no per-person limit or block, and the sweep releases it before the slot.
+    # A voice booking is a claim until the phone's owner confirms it (README, Security): until
+    # then it counts toward no per-person limit or block, and the sweep releases it before the slot.
     unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     cancelled_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(16))
@@ -275,7 +292,8 @@ class Voucher(Base):
     tcode: Mapped[str] = mapped_column(String(10), unique=True)
     ref: Mapped[str] = mapped_column(String(16), unique=True)
     key_id: Mapped[str] = mapped_column(String(8))
-    # The signed QR payload (DESIGN §7), made once at issue so a key rotation never changes it.
+    # The signed QR payload (tcode/payload.py), made once at issue so a key rotation never
+    # changes it.
     payload: Mapped[str] = mapped_column(String(160))
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]

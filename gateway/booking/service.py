@@ -8,6 +8,7 @@ read (views), returning plain frozen values. The use cases live in gateway.booki
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from gateway.booking.catalogue.slots import GenerateReport
 from gateway.booking.catalogue.updates import generate, load
 from gateway.booking.domain.errors import NotFound
 from gateway.booking.domain.events import NewEvent
+from gateway.booking.domain.national_ids import check_id_format
 from gateway.booking.operations import (
     arrival,
     challenges,
@@ -26,6 +28,7 @@ from gateway.booking.operations import (
     invitations,
     person_moves,
     preferences,
+    real_names,
     registration,
     staff,
 )
@@ -69,7 +72,8 @@ class BookingService(BookingReads):
     # --- catalogue and slots (the ORM loads them) -----------------------------------------------
 
     def load_catalog(self, path: str | Path) -> LoadReport:
-        return load(self.writer, self.catalogue, path, self.clock.now())
+        languages = self.settings.languages
+        return load(self.writer, self.catalogue, path, self.clock.now(), languages)
 
     def generate_slots(self, days: int) -> GenerateReport:
         return generate(self.writer, self.rules, self.clock.now(), days)
@@ -93,7 +97,12 @@ class BookingService(BookingReads):
             held = holding.hold(
                 conn, cat, self.rules, phone, session_key, slot_id, channel, now, person_id
             )
-        return HoldInfo.of(*held, dept)
+        info = HoldInfo.of(*held, dept)
+        if not self.rules.rules_for(dept.hospital_code).real_name:
+            return info
+        with self._read() as conn:  # only where the hospital books by real name
+            lacks = real_names.needs(conn, phone, person_id, now)
+        return replace(info, lacks=lacks)
 
     def release_hold(self, phone: str) -> bool:
         with self._tx() as conn:
@@ -311,6 +320,30 @@ class BookingService(BookingReads):
         hashed = registration.national_id(self.settings.secrets, national_id)
         with self._tx() as conn:
             registration.register(conn, phone, clean, hashed, now, actor)
+
+    def registration_needs(self, phone: str, person_id: int | None = None) -> tuple[str, ...]:
+        """What a person of the phone (None: its holder) still lacks to book where real-name
+        mode holds: "name", "birth_year", "national_id" (operations.real_names)."""
+        phone, now = self.phone(phone), self.clock.now()
+        with self._read() as conn:
+            return real_names.needs(conn, phone, person_id, now)
+
+    def register_person(
+        self,
+        phone: str,
+        person_id: int | None = None,
+        name: str | None = None,
+        birth_year: int | None = None,
+        national_id: str | None = None,
+    ) -> tuple[str, ...]:
+        """Store one registration answer of a person of the phone (the menus), the ID checked
+        against the country's form and kept only as a keyed hash; return what is still lacking."""
+        phone, now = self.phone(phone), self.clock.now()
+        if national_id is not None:
+            check_id_format(national_id, self.settings.default_region)
+        hashed = self._national_id(national_id)
+        with self._tx() as conn:
+            return real_names.register_person(conn, phone, person_id, now, name, birth_year, hashed)
 
     def reassign_id(self, phone: str, national_id: str, by: str, reason: str) -> None:
         """Move a national ID to this phone's holder, from whoever had it (staff `by`)."""

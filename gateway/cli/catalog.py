@@ -32,7 +32,7 @@ def _lines(cities: list[CityEntry]) -> list[str]:
     for city in cities:
         lines.append(f"{city.code}  {city.name}")
         for h in city.hospitals:
-            lines.append(f"  {h.code}  {h.name}  (times in {h.timezone})")
+            lines.append(f"  {h.code}  {h.name}  (in SMS: {h.sms_name}; times in {h.timezone})")
             for d in h.departments:
                 lines.append(f"    {d.code}  {d.name}")
                 lines.extend(f"      doctor {code}  {name}" for code, name in d.doctors)

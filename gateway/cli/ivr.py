@@ -1,9 +1,10 @@
-"""`ors ivr prompts`: every fixed sentence of the voice menus as a WAV file, with an index.
+"""`ors ivr prompts`: every piece of speech the voice menus say in a language, as WAV files.
 
-The files are a starting point: espeak-ng speaks Swahili, which neither Africa's Talking's
-`<Say>` (English only) nor Twilio's voices do. A hospital replaces any file with a human
-recording of the same sentence, uploads the folder to `channels.ivr.audio_base_url`/<lang>/
-and pastes the index's `prompts` under `channels.ivr.prompts.<lang>` in config.yaml.
+A voice call in a language with recordings hears each prompt joined from these pieces
+(gateway.voice), because neither Africa's Talking's `<Say>` (English only) nor Twilio's voices
+speak Swahili. espeak-ng renders them as a start; a hospital replaces any file with a human
+recording of the same words (index.yaml says which), and running this again after new names
+were added renders only what is missing.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import subprocess
 from pathlib import Path
 
 import click
-import yaml
 
+from gateway.cli import context
+from gateway.voice.names import spoken_names
+from gateway.voice.render import RenderError, render_pieces
 from menus import load_catalogues
-from menus.ivr import WORDS_PER_MINUTE, IvrRenderer
-from menus.prompts import prompt_catalogue
+from menus.ivr import IvrRenderer
+from menus.prompts import fragment_catalogue
 from menus.voice import load_voice_catalogues
 
 ESPEAK = "espeak-ng"
-INDEX = "index.yaml"
 
 
 def register(group: click.Group) -> None:
@@ -33,29 +35,45 @@ def ivr() -> None:
     pass
 
 
-@ivr.command("prompts", help="Render every fixed IVR sentence of a language to WAV with espeak-ng.")
+@ivr.command("prompts", help="Render every piece of speech of a language to WAV with espeak-ng.")
 @click.option("--lang", "language", required=True, help="Language code, e.g. sw.")
 @click.option(
     "--out",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the WAV files and index.yaml (created if missing).",
+    help="Recordings folder (default: channels.ivr.recordings); files go to OUT/<lang>/.",
 )
 @click.option("--voice", default=None, help="espeak-ng voice (default: the language code).")
-def prompts(language: str, out: Path, voice: str | None) -> None:
+@click.option("--replace", is_flag=True, help="Render every piece again, recordings included.")
+def prompts(language: str, out: Path | None, voice: str | None, replace: bool) -> None:
+    settings = context.settings()
+    folder = out or settings.ivr_recordings
+    if folder is None:
+        raise click.ClickException(
+            "no recordings folder: set channels.ivr.recordings in config.yaml or pass --out"
+        )
     screens, voices = load_catalogues(), load_voice_catalogues()
+    renderer = IvrRenderer(voices, screens)
     if language not in screens or language not in voices:
         known = ", ".join(sorted(screens.keys() & voices.keys()))
         raise click.ClickException(f"no catalogue for {language!r} (known: {known})")
-    espeak = ensure_espeak()
-    catalogue = prompt_catalogue(language, IvrRenderer(voices, screens), screens)
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str] = {}
-    for key, text in catalogue.items():
-        files[key] = f"{key}.wav"
-        speak_to_file(espeak, voice or language, text, out / files[key])
-    write_index(out / INDEX, language, voice or language, files, catalogue)
-    click.echo(f"{len(files)} prompts in {out} ({language}); index: {out / INDEX}")
+    names = spoken_names(context.runtime(settings).booking, language)
+    pieces = fragment_catalogue(language, renderer, names, settings.ussd_service_code)
+    if not pieces:
+        raise click.ClickException(
+            f"{language!r} has no spoken numbers, days and times (menus/speech): its calls "
+            "can only use the provider's text to speech"
+        )
+    try:
+        done = render_pieces(
+            ensure_espeak(), folder / language, language, voice or language, pieces, replace=replace
+        )
+    except RenderError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"{done.pieces} pieces of speech in {folder / language}: {done.made} rendered now, "
+        f"{done.kept} kept as they were"
+    )
 
 
 def ensure_espeak() -> str:
@@ -82,26 +100,3 @@ def ensure_espeak() -> str:
     if not found:
         raise click.ClickException("apt-get installed espeak-ng but it is not on the PATH")
     return found
-
-
-def speak_to_file(espeak: str, voice: str, text: str, path: Path) -> None:
-    """Write `text` spoken by espeak-ng to the WAV file `path`."""
-    command = [espeak, "-v", voice, "-s", str(WORDS_PER_MINUTE), "-w", str(path), text]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not path.exists():
-        reason = done.stderr.strip() or f"exit status {done.returncode}"
-        raise click.ClickException(f"espeak-ng could not render {path.name}: {reason}")
-
-
-def write_index(
-    path: Path, language: str, voice: str, files: dict[str, str], texts: dict[str, str]
-) -> None:
-    header = (
-        f"# IVR prompts ({language}), rendered by espeak-ng (voice {voice}).\n"
-        "# Replace any file with a human recording of the same sentence (see `texts`).\n"
-        f"# Upload this folder to <channels.ivr.audio_base_url>/{language}/ and paste\n"
-        f"# `prompts` under channels.ivr.prompts.{language} in config.yaml.\n"
-    )
-    data = {"language": language, "prompts": files, "texts": texts}
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    path.write_text(header + body, encoding="utf-8")

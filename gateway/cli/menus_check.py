@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.booking.models import City, Department, Hospital
 from gateway.cli import context
@@ -21,8 +21,12 @@ def menus() -> None:
     pass
 
 
-def longest(session: Session, column: InstrumentedAttribute[str]) -> str:
-    return session.scalar(select(column).order_by(func.length(column).desc()).limit(1)) or ""
+def longest(session: Session, model: type[City | Hospital | Department]) -> str:
+    """The longest name phones get of `model`'s rows, in any language (a translation may be
+    longer than the catalogue's name)."""
+    rows = session.execute(select(model.name_gsm, model.names_gsm))
+    names = (name for gsm, translated in rows for name in (gsm, *(translated or {}).values()))
+    return max(names, key=len, default="")
 
 
 @menus.command("check", help="Render every screen in every language with the longest loaded names.")
@@ -30,9 +34,9 @@ def menus_check() -> None:
     rt = context.runtime()
     with rt.reader() as s:
         city, hospital, department = (
-            longest(s, City.name_gsm),
-            longest(s, Hospital.name_gsm),
-            longest(s, Department.name_gsm),
+            longest(s, City),
+            longest(s, Hospital),
+            longest(s, Department),
         )
     if not hospital:
         raise click.ClickException("the catalogue is empty: run `ors catalog load` first")

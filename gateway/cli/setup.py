@@ -12,6 +12,7 @@ from gateway.cli import catalog as catalog_show
 from gateway.cli import choices, context
 from gateway.cli.options import DAY, date_of
 from gateway.cli.refusals import explained
+from gateway.voice.refresh import refresh_recordings
 
 
 def register(group: click.Group) -> None:
@@ -50,6 +51,8 @@ def catalog_load(file: str | None, demo: bool) -> None:
         f"{report.departments} departments, {report.doctors} doctors, "
         f"{report.schedules} weekly sessions"
     )
+    for line in refresh_recordings(rt):
+        click.echo(line)
 
 
 @click.group(help="Appointment slots.")

@@ -165,7 +165,7 @@ def simulate_sms(
 
 
 def at_sms_form(settings: Settings, phone: str, text: str) -> dict[str, str]:
-    """An incoming SMS exactly as Africa's Talking posts it (channels.md §3.3)."""
+    """An incoming SMS exactly as Africa's Talking posts it to the incoming-messages callback."""
     return {
         "from": phone,
         "to": settings.at_sender_id or "20880",
@@ -180,7 +180,7 @@ def at_sms_form(settings: Settings, phone: str, text: str) -> dict[str, str]:
 def twilio_sms_form(
     settings: Settings, hook: str, phone: str, text: str
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """An inbound SMS exactly as Twilio posts it (channels.md §5.1), signed like Twilio signs it."""
+    """An inbound SMS exactly as Twilio's messaging webhook posts it, signed as Twilio signs it."""
     from twilio.request_validator import RequestValidator
 
     token = settings.secrets.twilio_auth_token

@@ -196,7 +196,7 @@ def _status(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Ans
     upcoming = [b for b in runtime.booking.upcoming(phone) if b.tcode]
     # Open invitations first, as the phone menus list them: each waits for a time chosen.
     items = _invitation_items(runtime, phone, texts)
-    items += [render(texts, "status_item", _appointment_of(b)) for b in upcoming]
+    items += [render(texts, "status_item", _appointment_of(runtime, b, texts)) for b in upcoming]
     if not items:
         return _answer(runtime, texts, "status_none")
     for shown in range(len(items), 0, -1):
@@ -213,12 +213,8 @@ def _invitation_items(runtime: Runtime, phone: str, texts: Texts) -> list[str]:
         if invitation.last_day is None:
             continue  # an invitation of one slot is booked when issued: its booking is listed
         dept = runtime.booking.catalogue.department(invitation.department_id)
-        appointment = Appointment(
-            dept.hospital_code,
-            dept.name_gsm,
-            dept.sensitive,
-            invitation.expires_at,
-            person=invitation.person,
+        appointment = Appointment.of(
+            dept, texts.language, invitation.expires_at, person=invitation.person
         )
         last = day_of(texts, invitation.last_day)
         items.append(render(texts, "status_invited", appointment, last=last))
@@ -251,7 +247,7 @@ def _cancel(runtime: Runtime, phone: str, command: Command, texts: Texts) -> Ans
 
 def _too_late(runtime: Runtime, texts: Texts, ref: str, refused: DeadlinePassed) -> Answer:
     booking = runtime.booking.booking(ref)
-    appointment = _appointment_of(booking)
+    appointment = _appointment_of(runtime, booking, texts)
     deadline = refused.facts["deadline"].astimezone(booking.starts_at.tzinfo)
     return _answer(runtime, texts, "cancel_too_late", appointment, deadline=when(texts, deadline))
 
@@ -263,7 +259,7 @@ def _confirm(runtime: Runtime, phone: str, command: Command, texts: Texts) -> An
         return _refusal(runtime, texts, refused)
     if not kept:
         return _answer(runtime, texts, "confirm_none")
-    items = [render(texts, "status_item", _appointment_of(b)) for b in kept]
+    items = [render(texts, "status_item", _appointment_of(runtime, b, texts)) for b in kept]
     return _answer(runtime, texts, "confirm_kept", items="; ".join(items))
 
 
@@ -336,15 +332,14 @@ def _texts(runtime: Runtime, phone: str, keyword_language: str | None) -> Texts:
     return texts[runtime.settings.default_language]
 
 
-def _appointment_of(booking: UpcomingBooking | Confirmation) -> Appointment:
-    """What an answer says of one of the phone's bookings (a dependant's names them)."""
-    return Appointment(
-        booking.hospital_code,
-        booking.department,
-        booking.sensitive,
-        booking.starts_at,
-        booking.tcode or "",
-        booking.person,
+def _appointment_of(
+    runtime: Runtime, booking: UpcomingBooking | Confirmation, texts: Texts
+) -> Appointment:
+    """What an answer says of one of the phone's bookings (a dependant's names them), in the
+    answer's language."""
+    dept = runtime.booking.catalogue.department(booking.department_id)
+    return Appointment.of(
+        dept, texts.language, booking.starts_at, booking.tcode or "", booking.person
     )
 
 

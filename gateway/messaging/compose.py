@@ -2,8 +2,12 @@
 
 Only names give way: the staff's reason first, then the department name, each cut at a word
 boundary and tidied ("Obstetrics and Gynaecology" → "Obstetrics"); when nothing of a name is
-left the hospital code stands alone. The T-code, the reply code, the link and the person's
-name are never cut.
+left the hospital's short name stands alone. The T-code, the reply code, the link and the
+person's name are never cut.
+
+Hospitals and departments are named in the recipient's language: a hospital by its short SMS
+name (the catalogue's `sms_name`, never the code staff type), a department by its name
+(`Appointment.of`).
 
 A dependant's booking names them: its text is the template's `<name>_for` variant, which shows
 {person}, their first name (the phone's holder, "Me", is never named, so a phone without
@@ -17,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from gateway.booking.domain.departments import DepartmentInfo
 from gateway.gsm7 import to_gsm7
 from gateway.messaging.segments import capacity, count_segments
 from gateway.messaging.texts import PERSON_VARIANT, Template, Texts
@@ -32,12 +37,31 @@ log = logging.getLogger(__name__)
 class Appointment:
     """What an SMS may say about a booking (no medical detail beyond the department)."""
 
-    hospital_code: str
+    hospital: str  # the short name SMS use (DepartmentInfo.sms_name_in), never a code
     department: str
     sensitive: bool
     starts_at: datetime  # hospital-local
     tcode: str = ""  # empty for a place that has no voucher yet (a held slot)
     person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
+
+    @classmethod
+    def of(
+        cls,
+        dept: DepartmentInfo,
+        language: str,
+        starts_at: datetime,
+        tcode: str = "",
+        person: str | None = None,
+    ) -> Appointment:
+        """An appointment at `dept`, its names in `language` (the catalogue's, else as given)."""
+        return cls(
+            dept.sms_name_in(language),
+            dept.name_in(language),
+            dept.sensitive,
+            starts_at,
+            tcode,
+            person,
+        )
 
 
 def when(texts: Texts, moment: datetime) -> str:
@@ -111,7 +135,7 @@ def _appointment_values(texts: Texts, appointment: Appointment | None) -> dict[s
     if appointment is None:
         return dict.fromkeys(("hospital", "department", "when", "tcode", "code", "person"), "")
     return {
-        "hospital": appointment.hospital_code,
+        "hospital": appointment.hospital,
         "department": "" if appointment.sensitive else to_gsm7(appointment.department),
         "when": when(texts, appointment.starts_at),
         "tcode": group(appointment.tcode) if appointment.tcode else "",

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.persons import first_name, has_phone, named
 from gateway.booking.domain.states import BookingStatus
 from gateway.booking.domain.vouchers import current
@@ -173,7 +174,9 @@ def invitation(session: Session, event: Event, ctx: Context) -> Draft | None:
     body = render(
         texts,
         "invitation_open",
-        _department_only(invited.department, invited.expires_at.astimezone(tz), invited.citizen),
+        _department_only(
+            invited.department, language, invited.expires_at.astimezone(tz), invited.citizen
+        ),
         shortcode=ctx.settings.ussd_service_code,
         number=ctx.settings.ivr_number,
         first=day_of(texts, invited.window_from),
@@ -193,7 +196,9 @@ def invitation_expired(session: Session, event: Event, ctx: Context) -> Draft | 
     body = render(
         texts,
         "invitation_expired",
-        _department_only(invited.department, invited.expires_at.astimezone(tz), invited.citizen),
+        _department_only(
+            invited.department, language, invited.expires_at.astimezone(tz), invited.citizen
+        ),
         shortcode=ctx.settings.ussd_service_code,
     )
     return Draft("invitation_expired", language, invited.citizen.phone, body)
@@ -215,7 +220,7 @@ def dial_back(session: Session, event: Event, ctx: Context) -> Draft | None:
     body = render(
         texts,
         "dial_back",
-        _department_only(slot.department, slot.starts_at.astimezone(tz)),
+        _department_only(slot.department, language, slot.starts_at.astimezone(tz)),
         shortcode=ctx.settings.ussd_service_code,
         minutes=minutes,
     )
@@ -377,7 +382,7 @@ def _about_booking(
     if holder is None or (notice and holder.reminders_opt_out):
         return None
     language = ctx.language(holder.language)
-    appointment = _appointment(booking, found)
+    appointment = _appointment(booking, found, language)
     body = render(ctx.texts[language], name, appointment, link=ctx.link(found.ref), **values)
     return Draft(name, language, booking.citizen.phone, body)
 
@@ -457,15 +462,10 @@ def _instant(value: object) -> datetime | None:
 
 
 def _department_only(
-    department: Department, local: datetime, person: Citizen | None = None
+    department: Department, language: str, local: datetime, person: Citizen | None = None
 ) -> Appointment:
-    return Appointment(
-        hospital_code=department.hospital.code,
-        department=department.name_gsm,
-        sensitive=department.sensitive,
-        starts_at=local,
-        person=named(person) if person is not None else None,
-    )
+    dept = DepartmentInfo.of(department, department.hospital)
+    return Appointment.of(dept, language, local, person=named(person) if person else None)
 
 
 def _booking(session: Session, booking_id: object) -> Booking | None:
@@ -491,14 +491,8 @@ def _booking(session: Session, booking_id: object) -> Booking | None:
     return booking
 
 
-def _appointment(booking: Booking, found: Voucher) -> Appointment:
+def _appointment(booking: Booking, found: Voucher, language: str) -> Appointment:
     department = booking.slot.department
-    hospital = department.hospital
-    return Appointment(
-        hospital_code=hospital.code,
-        department=department.name_gsm,
-        sensitive=department.sensitive,
-        starts_at=booking.slot.starts_at.astimezone(ZoneInfo(hospital.timezone)),
-        tcode=found.tcode,
-        person=named(booking.citizen),
-    )
+    dept = DepartmentInfo.of(department, department.hospital)
+    starts_at = booking.slot.starts_at.astimezone(dept.timezone)
+    return Appointment.of(dept, language, starts_at, found.tcode, named(booking.citizen))

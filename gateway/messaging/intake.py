@@ -4,7 +4,8 @@ The id is marked handled only after the command has committed and its reply is q
 gate, inbound.py). When the command fails (the database is away in the middle of a CANCEL),
 the claim is released and the provider is answered 500, so that a provider that retries
 delivers the SMS again and the command runs again (Twilio retries only when its webhook URL
-asks for it, see channels/twilio/sms.py; channels.md says nothing of Africa's Talking's). After `dead_letter_after` failures of one id the SMS is set aside as an
+asks for it, see channels/twilio/sms.py; Africa's Talking documents no retry policy for it,
+README, Reliability). After `dead_letter_after` failures of one id the SMS is set aside as an
 InboundFailure row (a dead letter, `ors outbox dead`) and answered 200, so the provider stops.
 A crash between the commit and the mark leaves only the short processing marker: once it
 ends, the next delivery is handled again, once. Running a command twice is safe: CANCEL of a

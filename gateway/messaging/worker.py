@@ -1,8 +1,8 @@
 """Processes that send: `ors worker` (RQ + sweeps) and the embedded mode's threads.
 
 The RQ worker is a SimpleWorker: jobs run in the worker process itself, so the database
-engine and Redis client built for this process are the ones jobs use (DESIGN §9: never shared
-across a fork), and a job costs no process start — the throughput the voucher SMS needs. It
+engine and Redis client built for this process are the ones jobs use (never shared across a
+fork, gateway/db.py), and a job costs no process start — the throughput the voucher SMS needs. It
 stores failed jobs' tracebacks masked (gateway/messaging/masked_worker.py).
 
 One-time codes have a relay round of their own in a thread of its own, polled every

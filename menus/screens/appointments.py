@@ -73,6 +73,7 @@ def _show_details(ctx: Context) -> View:
     booking = chosen_booking(ctx)
     when = ctx.cat.when(booking.starts_at)
     cancel = Option("cancel", ctx.t("mine.cancel"))
+    lines: tuple[str, ...]
     if not proven(ctx, booking.ref):
         lines = (when, booking.hospital, ctx.t("proof.ask"))
         options = (

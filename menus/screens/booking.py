@@ -20,8 +20,8 @@ from menus.screens.voice_privacy import department_said
 
 # Where a refused hold or booking leads: another time of the same day when the place itself
 # is gone, another day when the caller may not book that day. Anything else (blocked,
-# unavailable...) goes to the main menu. `registration_required` goes there too until the
-# real-name registration screens exist; they will take over that entry.
+# unavailable...) goes to the main menu; `registration_required` never gets here: the time
+# chosen is kept and the real-name screens ask what the person lacks (_register).
 AFTER_BOOKING_REFUSAL = MappingProxyType(
     {
         "slot_full": "slot",
@@ -34,6 +34,12 @@ AFTER_BOOKING_REFUSAL = MappingProxyType(
         "voice_full": "day",
     }
 )
+
+
+# The real-name registration screens (menus.screens.registration), entered with the slot
+# chosen; they hold it once the person is registered, and go on to "confirm".
+REGISTER = "register"
+REGISTRATION_REQUIRED = "registration_required"
 
 
 def _level(name: str, title: str, choices: Callable[[Context], list[Choice]], nxt: str) -> Screen:
@@ -79,9 +85,23 @@ def _show_slot(ctx: Context) -> View | Go:
 
 
 def _act_slot(ctx: Context, slot_id: str) -> Go:
-    ctx.learnt_hold(ctx.port.hold(ctx.phone, ctx.session.key, slot_id, chosen_person(ctx)))
+    try:
+        held = ctx.port.hold(ctx.phone, ctx.session.key, slot_id, chosen_person(ctx))
+    except Refused as refused:
+        return _register(ctx, slot_id, refused)
+    ctx.learnt_hold(held)
     ctx.session.chosen["slot"] = slot_id
-    return Go("confirm")
+    # Where the hospital books by real name, the place is held while the caller gives it.
+    return Go(REGISTER if held.lacks else "confirm")
+
+
+def _register(ctx: Context, slot_id: str, refused: Refused) -> Go:
+    """Ask for the name and ID the hospital books by, keeping the time chosen; re-raise any
+    other refusal."""
+    if refused.code != REGISTRATION_REQUIRED:
+        raise refused
+    ctx.session.chosen["slot"] = slot_id
+    return Go(REGISTER)
 
 
 def _show_confirm(ctx: Context) -> View:
@@ -99,11 +119,15 @@ def _show_confirm(ctx: Context) -> View:
     return View(lines, (Option("confirm", ctx.t("confirm.ok")),))
 
 
-def _act_confirm(ctx: Context, option_id: str) -> Finish:
+def _act_confirm(ctx: Context, option_id: str) -> Finish | Go:
     # One key per session: a confirm sent twice (a provider retry) books once.
     key = f"{ctx.session.key}:book"
     slot, channel = ctx.chosen("slot"), ctx.config.channel
-    return booked(ctx, ctx.port.book(ctx.phone, slot, channel, key, chosen_person(ctx)))
+    try:
+        booking = ctx.port.book(ctx.phone, slot, channel, key, chosen_person(ctx))
+    except Refused as refused:  # registered when held, but no longer (an ID moved at the desk)
+        return _register(ctx, slot, refused)
+    return booked(ctx, booking)
 
 
 def booked(ctx: Context, booking: BookingView) -> Finish:
@@ -140,14 +164,14 @@ SCREENS = (
         "slot",
         _show_slot,
         _act_slot,
-        leads_to=frozenset({"day", "confirm"}),
+        leads_to=frozenset({"day", "confirm", REGISTER}),
         after_refusal=AFTER_BOOKING_REFUSAL,
     ),
     Screen(
         "confirm",
         _show_confirm,
         _act_confirm,
-        leads_to=frozenset({"booked"}),
+        leads_to=frozenset({"booked", REGISTER}),
         after_refusal=AFTER_BOOKING_REFUSAL,
     ),
 )

@@ -102,7 +102,7 @@ def _show_confirm(ctx: Context) -> View:
         raise Refused("slot_full")
     person = said(ctx, invitation.person)
     if person is None:
-        when = ctx.cat.when(starts_at)
+        when: str = ctx.cat.when(starts_at)
     else:
         when = ctx.t("confirm.for", person=person, when=ctx.cat.short_when(starts_at))
     department = department_said(ctx, invitation.department, invitation.sensitive)

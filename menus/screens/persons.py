@@ -65,7 +65,8 @@ def said(ctx: Context, name: str | None) -> str | None:
         return name
     chosen = ctx.session.chosen
     if chosen.get(PERSON_NAME) == name and PERSON_NUMBER in chosen:
-        return ctx.t("person.voice", number=chosen[PERSON_NUMBER])
+        # A number, so a voice says it in words ("Person two"), from recordings too.
+        return ctx.t("person.voice", number=int(chosen[PERSON_NUMBER]))
     found = _numbered(ctx.persons())
     number = next((n for n, p in found if not p.me and p.name == name), None)
     return ctx.t("person.other") if number is None else ctx.t("person.voice", number=number)

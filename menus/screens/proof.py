@@ -62,7 +62,7 @@ SCREENS = (
         "code",
         _show_code,
         _act_code,
-        leads_to=frozenset({"code", "appointment", "invitation_day", FAILED}),
+        leads_to=frozenset({"code", "appointment", "invitation_day", "register", FAILED}),
         refusal_default="appointments",
     ),
     Screen(

@@ -1,4 +1,4 @@
-"""One test per rule edge of DESIGN §4: release time, horizon, limits, deadline, blocks."""
+"""A test per rule edge (README, The booking rules): release, horizon, limits, deadline, blocks."""
 
 from __future__ import annotations
 

@@ -89,7 +89,7 @@ def reply(rt: Runtime, phone: str, body: str) -> None:
 def test_message_bodies_are_redacted_after_their_days_delivered_or_not(catalog: Runtime) -> None:
     book(catalog, A, date(2026, 11, 24), 9)
     deliver(catalog)  # A's voucher: sent
-    reply(catalog, A, "Your appointments: KNH Cardiology Tue 24 Nov 09:00 T-code 482 913 5575")
+    reply(catalog, A, "Your appointments: Kenyatta Cardiology Tue 24 Nov 09:00 T-code 482 913 5575")
     book(catalog, B, date(2026, 11, 24), 10)
     relay_all(catalog)  # B's voucher and A's reply: still queued
     bodies = {m.id: m.body for m in messages(catalog)}

@@ -26,10 +26,14 @@ from tests.channels.voice_calls import (
     BOOKED,
     CALLER,
     DIAL,
+    EIGHT,
     FULL_BOOKING,
     GAVE_UP,
     INVALID_KEYS,
+    KNH,
     MAIN,
+    MONDAY,
+    NINE,
     NO_INPUT,
     SILENCE,
     SILENT_CALL,
@@ -99,10 +103,10 @@ def test_cancel_from_my_appointments(call: AtCall, rt: Runtime) -> None:
             (DIAL, MAIN, False),
             (
                 "2",
-                ["Your appointments.", "For 23 Nov 09:00 at Kenyatta National Hospital, press 1."],
+                ["Your appointments.", f"For {MONDAY} at {NINE} at {KNH}, press 1."],
                 False,
             ),
-            ("1", ["Mon 23 Nov 09:00.", "For a code by SMS to this number, press 1."], False),
+            ("1", [f"{MONDAY} at {NINE}.", "To get a code by SMS to this number, press 1."], False),
             ("1", ["We sent a code by SMS to this number.", "hash key"], False),
         ]
     )
@@ -110,10 +114,10 @@ def test_cancel_from_my_appointments(call: AtCall, rt: Runtime) -> None:
         [
             (
                 sent_code(rt.reader),
-                ["Cardiology.", "T-code: ", "For Cancel, press 1.", "star"],
+                ["Cardiology.", "Your T-code is ", "To cancel this appointment, press 1.", "star"],
                 False,
             ),
-            ("1", ["Cancel Cardiology on Mon 23 Nov 09:00?", "For Yes, cancel, press 1."], False),
+            ("1", [f"Cancel Cardiology on {MONDAY} at {NINE}?", "To cancel it, press 1."], False),
             ("1", ["Cancelled.", "Press 1 to hear it again."], False),
             (SILENCE, ["Thank you for calling. Goodbye."], True),
         ]
@@ -128,9 +132,9 @@ def test_cancel_from_my_appointments(call: AtCall, rt: Runtime) -> None:
 def test_the_details_screen_reads_the_tcode_after_proof(call: AtCall, rt: Runtime) -> None:
     confirmation = rt.booking.book(CALLER, slot_id(rt, "CARD", monday(9)), "sms")
     call.run([(DIAL, MAIN, False), ("2", [], False), ("1", [], False)])
-    assert "T-code: " not in call.heard and "Cardiology" not in call.heard
+    assert "T-code is" not in call.heard and "Cardiology" not in call.heard
     call.run([("1", ["We sent a code by SMS to this number."], False)])
-    call.run([(sent_code(rt.reader) + "#", ["T-code: "], False)])
+    call.run([(sent_code(rt.reader) + "#", ["Your T-code is "], False)])
     assert spoken_tcode(call.heard) == confirmation.tcode
 
 
@@ -206,8 +210,8 @@ def test_paging_28_departments_eight_keys_a_page(
 
     call.dial()
     call.press("1")
-    call.press(call.options()["Nairobi"])
-    call.press(call.options()[knh.name])
+    call.press(call.options()["For Nairobi"])
+    call.press(call.options()[f"For {knh.name}"])
     pages = [call.options()]
     while "Press 9 for more." in call.heard:
         call.press("9")
@@ -215,7 +219,9 @@ def test_paging_28_departments_eight_keys_a_page(
 
     assert len(pages) >= 4
     assert all(list(page.values()) == [str(k) for k in range(1, len(page) + 1)] for page in pages)
-    assert [label for page in pages for label in page] == names  # all, in order, each once
+    assert [label for page in pages for label in page] == [
+        f"For {n}" for n in names
+    ]  # all, in order, each once
     assert "Press star to go back." in call.heard
     call.press("*")  # back one page
     assert call.options() == pages[-2]
@@ -247,12 +253,12 @@ def test_hang_up_keeps_the_hold_and_a_call_back_resumes(
                 DIAL,
                 [
                     "You have a place on hold.",
-                    "For Continue (Mon 23 Nov 08:00 Cardiology), press 1.",
-                    "For Start again, press 2.",
+                    f"To go on with Cardiology on {MONDAY} at {EIGHT}, press 1.",
+                    "To start again, press 2.",
                 ],
                 False,
             ),
-            ("1", ["For Confirm, press 1."], False),
+            ("1", ["To confirm this appointment, press 1."], False),
             ("1", BOOKED, False),
         ]
     )
@@ -316,34 +322,32 @@ def test_the_webhook_token_is_required(call: AtCall) -> None:
     assert call.client.post(f"{AT_HOOK}?token=wrong", data=call.form()).status_code == 403
 
 
-def test_recorded_prompts_play_where_configured(catalog: Runtime, settings: Settings) -> None:
-    prompts = {"en": {"screen.main.title": "title.wav", "voice.nav.repeat": "repeat.wav"}}
-    rt = voice_runtime(
-        catalog,
-        settings,
-        ivr_audio_base_url="https://cdn.example.org/ivr",
-        ivr_prompts=prompts,
-    )
-    call = AtCall(create_app(runtime=rt).test_client(), token=TOKEN)
+def test_without_recordings_each_getdigits_says_its_prompt_in_one_say(
+    call: AtCall, rt: Runtime
+) -> None:
+    # Calls played from joined recordings: tests/channels/test_voice_recordings.py.
+    assert rt.settings.ivr_recordings is None
     returning(rt)
 
-    call.dial()
+    def prompt() -> str:
+        assert call.root.find(".//Play") is None
+        [getdigits] = call.root.findall("GetDigits")
+        [say] = list(getdigits)
+        assert say.tag == "Say"
+        return say.text or ""
 
-    getdigits = call.root.findall("GetDigits")
-    assert [child.tag for g in getdigits for child in g] == ["Play", "Say", "Play"]
-    assert getdigits[0][0].get("url") == "https://cdn.example.org/ivr/en/title.wav"
-    assert "For Book, press 1." in (getdigits[1][0].text or "")
-    # Only the last one waits the full time; each takes the first key pressed during it.
-    assert [g.get("timeout") for g in getdigits][:-1] == ["1", "1"]
+    call.dial()
+    assert prompt() == " ".join(MAIN)
     call.press("1")
-    assert "Choose city." in call.heard
+    assert prompt().startswith("Choose city. For London, press 1. For Nairobi, press 2.")
+    assert prompt().endswith("Press star to go back. Press 0 to hear this again.")
 
 
 def test_swahili_callers_hear_swahili(call: AtCall, rt: Runtime) -> None:
     rt.booking.set_language(CALLER, "sw")
     call.run(
         [
-            (DIAL, ["Miadi ya hospitali.", "Kwa Weka miadi, bonyeza 1.", "Bonyeza 0"], False),
+            (DIAL, ["Miadi ya hospitali.", "Kuweka miadi, bonyeza 1.", "Bonyeza 0"], False),
             (SILENCE, ["Samahani, hatukusikia kitufe chochote."], False),
             ("1", ["Chagua mji.", "Bonyeza nyota kurudi."], False),
         ]

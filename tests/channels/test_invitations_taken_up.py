@@ -23,10 +23,14 @@ from tests.booking.conftest import use_rules
 from tests.channels import test_at_voice, test_twilio_voice
 from tests.channels.conftest import CALLER, DIAL, AtPhone
 from tests.channels.test_voice_spoofing import codes_sent
-from tests.channels.voice_calls import AtCall, TwilioCall, VoiceCall
+from tests.channels.voice_calls import EIGHT, KNH, AtCall, TwilioCall, VoiceCall
+from tests.channels.voice_calls import MONDAY as MONDAY_SAID
 from tests.messaging.sms_phone import deliver, sent_to
 
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)
+# Days as a call says them (MONDAY_SAID, from voice_calls, is the day the clock stands at).
+TUESDAY_SAID = "Tuesday the twenty-fourth of November"
+WEDNESDAY_SAID = "Wednesday the twenty-fifth of November"
 
 
 def invite(rt: Runtime) -> str:
@@ -107,10 +111,10 @@ def test_an_invitation_taken_up_over_voice(
 
     call.run(
         [
-            (DIAL, ["For My appointments, press 2."], False),
+            (DIAL, ["To hear or cancel your appointments, press 2."], False),
             (
                 "2",
-                ["For Kenyatta National Hospital: choose a time by Wed 25 Nov, press 1."],
+                [f"To choose a time at {KNH} by Wednesday the twenty-fifth of November, press 1."],
                 False,
             ),
             # A caller id is only a claim: the SMS code proves the phone before a time is
@@ -122,16 +126,16 @@ def test_an_invitation_taken_up_over_voice(
         [
             (
                 f"{phone_code(rt)}#",
-                ["Choose day.", "For Tue 24 Nov, press 1.", "For Wed 25 Nov, press 2."],
+                ["Choose day.", f"For {TUESDAY_SAID}, press 1.", f"For {WEDNESDAY_SAID}, press 2."],
                 False,
             ),
-            ("1", ["Tue 24 Nov: choose time.", "For 08:00 (2 left), press 1."], False),
-            ("1", ["Cardiology.", "Kenyatta National Hospital.", "For Confirm, press 1."], False),
-            ("1", ["Booked!", "Tue 24 Nov 08:00.", "T-code: "], False),
+            ("1", [f"Times on {TUESDAY_SAID}.", f"For {EIGHT}, 2 free, press 1."], False),
+            ("1", ["Cardiology.", f"{KNH}.", "To confirm this appointment, press 1."], False),
+            ("1", ["Booked!", f"{TUESDAY_SAID} at {EIGHT}.", "Your T-code is "], False),
         ]
     )
 
-    assert "Mon 23 Nov" not in call.heard
+    assert MONDAY_SAID not in call.heard
     assert_taken_up(rt, ref, "ivr")
 
 

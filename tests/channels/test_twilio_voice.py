@@ -24,7 +24,10 @@ from tests.channels.voice_calls import (
     DIAL,
     FULL_BOOKING,
     INVALID_KEYS,
+    KNH,
     MAIN,
+    MONDAY,
+    NINE,
     SILENCE,
     SILENT_CALL,
     TO_CONFIRM,
@@ -88,10 +91,10 @@ def test_cancel_from_my_appointments(call: TwilioCall, rt: Runtime) -> None:
             (DIAL, MAIN, False),
             (
                 "2",
-                ["Your appointments.", "For 23 Nov 09:00 at Kenyatta National Hospital, press 1."],
+                ["Your appointments.", f"For {MONDAY} at {NINE} at {KNH}, press 1."],
                 False,
             ),
-            ("1", ["Mon 23 Nov 09:00.", "For a code by SMS to this number, press 1."], False),
+            ("1", [f"{MONDAY} at {NINE}.", "To get a code by SMS to this number, press 1."], False),
             ("1", ["We sent a code by SMS to this number."], False),
         ]
     )
@@ -99,10 +102,10 @@ def test_cancel_from_my_appointments(call: TwilioCall, rt: Runtime) -> None:
         [
             (
                 sent_code(rt.reader) + "#",
-                ["Cardiology.", "T-code: ", "For Cancel, press 1."],
+                ["Cardiology.", "Your T-code is ", "To cancel this appointment, press 1."],
                 False,
             ),
-            ("1", ["Cancel Cardiology on Mon 23 Nov 09:00?", "For Yes, cancel, press 1."], False),
+            ("1", [f"Cancel Cardiology on {MONDAY} at {NINE}?", "To cancel it, press 1."], False),
             ("1", ["Cancelled.", "Press 1 to hear it again."], False),
             (SILENCE, ["Thank you for calling. Goodbye."], True),
         ]
@@ -145,21 +148,21 @@ def test_paging_28_departments_eight_keys_a_page(runtime: Runtime, settings: Set
 
     call.dial()
     call.press("1")
-    call.press(call.options()["Nairobi"])
-    call.press(call.options()[knh.name])
+    call.press(call.options()["For Nairobi"])
+    call.press(call.options()[f"For {knh.name}"])
     pages = [call.options()]
     while "Press 9 for more." in call.heard:
         call.press("9")
         pages.append(call.options())
 
     assert len(pages) >= 4 and all(len(page) <= 8 for page in pages)
-    assert [label for page in pages for label in page] == names
+    assert [label for page in pages for label in page] == [f"For {n}" for n in names]
     call.press("*")
     assert call.options() == pages[-2]
     label, key = next(iter(pages[-2].items()))
     call.press(key)  # the first department of that page
     assert "Choose day." in call.heard or "No free days" in call.heard
-    assert label == names[sum(len(page) for page in pages[:-2])]
+    assert label == f"For {names[sum(len(page) for page in pages[:-2])]}"
 
 
 # --- hang-up, holds and resuming --------------------------------------------------------------
@@ -183,8 +186,8 @@ def test_a_call_back_within_the_hold_resumes(
     clock.advance(minutes=4)
     call.run(
         [
-            (DIAL, ["You have a place on hold.", "For Start again, press 2."], False),
-            ("1", ["For Confirm, press 1."], False),
+            (DIAL, ["You have a place on hold.", "To start again, press 2."], False),
+            ("1", ["To confirm this appointment, press 1."], False),
             ("1", BOOKED, False),
         ]
     )

@@ -48,7 +48,10 @@ Row = tuple[Key, Sequence[str], bool]
 AT_VERBS = frozenset({"Response", "GetDigits", "Say", "Play", "Redirect", "Reject"})
 TWILIO_VERBS = frozenset({"Response", "Gather", "Say", "Play", "Redirect", "Hangup"})
 MAX_WORDS = 40 * 150 // 60  # 40 seconds at 150 words a minute
-TCODE_SPOKEN = re.compile(r"T-code: (\d) (\d) (\d), (\d) (\d) (\d), (\d) (\d) (\d) (\d)\.")
+TCODE_SPOKEN = re.compile(r"Your T-code is (\d) (\d) (\d), (\d) (\d) (\d), (\d) (\d) (\d) (\d)\.")
+# One option sentence, "For Nairobi, press 2." or "To book an appointment, press 1.": the
+# words from the start of the sentence up to ", press N.".
+OPTION_SPOKEN = re.compile(r"(?:^|(?<=[.!?] ))([^.!?]+?), press (\d)\.")
 
 
 def says(root: ET.Element) -> list[str]:
@@ -109,8 +112,9 @@ class VoiceCall(ABC):
         return self.heard
 
     def options(self) -> dict[str, str]:
-        """The options read out on the last answer: label -> key."""
-        return {label: key for label, key in re.findall(r"For (.+?), press (\d)\.", self.heard)}
+        """The options read out on the last answer: the sentence before ", press N" -> N
+        ("For Nairobi" -> "2", "To book an appointment" -> "1")."""
+        return dict(OPTION_SPOKEN.findall(self.heard))
 
     @abstractmethod
     def dial(self) -> str:
@@ -264,31 +268,42 @@ def _local(url: str) -> str:
 
 MAIN = [
     "Hospital appointments.",
-    "For Book, press 1.",
-    "For My appointments, press 2.",
-    "For Language, press 3.",
-    "For Help, press 4.",
+    "To book an appointment, press 1.",
+    "To hear or cancel your appointments, press 2.",
+    "To change the language, press 3.",
+    "For help, press 4.",
     "Press 0 to hear this again.",
 ]
+# Days and times are said in words.
+MONDAY = "Monday the twenty-third of November"
+EIGHT = "eight o'clock in the morning"
+NINE = "nine o'clock in the morning"
+KNH = "Kenyatta National Hospital"
 TO_CONFIRM: list[Row] = [
     (DIAL, MAIN, False),
     ("1", ["Choose city.", "For London, press 1.", "For Nairobi, press 2.", "star"], False),
-    ("2", ["Choose hospital.", "For Kenyatta National Hospital, press 1."], False),
+    ("2", ["Choose hospital.", f"For {KNH}, press 1."], False),
     ("1", ["Choose department.", "For Cardiology, press 1.", "For Dermatology, press 2."], False),
-    ("1", ["Choose day.", "For Mon 23 Nov, press 1.", "Press 9 for more."], False),
-    ("1", ["Mon 23 Nov: choose time.", "For 08:00 (2 left), press 1."], False),
+    ("1", ["Choose day.", f"For {MONDAY}, press 1.", "Press 9 for more."], False),
+    ("1", [f"Times on {MONDAY}.", f"For {EIGHT}, 2 free, press 1."], False),
     (
         "1",
         [
             "Cardiology.",
-            "Kenyatta National Hospital.",
-            "Mon 23 Nov 08:00, held till 06:05.",
-            "For Confirm, press 1.",
+            f"{KNH}.",
+            f"{MONDAY} at {EIGHT}. We are holding this place for you for a few minutes.",
+            "To confirm this appointment, press 1.",
         ],
         False,
     ),
 ]
-BOOKED = ["Booked!", "Cardiology.", "Mon 23 Nov 08:00.", "T-code: ", "Press 1 to hear it again."]
+BOOKED = [
+    "Booked!",
+    "Cardiology.",
+    f"{MONDAY} at {EIGHT}.",
+    "Your T-code is ",
+    "Press 1 to hear it again.",
+]
 FULL_BOOKING: list[Row] = [
     *TO_CONFIRM,
     ("1", BOOKED, False),

@@ -6,8 +6,10 @@ simulated provider posts (form fields, token, Twilio signature) without a server
 
 from __future__ import annotations
 
+import io
 import shutil
 import stat
+import wave
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +25,9 @@ from gateway.cli import ivr as ivr_cli
 from gateway.cli import ors, voice_phone
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import ConfigError, Secrets, Settings, parse_settings
+from gateway.voice import wav
+from gateway.voice.fragments import fragment_id
+from gateway.voice.render import render_pieces
 from tests.conftest import service_missing
 
 FAKE_ESPEAK = """#!/bin/sh
@@ -48,21 +53,58 @@ def fake_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return script
 
 
-def test_prompts_render_every_key_and_write_an_index(fake_espeak: Path, tmp_path: Path) -> None:
-    out = tmp_path / "sw"
-    result = CliRunner().invoke(ors, ["ivr", "prompts", "--lang", "sw", "--out", str(out)])
+@pytest.fixture
+def recorded(
+    catalog: Runtime, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """`ors` commands on the test catalogue, with a recordings folder configured."""
+    folder = tmp_path / "recordings"
+    configured = settings.with_overrides(ivr_recordings=folder)
+    rt = build_runtime(configured, engine=catalog.engine, clock=catalog.clock, keys=catalog.keys)
+    monkeypatch.setattr("gateway.cli.context.settings", lambda: configured)
+    monkeypatch.setattr("gateway.cli.context.runtime", lambda s=None: rt)
+    return folder
+
+
+def test_prompts_render_every_piece_and_write_an_index(fake_espeak: Path, recorded: Path) -> None:
+    result = CliRunner().invoke(ors, ["ivr", "prompts", "--lang", "sw"])
 
     assert result.exit_code == 0, result.output
-    index = yaml.safe_load((out / "index.yaml").read_text())
-    assert index["language"] == "sw"
-    assert index["texts"]["option.main.book.1"] == "Kwa Weka miadi, bonyeza 1."
-    assert index["texts"]["voice.end.goodbye"] == "Asante kwa kupiga simu. Kwaheri."
-    for key, name in index["prompts"].items():
-        assert (out / name).read_text() == f"RIFF {index['texts'][key]}"
-    # The index's mapping is what config.yaml takes.
-    raw = {"channels": {"ivr": {"audio_base_url": PUBLIC, "prompts": {"sw": index["prompts"]}}}}
-    settings = parse_settings(raw, {}, base_dir=tmp_path)
-    assert settings.ivr_prompts["sw"]["option.main.book.1"] == "option.main.book.1.wav"
+    folder = recorded / "sw"
+    index = yaml.safe_load((folder / "index.yaml").read_text())
+    assert index["language"] == "sw" and index["voice"] == "sw"
+    words = set(index["pieces"].values())
+    # Wordings for the ear, Swahili numbers, days and times, and the catalogue's names.
+    assert {"Kuweka miadi, bonyeza", "Asante kwa kupiga simu. Kwaheri"} <= words
+    assert {"ishirini na tatu", "Jumanne", "tarehe nane", "saa nne", "na nusu"} <= words
+    assert "Kenyatta National Hospital" in words
+    for file_id, text in index["pieces"].items():
+        assert (folder / f"{file_id}.wav").read_text() == f"RIFF {text}"
+    assert f"{len(words)} pieces of speech" in result.output and "rendered now" in result.output
+
+
+def test_a_second_run_keeps_every_recording_unless_asked(fake_espeak: Path, recorded: Path) -> None:
+    assert CliRunner().invoke(ors, ["ivr", "prompts", "--lang", "sw"]).exit_code == 0
+    folder = recorded / "sw"
+    [first, *_] = yaml.safe_load((folder / "index.yaml").read_text())["pieces"]
+    (folder / f"{first}.wav").write_text("a human recording")
+
+    again = CliRunner().invoke(ors, ["ivr", "prompts", "--lang", "sw"])
+    assert "0 rendered now" in again.output
+    assert (folder / f"{first}.wav").read_text() == "a human recording"
+
+    replaced = CliRunner().invoke(ors, ["ivr", "prompts", "--lang", "sw", "--replace"])
+    assert replaced.exit_code == 0 and "0 kept as they were" in replaced.output
+    assert (folder / f"{first}.wav").read_text().startswith("RIFF ")
+
+
+def test_without_a_recordings_folder_the_message_says_what_to_set(
+    fake_espeak: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gateway.cli.context.settings", lambda: settings)
+    result = CliRunner().invoke(ors, ["ivr", "prompts", "--lang", "sw"])
+    assert result.exit_code != 0
+    assert "set channels.ivr.recordings in config.yaml or pass --out" in result.output
 
 
 def test_an_unknown_language_is_refused(fake_espeak: Path, tmp_path: Path) -> None:
@@ -80,12 +122,22 @@ def test_without_espeak_or_apt_get_the_message_says_what_to_do(
     assert "espeak-ng is not installed" in stopped.value.message
 
 
-def test_real_espeak_writes_a_wav(tmp_path: Path) -> None:
-    if shutil.which("espeak-ng") is None:
+def test_real_espeak_writes_pieces_that_join(tmp_path: Path) -> None:
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
         service_missing("espeak-ng: apt-get install -y espeak-ng")
-    path = tmp_path / "goodbye.wav"
-    ivr_cli.speak_to_file(shutil.which("espeak-ng") or "", "sw", "Asante. Kwaheri.", path)
-    assert path.read_bytes()[:4] == b"RIFF" and path.stat().st_size > 1000
+    done = render_pieces(espeak, tmp_path / "sw", "sw", "sw", ["Asante", "Kwaheri"])
+    assert (done.pieces, done.made, done.kept) == (2, 2, 0)
+    paths = [tmp_path / "sw" / f"{fragment_id(t)}.wav" for t in ("Asante", "Kwaheri")]
+    joined = wav.join([paths[:1], paths[1:]])
+    with wave.open(io.BytesIO(joined)) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+    # Both words and the pause between sentences, without the silence espeak-ng leaves around.
+    alone = 0.0
+    for path in paths:
+        with wave.open(str(path)) as piece:
+            alone += piece.getnframes() / piece.getframerate()
+    assert 0.5 < seconds < alone + wav.SENTENCE_GAP_MS / 1000
 
 
 # --- ors simulate ivr -------------------------------------------------------------------------
@@ -128,8 +180,10 @@ def test_simulate_ivr_books_with_scripted_keys(
     result = CliRunner().invoke(ors, [*args, "--input", keys])
 
     assert result.exit_code == 0, result.output
-    assert "Sorry, we did not hear a key." in result.output
-    assert "Booked!" in result.output and "T-code: " in result.output
+    # The panels wrap long sentences: read the words, not the layout.
+    said = " ".join(result.output.replace("│", " ").split())
+    assert "Sorry, we did not hear a key." in said
+    assert "Booked!" in said and "Your T-code is " in said
     assert "(call ended)" in result.output
     assert len(rt.booking.upcoming(CALLER)) == 1
     first, last = posted[0]["form"], posted[-1]["form"]
@@ -150,16 +204,34 @@ def test_simulate_ivr_books_with_scripted_keys(
 
 
 @pytest.mark.parametrize(
-    ("ivr", "named"),
-    [
-        ({"audio_base_url": "ftp://x"}, "channels.ivr.audio_base_url"),
-        ({"prompts": {"sw": ["a.wav"]}}, "channels.ivr.prompts.sw"),
-        ({"prompts": {"sw": {"voice.end.goodbye": ""}}}, "channels.ivr.prompts.sw.voice.end"),
-    ],
+    "ivr",
+    [{"audio_base_url": "https://cdn.example.org/ivr"}, {"prompts": {"sw": {"a": "a.wav"}}}],
 )
-def test_bad_prompt_settings_name_the_setting(
-    ivr: dict[str, Any], named: str, tmp_path: Path
+def test_the_replaced_prompt_settings_say_what_replaced_them(
+    ivr: dict[str, Any], tmp_path: Path
 ) -> None:
     with pytest.raises(ConfigError) as refused:
         parse_settings({"channels": {"ivr": ivr}}, {}, base_dir=tmp_path)
-    assert str(refused.value).startswith(named)
+    assert "replaced by channels.ivr.recordings" in str(refused.value)
+
+
+def test_the_recordings_folder_is_read_beside_the_config(tmp_path: Path) -> None:
+    raw = {"channels": {"ivr": {"recordings": "voice"}}}
+    assert parse_settings(raw, {}, base_dir=tmp_path).ivr_recordings == tmp_path / "voice"
+    assert parse_settings({}, {}, base_dir=tmp_path).ivr_recordings is None
+
+
+def test_loading_a_catalogue_renders_the_pieces_of_new_names(
+    fake_espeak: Path, recorded: Path, tmp_path: Path
+) -> None:
+    assert CliRunner().invoke(ors, ["ivr", "prompts", "--lang", "sw"]).exit_code == 0
+    source = (Path(__file__).parents[1] / "data" / "catalog.yaml").read_text(encoding="utf-8")
+    grown = tmp_path / "catalog.yaml"
+    grown.write_text(source.replace("name: Dermatology", "name: Skin and Hair Clinic"))
+
+    result = CliRunner().invoke(ors, ["catalog", "load", str(grown)])
+
+    assert result.exit_code == 0, result.output
+    assert "voice pieces in sw: 1 new rendered (names added)" in result.output
+    words = yaml.safe_load((recorded / "sw" / "index.yaml").read_text())["pieces"].values()
+    assert "Skin and Hair Clinic" in words

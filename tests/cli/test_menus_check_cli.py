@@ -71,6 +71,23 @@ def test_an_over_long_hospital_name_fails_naming_the_screens(ors: Run, tmp_path:
     assert "exceed the USSD limits" in checked.stderr
 
 
+def test_an_over_long_translated_name_fails_too(ors: Run, tmp_path: Path) -> None:
+    catalog = tmp_path / "long_sw.yaml"
+    catalog.write_text(
+        OVER_LONG_CATALOG.replace(
+            f'name: "{OVER_LONG}"', f'name: Kisumu Hospital\n        names: {{sw: "{OVER_LONG}"}}'
+        ),
+        encoding="utf-8",
+    )
+    assert ors("migrate").returncode == 0
+    assert ors("catalog", "load", str(catalog)).returncode == 0
+
+    checked = ors("menus", "check")
+
+    assert checked.returncode != 0
+    assert "sw booked page 1:" in checked.stderr
+
+
 def test_an_empty_catalogue_is_an_error_not_a_pass(ors: Run) -> None:
     assert ors("migrate").returncode == 0
 

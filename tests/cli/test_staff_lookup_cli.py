@@ -113,17 +113,17 @@ def test_catalog_show_lists_every_code_with_its_name(catalog: Runtime, ors_cli: 
     assert code == 0 and lines[0] == "LON  London"
     for line in (
         "NBO  Nairobi",
-        "  KNH  Kenyatta National Hospital  (times in Africa/Nairobi)",
+        "  KNH  Kenyatta National Hospital  (in SMS: Kenyatta; times in Africa/Nairobi)",
         "    CARD  Cardiology",
         "      doctor D001  Dr. Achieng Otieno",
         "    CCC  HIV Comprehensive Care Clinic",
-        "  STH  St Thomas' Hospital  (times in Europe/London)",
+        "  STH  St Thomas' Hospital  (in SMS: St Thomas'; times in Europe/London)",
     ):
         assert line in lines, line
     code, out, _ = ors_cli("catalog", "show", "--hospital", "sth")
     assert code == 0 and out.splitlines()[:2] == [
         "LON  London",
-        "  STH  St Thomas' Hospital  (times in Europe/London)",
+        "  STH  St Thomas' Hospital  (in SMS: St Thomas'; times in Europe/London)",
     ]
     assert "KNH" not in out
     code, out, _ = ors_cli("catalog", "show", "--hospital", "KNH", "--json")

@@ -1,4 +1,4 @@
-"""The faults' catalogue (DESIGN §4.1 YAML): one city, one hospital, three departments.
+"""The faults' catalogue (docs/catalogue.md): one city, one hospital, three departments.
 
 Sessions run on the days two to six days ahead only (hospital-local), so no booking of the
 run is within a reminder's reach (24 h and 3 h before): the only SMS a caller gets is the

@@ -1,15 +1,16 @@
 """A fake Africa's Talking SMS API whose behaviour the faults switch, recording every accept.
 
-The real SDK in `ors worker` is pointed at it with ORS_AT_BASE_URL (channels.md §3.5). It
+The real SDK in `ors worker` is pointed at it with ORS_AT_BASE_URL (as
+gateway/channels/africastalking/sms_client.py does). It
 answers `POST /version1/messaging` according to its mode:
 
-- `accept`: 201 and the JSON reply of channels.md §3.2, with a fresh messageId;
+- `accept`: 201 and the JSON reply of Africa's Talking's SMS API, with a fresh messageId;
 - `slow`: the same, SLOW_SECONDS later (a batch then takes long enough to be killed mid-way);
 - `error`: 500 with a plain body, as AT's front end answers when it is down;
 - `throttle`: 429 "Too Many Requests";
 - `timeout`: holds the request until the client gives up (its read timeout), then drops it.
   Every other held request is accepted first: the provider saw the message but the sender
-  never hears so, the one case where a second copy is expected (DESIGN §9).
+  never hears so, the one case where a second copy is expected (README, Reliability).
 
 A message counts as sent once the fake has given it an id (`accepted`), whatever happens to
 the reply afterwards; `answered` says whether the sender could have read the reply.
@@ -96,7 +97,7 @@ class FakeAt:
 
 
 def _reply(to: str, message_id: str) -> str:
-    """AT's reply for one recipient accepted (channels.md §3.2)."""
+    """AT's reply for one recipient accepted, as its SMS API answers."""
     recipient = {
         "statusCode": 101,
         "number": to,

@@ -1,4 +1,4 @@
-"""Catalogue loading (DESIGN §4.1): errors name their path, nothing half-loads, upserts by code."""
+"""Catalogue loading (docs/catalogue.md): path-named errors, nothing half-loads, upserts by code."""
 
 from __future__ import annotations
 

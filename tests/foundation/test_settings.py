@@ -62,7 +62,8 @@ def test_defaults_load_from_repository_config() -> None:
 
 
 def test_config_yaml_rules_match_the_documented_defaults() -> None:
-    # DESIGN §4 lists the defaults; config.yaml and the dataclass must both say the same.
+    # README, The booking rules, lists the defaults; config.yaml and the dataclass must both say
+    # the same.
     assert load_settings(env={}).booking.defaults == BookingRules()
     assert BookingRules().no_show_block == BlockPolicy(True, 3, 90, 30)
     assert BookingRules().cancel_block == BlockPolicy(True, 5, 30, 7)

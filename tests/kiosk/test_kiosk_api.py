@@ -1,4 +1,4 @@
-"""The kiosk API answers every DESIGN §8 status with the right HTTP code and JSON shape."""
+"""The kiosk API answers every status of kiosk/api.py with the right HTTP code and JSON shape."""
 
 from __future__ import annotations
 

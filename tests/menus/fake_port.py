@@ -81,6 +81,11 @@ class FakePort:
         # ref -> (phone, the open invitation); taken up or withdrawn: gone from here.
         self.invited: dict[str, tuple[str, InvitationView]] = {}
         self.released_until: date | None = None  # the release horizon's last day (None: all)
+        # (phone, person id or None) -> what real-name mode still lacks (absent: registered).
+        self.lacking: dict[tuple[str, str | None], list[str]] = {}
+
+    def speaking(self, language: str) -> FakePort:
+        return self  # its names are the same in every language
 
     # Test controls.
     def refuse(self, method: str, code: str, **params: object) -> None:
@@ -199,6 +204,8 @@ class FakePort:
             department_id=slot.department_id,
             sensitive=slot.department_id in self.sensitive,
             person_id=person_id,
+            # Like the core: the place is held, and what registration lacks is said.
+            lacks=tuple(self.lacking.get((phone, person_id), ())),
         )
         self.holds[phone] = hold
         return hold
@@ -226,6 +233,8 @@ class FakePort:
     ) -> BookingView:
         self._enter("book", phone, slot_id, channel, idempotency_key, *self._person_arg(person_id))
         person = self._person_name(phone, person_id)
+        if self.lacking.get((phone, person_id)):
+            raise Refused("registration_required", hospital="KNH")
         if idempotency_key in self.by_key:
             return self.by_key[idempotency_key]
         hold = self.holds.get(phone)
@@ -358,3 +367,24 @@ class FakePort:
         if len(self.dependants.get(phone, [])) >= MAX_DEPENDANTS:
             raise Refused("person_limit", limit=MAX_DEPENDANTS)
         return self._add(phone, cleaned.split()[0].capitalize())
+
+    def registration_needs(self, phone: str, person_id: str | None = None) -> tuple[str, ...]:
+        self._enter("registration_needs", phone, person_id)
+        return tuple(self.lacking.get((phone, person_id), ()))
+
+    def register_person(
+        self,
+        phone: str,
+        person_id: str | None = None,
+        name: str | None = None,
+        birth_year: int | None = None,
+        national_id: str | None = None,
+    ) -> tuple[str, ...]:
+        """Take one answer: the first thing lacking is given (the core checks its form)."""
+        self._enter("register_person", phone, person_id)
+        lacking = self.lacking.get((phone, person_id), [])
+        given = {"name": name, "birth_year": birth_year, "national_id": national_id}
+        for what, value in given.items():
+            if value is not None and what in lacking:
+                lacking.remove(what)
+        return tuple(lacking)

@@ -131,7 +131,9 @@ def test_voice_says_the_block_on_book(voice: Calls, port: FakePort) -> None:
     session = Session.new("call", CALLER)
     voice.hop(session, None)
     refused = said([voice.hop(session, "1")])
-    assert refused.startswith("You cannot book until Wed 2 Dec. Hospital appointments.")
+    assert refused.startswith(
+        "You cannot book until Wednesday the second of December. Hospital appointments."
+    )
 
 
 def test_voice_names_a_blocked_dependant_by_number(voice: Calls, port: FakePort) -> None:

@@ -156,16 +156,16 @@ def test_over_voice_an_invitation_names_the_hospital_and_books(
     calls.hop(session, None)
 
     listed = " ".join(s.text for s in calls.hop(session, "2").prompt)
-    assert "Kenyatta National Hospital: choose a time by" in listed
+    assert "To choose a time at Kenyatta National Hospital by Wednesday the" in listed
     assert "Cardiology" not in listed  # a caller id is only a claim
     asked = " ".join(s.text for s in calls.hop(session, "1").prompt)  # the invitation
     assert port.codes_sent == [CALLER] and "code" in asked  # the phone is proven first
     for key in (CODE, "1", "1"):  # the SMS code > its one day > the first time
         turn = calls.hop(session, key)
-    assert "your clinic" in " ".join(s.text for s in turn.prompt)
+    assert "Your clinic" in " ".join(s.text for s in turn.prompt)
     booked = " ".join(s.text for s in calls.hop(session, "1").prompt)
 
-    assert "your clinic" in booked and "Cardiology" not in booked
+    assert "Your clinic" in booked and "Cardiology" not in booked
     assert ("book_invitation", (CALLER, "I1", "CARD-1125-0930", "ivr")) in port.calls
     assert not port.invited and len(port.bookings) == 1
 

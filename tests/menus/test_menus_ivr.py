@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,18 @@ from menus.context import EngineConfig
 from menus.engine import Engine
 from menus.ivr import MAX_KEYS, IvrRenderer, Sentence, spoken, words
 from menus.keys import Entry, Invalid, Nav, Pick
-from menus.prompts import AudioPrompts, Part, prompt_catalogue
+from menus.prompts import SPECIMEN_NAMES, fragment_catalogue, walk_pieces
 from menus.reply import Option, Reply
 from menus.session import Session
 from menus.specimen import SpecimenPort, longest_moment
+from menus.texts import Digits, Moment, Text
 from menus.voice import VOICE_DIR, load_voice_catalogues
 from tests.menus.conftest import CALLER, SHORTCODE
 from tests.menus.fake_port import FakePort
 
 SPEECH_LIMIT = 100  # words: 40 seconds at 150 words a minute
+TUESDAY = date(2026, 12, 8)
+HALF_PAST_TEN = datetime(2026, 12, 8, 10, 30)
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +84,87 @@ def test_options_are_read_with_their_keys(renderer: IvrRenderer) -> None:
     )
 
 
-def test_fixed_sentences_carry_prompt_keys(renderer: IvrRenderer, calls: Calls) -> None:
+def test_fixed_sentences_are_made_of_their_own_words(calls: Calls) -> None:
     turn = calls.hop(Session.new("call", CALLER), None)
-    keys = [s.key for s in turn.prompt]
-    assert keys == [
-        "screen.main.title",
-        "option.main.book.1",
-        "option.main.mine.2",
-        "option.main.language.3",
-        "option.main.help.4",
-        "voice.nav.repeat",
+    assert [s.pieces for s in turn.prompt] == [
+        ("Hospital appointments",),
+        ("To book an appointment, press", "one"),
+        ("To hear or cancel your appointments, press", "two"),
+        ("To change the language, press", "three"),
+        ("For help, press", "four"),
+        ("Press 0 to hear this again",),
     ]
-    assert renderer.render(listing(1), "en")[1].key is None  # a name from the core
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "said", "pieces"),
+    [
+        (
+            "en",
+            Moment("Tue 8 Dec", TUESDAY),
+            "For Tuesday the eighth of December, press 1.",
+            ("For", "Tuesday", "the eighth", "of December", "press", "one"),
+        ),
+        (
+            "sw",
+            Moment("Tue 8 Dec", TUESDAY),
+            "Kwa Jumanne tarehe nane Desemba, bonyeza 1.",
+            ("Kwa", "Jumanne", "tarehe nane", "Desemba", "bonyeza", "moja"),
+        ),
+        (
+            "en",
+            Text("Confirm", "confirm.ok"),
+            "To confirm this appointment, press 1.",
+            ("To confirm this appointment, press", "one"),
+        ),
+        (  # a name from the core is one piece of its own, between the frame's words
+            "en",
+            "Kenyatta National Hospital",
+            "For Kenyatta National Hospital, press 1.",
+            ("For", "Kenyatta National Hospital", "press", "one"),
+        ),
+    ],
+)
+def test_options_are_said_in_words_from_recordable_pieces(
+    renderer: IvrRenderer, language: str, label: str, said: str, pieces: tuple[str, ...]
+) -> None:
+    option = renderer.render(Reply("list", ("Choose one",), (Option("o1", label),)), language)[1]
+    assert option == Sentence(said, pieces)
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "said", "pieces"),
+    [
+        (
+            "en",
+            Text("Tue 8 Dec: choose time", "book.slot", {"day": Moment("Tue 8 Dec", TUESDAY)}),
+            "Times on Tuesday the eighth of December.",
+            ("Times on", "Tuesday", "the eighth", "of December"),
+        ),
+        (
+            "en",
+            Text("T-code: 482 913 5575", "booked.tcode", {"tcode": Digits("482 913 5575")}),
+            "Your T-code is 4 8 2, 9 1 3, 5 5 7 5.",
+            (
+                "Your T-code is",
+                *("four", "eight", "two"),
+                *("nine", "one", "three"),
+                *("five", "five", "seven", "five"),
+            ),
+        ),
+        (
+            "sw",
+            Moment("Tue 8 Dec 10:30", HALF_PAST_TEN),
+            "Jumanne tarehe nane Desemba saa nne na nusu asubuhi.",
+            ("Jumanne", "tarehe nane", "Desemba", "saa nne", "na nusu", "asubuhi"),
+        ),
+    ],
+)
+def test_screen_texts_are_worded_for_the_ear(
+    renderer: IvrRenderer, language: str, line: str, said: str, pieces: tuple[str, ...]
+) -> None:
+    [sentence] = renderer.render(Reply("info", (line,), end=True), language)
+    assert sentence == Sentence(said, pieces)
 
 
 def test_tcodes_are_read_digit_by_digit_in_groups() -> None:
@@ -127,13 +200,17 @@ def test_digit_entry_asks_for_the_hash_key(renderer: IvrRenderer) -> None:
 
 def test_keys_pick_on_the_page_heard(renderer: IvrRenderer) -> None:
     reply = listing(20)
+    # Pages are planned by the seconds they take to say, so read keys against the plan.
+    first, *_, final = pages = renderer.pages(reply)
+    assert len(pages) >= 2 and len(final) < MAX_KEYS
     assert renderer.read("1", reply) == Pick("id0")
-    assert renderer.read("8", reply) == Pick("id7")
+    assert renderer.read(str(len(first)), reply) == Pick(f"id{first.stop - 1}")
     second = replace(reply, page=1)
-    assert renderer.read("1", second) == Pick("id8")  # numbered per page
-    assert renderer.read("1#", second) == Pick("id8")  # the finishing key passed on
-    last = replace(reply, page=len(renderer.pages(reply)) - 1)
-    assert renderer.read("5", last) == Invalid()  # only four options on it
+    assert renderer.read("1", second) == Pick(f"id{first.stop}")  # numbered per page
+    assert renderer.read("1#", second) == Pick(f"id{first.stop}")  # the finishing key passed on
+    last = replace(reply, page=len(pages) - 1)
+    assert renderer.read(str(len(final)), last) == Pick("id19")
+    assert renderer.read(str(len(final) + 1), last) == Invalid()  # no option after the last
 
 
 def test_navigation_keys(renderer: IvrRenderer) -> None:
@@ -175,7 +252,7 @@ def test_a_call_books_and_offers_to_hear_the_tcode_again(calls: Calls, port: Fak
     for key in ("1", "1", "1", "1", "1", "1"):  # book > KNH > Cardiology > day > time > confirm
         turn = calls.hop(session, key)
 
-    assert "T-code: 4 8 2, 9 1 3, 5 5 7 5." in text(turn.prompt)
+    assert "Your T-code is 4 8 2, 9 1 3, 5 5 7 5." in text(turn.prompt)
     assert text(turn.prompt).endswith("Press 1 to hear it again.")
     assert turn.listen is not None
     assert turn.listen == Listen(1, "#", turn.listen.timeout) and not turn.retry
@@ -252,41 +329,83 @@ def test_every_turn_stays_under_forty_seconds_with_the_longest_names(
                 assert turn_words(turn) < SPEECH_LIMIT, text(turn.sentences())
 
 
-# --- recorded prompts -------------------------------------------------------------------------
+# --- recordable pieces ------------------------------------------------------------------------
 
 
-def test_the_prompt_catalogue_lists_every_fixed_sentence(
-    catalogues: dict[str, Catalogue], renderer: IvrRenderer, calls: Calls
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_every_piece_a_walk_says_is_in_the_fragment_catalogue(
+    catalogues: dict[str, Catalogue], renderer: IvrRenderer, language: str
 ) -> None:
-    prompts = prompt_catalogue("en", renderer, catalogues)
-    assert prompts["option.main.book.1"] == "For Book, press 1."
-    assert prompts["voice.end.goodbye"] == "Thank you for calling. Goodbye."
-    assert prompts["screen.book.city"] == "Choose city."
-    assert prompts["screen.refused.slot_full"] == "Sorry, that time is now full."
-    assert not [k for k, v in prompts.items() if "{" in v or not v]
-    sw = prompt_catalogue("sw", renderer, catalogues)
-    assert sw.keys() >= {"option.main.book.1", "option.confirm.ok.1", "option.cancel.ok.1"}
-    assert sw["option.main.book.1"] == "Kwa Weka miadi, bonyeza 1."
+    fragments = fragment_catalogue(language, renderer, SPECIMEN_NAMES, SHORTCODE)
+    walked = list(walk_pieces(language, renderer, catalogues))
 
-    # Whatever fixed sentence a call says is in the catalogue, with the same words.
+    assert walked and None not in walked  # every sentence of the walks can be recorded
+    assert {p for pieces in walked if pieces for p in pieces} <= set(fragments)
+    assert fragments == sorted(set(fragments), key=lambda f: (f.casefold(), f))
+    assert not [f for f in fragments if "{" in f or f != f.strip(" .,?!")]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            {
+                "To book an appointment, press",
+                "Thank you for calling. Goodbye",
+                "Choose city",
+                "Sorry, that time is now full",
+                "Tuesday",
+                "the eighth",
+                "of December",
+                "one",
+                "English",
+                "Kiswahili",
+            },
+        ),
+        (
+            "sw",
+            {
+                "Kuweka miadi, bonyeza",
+                "Kuthibitisha miadi hii, bonyeza",
+                "Kughairi, bonyeza",
+                "Asante kwa kupiga simu. Kwaheri",
+                "Jumanne",
+                "tarehe nane",
+                "Desemba",
+                "moja",
+                "English",
+                "Kiswahili",
+            },
+        ),
+    ],
+)
+def test_the_fragment_catalogue_holds_wordings_calendar_and_language_names(
+    renderer: IvrRenderer, language: str, expected: set[str]
+) -> None:
+    assert expected <= set(fragment_catalogue(language, renderer))
+
+
+def test_a_call_says_only_catalogued_pieces_and_the_cores_names(
+    calls: Calls, renderer: IvrRenderer, port: FakePort
+) -> None:
+    fragments = set(fragment_catalogue("en", renderer))
     session = Session.new("call", CALLER)
     turns = [calls.hop(session, None), *(calls.hop(session, k) for k in ("1",) * 6)]
-    said = {s.key: s.text for t in turns for s in t.sentences() if s.key}
-    assert {k: prompts.get(k) for k in said} == said
+    said = [s for turn in turns for s in turn.sentences()]
+
+    assert all(s.pieces is not None for s in said)
+    names = {p for s in said for p in s.pieces or ()} - fragments
+    hospitals = {"Kenyatta National Hospital", "Mbagathi County Hospital"}
+    assert names == {*hospitals, "Cardiology", "Ear, Nose and Throat"}
+    assert len(port.bookings) == 1
 
 
-def test_recordings_replace_their_sentences_and_speech_is_joined() -> None:
-    audio = AudioPrompts("https://cdn.example.org/ivr/", {"sw": {"voice.nav.more": "more 1.wav"}})
-    sentences = (
-        Sentence("Chagua idara.", "screen.book.department"),
-        Sentence("Kwa Cardiology, bonyeza 1."),
-        Sentence("Bonyeza 9 kwa zaidi.", "voice.nav.more"),
-        Sentence("Bonyeza 0 kusikiliza tena.", "voice.nav.repeat"),
-    )
-    assert audio.parts(sentences, "sw") == [
-        Part("Chagua idara. Kwa Cardiology, bonyeza 1."),
-        Part("Bonyeza 9 kwa zaidi.", "https://cdn.example.org/ivr/sw/more%201.wav"),
-        Part("Bonyeza 0 kusikiliza tena."),
-    ]
-    assert audio.parts(sentences, "en") == [Part(text(sentences))]  # none recorded in English
-    assert AudioPrompts("", {"sw": {"voice.nav.more": "x.wav"}}).url("sw", "voice.nav.more") is None
+def test_a_language_without_speech_is_said_by_text_to_speech_only(
+    catalogues: dict[str, Catalogue],
+) -> None:
+    renderer = IvrRenderer(load_voice_catalogues(), catalogues, speeches={})
+    said = renderer.render(listing(2, can_back=True), "en")
+    assert text(said).startswith("Choose one. For Option 1, press 1. For Option 2, press 2.")
+    assert [s.pieces for s in said[1:3]] == [None, None]  # no words for the keys' numbers
+    assert fragment_catalogue("en", renderer) == []  # so nothing is recorded for it

@@ -285,6 +285,10 @@ def voice(family: FakePort, catalogues: dict[str, Catalogue]) -> Calls:
     return Calls(Engine(family, catalogues, config, keypad=renderer), renderer)
 
 
+# The fake core's slot, as a call says it.
+TUESDAY_930 = "Tuesday the twenty-fourth of November at half past nine in the morning"
+
+
 def said(turns: Sequence[Turn]) -> str:
     return " ".join(s.text for turn in turns for s in turn.sentences())
 
@@ -297,10 +301,16 @@ def test_voice_offers_the_persons_by_number_and_no_way_to_add(voice: Calls) -> N
     assert "My family" not in said([main])
     prompt = said([question])
     assert prompt.startswith(
-        "Who is the appointment for? For Me, press 1. For Person 2, press 2. For Person 3, press 3."
+        "Who is the appointment for? For yourself, press 1. For Person 2, press 2. "
+        "For Person 3, press 3."
     )
-    assert "Add someone" not in prompt and "Amina" not in prompt
-    assert [s.key for s in question.prompt[:2]] == ["screen.person.title", "option.person.me.1"]
+    assert "add someone" not in prompt.casefold() and "Amina" not in prompt
+    # Recordable pieces: the fixed words, then the numbers said as numbers.
+    assert [s.pieces for s in question.prompt[:3]] == [
+        ("Who is the appointment for",),
+        ("For yourself, press", "one"),
+        ("For", "Person", "two", "press", "two"),
+    ]
 
 
 def test_voice_books_for_person_2_without_saying_the_name(voice: Calls, family: FakePort) -> None:
@@ -310,8 +320,12 @@ def test_voice_books_for_person_2_without_saying_the_name(voice: Calls, family: 
         turns.append(voice.hop(session, key))
     turns.append(voice.hop(session, "1"))  # confirm
 
-    assert "For Person 2, 24 Nov 09:30." in said(turns[-2:-1])
+    assert f"For Person 2, {TUESDAY_930}." in said(turns[-2:-1])
     assert said(turns[-1:]).startswith("Booked for Person 2!")
+    # The person is a number, said from recordings like any other ("Person", "two").
+    confirm = turns[-2].prompt
+    assert all(s.pieces is not None and "2" not in s.pieces for s in confirm)
+    assert (turns[-1].prompt[0].pieces or ())[:3] == ("Booked for", "Person", "two")
     assert "Amina" not in said(turns)
     assert calls_of(family, "book")[0][-1] == "P1"
 
@@ -324,7 +338,7 @@ def test_voice_names_a_dependant_in_lists_and_refusals_by_number(
     session = Session.new("call", CALLER)
     voice.hop(session, None)
     listed = voice.hop(session, "2")
-    assert "For Person 3: 24 Nov 09:30 at Kenyatta National Hospital, press 1." in said([listed])
+    assert f"For Person 3: {TUESDAY_930} at Kenyatta National Hospital, press 1." in said([listed])
 
     session = Session.new("call-2", CALLER)
     for key in (None, "1", "2", "1", "1", "1"):  # ... person 2 ... the times
@@ -368,5 +382,7 @@ def test_the_voice_question_with_the_most_dependants_stays_under_forty_seconds(
 
     spoken = said([question])
     assert words(spoken) < 100
-    assert ("For Person 6, press 6." if language == "en" else "Kwa Mtu wa 6, bonyeza 6.") in spoken
+    assert (
+        "For Person 6, press 6." if language == "en" else "Kwa Mtu namba 6, bonyeza 6."
+    ) in spoken
     assert longest_person() not in spoken

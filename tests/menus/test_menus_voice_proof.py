@@ -25,6 +25,9 @@ from tests.menus.fake_port import CODE, TCODE, FakePort
 START = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 TCODE_GROUPS = ("4 8 2", "9 1 3", "5 5 7 5")
 HIV = "HIV Comprehensive Care Clinic"
+# The fake core's slot and T-code, as a call says them.
+TUESDAY_930 = "Tuesday the twenty-fourth of November at half past nine in the morning"
+TCODE_SAID = "Your T-code is 4 8 2, 9 1 3, 5 5 7 5."
 
 
 @pytest.fixture
@@ -80,7 +83,7 @@ def assert_nothing_secret(said: str) -> None:
 def test_the_voice_list_names_date_time_and_hospital_only(calls: Calls, port: FakePort) -> None:
     booked(port)
     said = Call(calls).press("2")
-    assert "For 24 Nov 09:30 at Kenyatta National Hospital, press 1." in said
+    assert f"For {TUESDAY_930} at Kenyatta National Hospital, press 1." in said
     assert_nothing_secret(said)
 
 
@@ -91,10 +94,10 @@ def test_details_before_proof_offer_the_two_proofs_and_say_nothing_secret(
     call = Call(calls)
     call.press("2")
     said = call.press("1")
-    assert said.startswith("Tue 24 Nov 09:30. Kenyatta National Hospital.")
+    assert said.startswith(f"{TUESDAY_930}. Kenyatta National Hospital.")
     assert "we must check this is your phone" in said
-    assert "For a code by SMS to this number, press 1." in said
-    assert "For typing the booking's T-code, press 2." in said
+    assert "To get a code by SMS to this number, press 1." in said
+    assert "To type the booking's T-code instead, press 2." in said
     for key in ("0", "*", "1", "*", "2", "1111111111#", "*"):  # repeat, back, both proofs
         call.press(key)
     for said in call.heard:
@@ -111,11 +114,11 @@ def test_the_sms_code_proves_the_phone_for_the_rest_of_the_call(
     assert "We sent a code by SMS to this number." in call.press("1") + call.press("1")
     assert port.codes_sent == [CALLER]
     said = call.press(CODE + "#")
-    assert said.startswith("Kenyatta National Hospital. Tue 24 Nov 09:30. your clinic.")
-    assert "T-code: 4 8 2, 9 1 3, 5 5 7 5." in said and HIV not in said
+    assert said.startswith(f"Kenyatta National Hospital. {TUESDAY_930}. Your clinic.")
+    assert TCODE_SAID in said and HIV not in said
     call.press("*")  # back to the list: the other booking needs no second code
     said = call.press("2")
-    assert "Cardiology." in said and "T-code: 4 8 2" in said
+    assert "Cardiology." in said and "Your T-code is 4 8 2" in said
     call.press("1")
     assert "Cancel Cardiology on" in call.heard[-1]
     assert "Cancelled." in call.press("1")
@@ -127,9 +130,9 @@ def test_cancelling_a_sensitive_booking_never_names_it(calls: Calls, port: FakeP
     call = Call(calls)
     for key in ("2", "1", "1", CODE, "1"):
         call.press(key)
-    assert "Cancel your clinic on Tue 24 Nov 09:30?" in call.heard[-1]
+    assert f"Cancel your clinic on {TUESDAY_930}?" in call.heard[-1]
     said = call.press("1")
-    assert "Cancelled. your clinic, Tue 24 Nov 09:30." in said and HIV not in said
+    assert f"Cancelled. Your clinic, {TUESDAY_930}." in said and HIV not in said
     assert port.bookings[ref][1].status == "cancelled"
 
 
@@ -140,7 +143,7 @@ def test_the_tcode_proves_that_booking_only(calls: Calls, port: FakePort) -> Non
     call.press("1")
     assert "Type the booking's T-code." in call.press("2")
     said = call.press(TCODE + "#")
-    assert "T-code: 4 8 2, 9 1 3, 5 5 7 5." in said and "For Cancel, press 1." in said
+    assert TCODE_SAID in said and "To cancel this appointment, press 1." in said
     assert port.codes_sent == []
     call.press("*")
     said = call.press("2")  # the other booking: still to prove
@@ -220,7 +223,7 @@ def test_the_code_arriving_within_the_wait_still_counts(calls: Calls, port: Fake
         call.press(key)
     call.press(None, after=40)
     call.press(None, after=40)
-    assert "T-code: 4 8 2" in call.press(CODE, after=9)
+    assert "Your T-code is 4 8 2" in call.press(CODE, after=9)
 
 
 def test_the_provider_said_hint_is_not_repeated_while_waiting(calls: Calls, port: FakePort) -> None:
@@ -251,9 +254,9 @@ def test_confirm_and_booked_screens_never_name_a_sensitive_department(
     call = Call(calls)
     said = [call.press(k) for k in ("1", "1", "2", "1", "1", "1")]
     assert f"For {HIV}, press 2." in said[1]  # the public catalogue, read as it is
-    assert said[-2].startswith("your clinic. Kenyatta National Hospital.")
-    assert said[-1].startswith("Booked! your clinic. Kenyatta National Hospital.")
-    assert "T-code: 4 8 2, 9 1 3, 5 5 7 5." in said[-1]  # a new booking made in this call
+    assert said[-2].startswith("Your clinic. Kenyatta National Hospital.")
+    assert said[-1].startswith("Booked! Your clinic. Kenyatta National Hospital.")
+    assert TCODE_SAID in said[-1]  # a new booking made in this call
 
 
 def test_resuming_a_sensitive_hold_over_voice_does_not_name_it(

@@ -1,6 +1,6 @@
 """A local HTTP server that speaks Africa's Talking and Twilio SMS, scripted per request.
 
-The real SDKs are pointed at it (channels.md §3.5 and §7). Each provider has a queue of
+The real SDKs are pointed at it (each sms_client's `base_url`). Each provider has a queue of
 steps; a request takes the next step (default: accept). Every request is recorded in
 `received`; a message counts as `accepted` once the fake has given it an id, which is what
 "the provider saw it" means in the process-kill test. `arrived` and `release` let a test hold a
@@ -69,7 +69,7 @@ def accept_then_block() -> Step:
 
 
 def at_recipients(status_code: int, status: str, message_id: str = "None") -> dict[str, object]:
-    """An AT send reply for one recipient (channels.md §3.2)."""
+    """An AT send reply for one recipient, as its SMS API answers."""
     return {
         "SMSMessageData": {
             "Message": f"Sent to {int(status_code < 200)}/1 Total Cost: KES 0.8000",

@@ -1,6 +1,6 @@
 """A phone that texts the gateway as Africa's Talking and Twilio deliver inbound SMS.
 
-AT posts the incoming-message form of channels.md §3.3; Twilio the inbound webhook of §5.1,
+AT posts its incoming-messages callback form; Twilio its incoming-message webhook,
 signed with the official RequestValidator over the public URL. `deliver` then runs what the
 worker would: the relay, and one send attempt per queued message through the real SDKs.
 """

@@ -56,7 +56,8 @@ def test_a_dropped_session_holding_a_slot_gets_one_dial_back_sms(rt: Runtime) ->
     (sms,) = sent_to(rt, A)
     assert sms.template == "dial_back" and sms.status == "sent"
     assert (
-        sms.body == "Dial *384*123# within 5 min to finish booking KNH Cardiology Tue 24 Nov 09:00"
+        sms.body
+        == "Dial *384*123# within 5 min to finish booking Kenyatta Cardiology Tue 24 Nov 09:00"
     )
 
 
@@ -71,7 +72,7 @@ def test_a_dial_back_for_a_sensitive_department_names_only_the_hospital(rt: Runt
     rt.booking.notice_dropped_session(A, "s1")
     deliver(rt)
     (sms,) = sent_to(rt, A)
-    assert sms.body == "Dial *384*123# within 5 min to finish booking KNH Wed 25 Nov 09:00"
+    assert sms.body == "Dial *384*123# within 5 min to finish booking Kenyatta Wed 25 Nov 09:00"
 
 
 def test_an_ivr_call_that_gave_up_gets_one_sms_in_its_language(rt: Runtime) -> None:
@@ -111,7 +112,7 @@ def test_a_rebook_sends_the_new_t_code_and_link(rt: Runtime) -> None:
     deliver(rt)
     assert templates(rt, A) == ["voucher", "rebooked"]
     body = sent_to(rt, A)[-1].body
-    assert body.startswith("Your KNH Cardiology appointment is moved to Wed 25 Nov 09:00.")
+    assert body.startswith("Your Kenyatta Cardiology appointment is moved to Wed 25 Nov 09:00.")
     assert group(moved.tcode) in body and f"/v/{moved.voucher_ref}" in body
     assert moved.tcode != booked.tcode
 
@@ -122,7 +123,7 @@ def test_a_rebook_to_another_hospital_sends_one_message(rt: Runtime) -> None:
     moved = rt.booking.rebook(booked.ref, mch, "citizen", A)
     deliver(rt)
     assert templates(rt, A) == ["voucher", "rebooked"]  # not a "cancelled" as well
-    assert "MCH" in sent_to(rt, A)[-1].body and group(moved.tcode) in sent_to(rt, A)[-1].body
+    assert "Mbagathi" in sent_to(rt, A)[-1].body and group(moved.tcode) in sent_to(rt, A)[-1].body
 
 
 def test_invitations_issued_booked_and_expired_are_told(rt: Runtime) -> None:
@@ -132,12 +133,14 @@ def test_invitations_issued_booked_and_expired_are_told(rt: Runtime) -> None:
     deliver(rt)
     (open_one,) = sent_to(rt, A)
     assert open_one.body == (
-        "KNH invites you to book a Cardiology appointment between Tue 24 Nov and Thu 26 Nov. "
+        "Kenyatta invites you to book a Cardiology appointment between Tue 24 Nov and Thu 26 Nov. "
         "Dial *384*123# or call +254711082000 before Fri 27 Nov 00:00"
     )
     (booked_one,) = sent_to(rt, B)
     assert booked_one.template == "invited"
-    assert booked_one.body.startswith("KNH booked a Dermatology appointment for you on Tue 24 Nov")
+    assert booked_one.body.startswith(
+        "Kenyatta booked a Dermatology appointment for you on Tue 24 Nov"
+    )
     ref = rt.booking.open_invitations(A)[0].ref
     rt.booking.book_invitation(A, ref, slot_id(rt, "CARD", datetime(2026, 11, 25, 9, 0)))
     deliver(rt)
@@ -150,7 +153,7 @@ def test_invitations_issued_booked_and_expired_are_told(rt: Runtime) -> None:
     deliver(rt)
     assert templates(rt, B) == ["invited", "invitation_open", "invitation_expired"]
     assert sent_to(rt, B)[-1].body == (
-        "Your invitation from KNH for Cardiology has expired. To book dial *384*123#"
+        "Your invitation from Kenyatta for Cardiology has expired. To book dial *384*123#"
     )
 
 

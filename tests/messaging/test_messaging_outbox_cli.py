@@ -37,7 +37,7 @@ def test_json_is_one_array_of_messages_newest_first(outbox: Runtime) -> None:
     for row in rows:
         assert {"to", "body", "status", "created_at"} <= set(row)
         assert datetime.fromisoformat(row["created_at"]) == outbox.clock.now()
-        assert row["body"].startswith("KNH Cardiology Mon 23 Nov")
+        assert row["body"].startswith("Kenyatta Cardiology Mon 23 Nov")
 
 
 def test_phone_filter_takes_any_format(outbox: Runtime) -> None:

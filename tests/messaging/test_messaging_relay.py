@@ -48,7 +48,7 @@ def test_a_confirmation_becomes_one_voucher_sms(rt: Runtime) -> None:
         0,
     )
     assert m.body == (
-        f"KNH Cardiology Mon 23 Nov 08:00. T-code {booked.tcode[:3]} {booked.tcode[3:6]} "
+        f"Kenyatta Cardiology Mon 23 Nov 08:00. T-code {booked.tcode[:3]} {booked.tcode[3:6]} "
         f"{booked.tcode[6:]}. Show at kiosk: https://ors.example/v/{booked.voucher_ref}. "
         f"Reply CANCEL {booked.tcode} to cancel"
     )
@@ -74,7 +74,7 @@ def test_events_without_templates_are_marked_relayed(rt: Runtime) -> None:
 @pytest.mark.parametrize(
     ("by", "reason", "template", "says"),
     [
-        ("citizen", "", "cancelled", "Your KNH Cardiology appointment on Mon 23 Nov 08:00"),
+        ("citizen", "", "cancelled", "Your Kenyatta Cardiology appointment on Mon 23 Nov 08:00"),
         ("staff", "Doctor away", "cancelled_by_staff", "Reason: Doctor away."),
     ],
 )
@@ -93,7 +93,7 @@ def test_a_sensitive_department_is_not_named(rt: Runtime) -> None:
     book(rt, dept="CCC", when=datetime(2026, 11, 23, 9, 0))
     relay_once(rt)
     (m,) = messages(rt)
-    assert m.body.startswith("Your appointment at KNH is Mon 23 Nov 09:00.")
+    assert m.body.startswith("Your Kenyatta visit is Mon 23 Nov 09:00.")
     assert "HIV" not in m.body and "Care" not in m.body
 
 

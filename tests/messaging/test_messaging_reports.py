@@ -36,7 +36,7 @@ STATUS_URL = f"{PUBLIC}/hooks/twilio/status"
 
 
 def at_report(message_id: str, status: str, reason: str = "") -> dict[str, str]:
-    """An AT delivery report as AT posts it (channels.md §3.4)."""
+    """An AT delivery report as AT posts it to the delivery-reports callback."""
     form = {
         "id": message_id,
         "status": status,
@@ -50,7 +50,7 @@ def at_report(message_id: str, status: str, reason: str = "") -> dict[str, str]:
 
 
 def twilio_report(sid: str, status: str, error_code: str = "") -> dict[str, str]:
-    """A Twilio status callback as Twilio posts it (channels.md §5.4)."""
+    """A Twilio status callback as Twilio posts it to a StatusCallback URL."""
     form = {
         "SmsSid": sid,
         "SmsStatus": status,

@@ -1,4 +1,4 @@
-"""Segment counting (channels.md §8.1): GSM-7 160/153, UCS-2 70/67."""
+"""Segment counting: GSM-7 160/153, UCS-2 70/67 (a part of a long SMS carries a header)."""
 
 from __future__ import annotations
 

@@ -264,7 +264,8 @@ def test_the_configured_africas_talking_host_is_the_one_sent_to(
 def test_twilio_gets_the_status_callback_on_the_public_address(
     make_runtime: MakeRuntime, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A region or edge in the environment must not send the SDK elsewhere (channels.md §7).
+    # A region or edge in the environment must not send the SDK elsewhere (twilio's Client
+    # reads TWILIO_REGION / TWILIO_EDGE from os.environ unless given an environment).
     monkeypatch.setenv("TWILIO_REGION", "ie1")
     monkeypatch.setenv("TWILIO_EDGE", "dublin")
     rt, mid = queued_message(make_runtime, TWILIO)

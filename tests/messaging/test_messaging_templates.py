@@ -1,5 +1,5 @@
 """Every template × language is GSM-7 basic and within its segment budget, with the demo
-catalogue's longest names; the voucher keeps its T-code and link whole. A dependant's texts
+catalogue's longest names (hospitals by their SMS names, departments in every language); the voucher keeps its T-code and link whole. A dependant's texts
 (`<name>_for`) name them, with the longest first name, and the voucher stays one segment."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from gateway.booking.catalogue.load import DEMO_CATALOG
+from gateway.booking.domain.names import default_sms_name
 from gateway.gsm7 import to_gsm7
 from gateway.messaging.compose import Appointment, render, shorten
 from gateway.messaging.segments import count_segments
@@ -35,14 +36,16 @@ STAFF_REASON = (
 
 
 def demo_departments(path: Path = DEMO_CATALOG) -> list[tuple[str, str, bool]]:
-    """(hospital code, department name as loaded, sensitive) for every department of a
-    catalogue (the demo's unless told)."""
+    """(hospital's SMS name, department name as loaded, sensitive) for every department of a
+    catalogue (the demo's unless told), once per language it is named in."""
     catalog = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return [
-        (h["code"], to_gsm7(d["name"]), bool(d.get("sensitive", False)))
+        (h.get("sms_name") or default_sms_name(to_gsm7(h["name"])), to_gsm7(name), sensitive)
         for city in catalog["cities"]
         for h in city["hospitals"]
         for d in h["departments"]
+        for name in (d["name"], *d.get("names", {}).values())
+        for sensitive in (bool(d.get("sensitive", False)),)
     ]
 
 
@@ -72,7 +75,9 @@ EXTRA = {
     "expires": "Jumamosi 28 Nov 23:59",
     "deadline": "Jumatano 25 Nov 14:30",
     "typed": "4829135575123456",
-    "items": "; ".join(["JOOTRH Medical Outpatient Jumatano 25 Nov 16:30 T-code 482 913 5575"] * 2),
+    "items": "; ".join(
+        ["Coast General Medical Outpatient Jumatano 25 Nov 16:30 T-code 482 913 5575"] * 2
+    ),
     "digits": "4821",
     "until": "Jumatano 25 Nov 14:30",
     "limit": 2,
@@ -116,11 +121,11 @@ def uses(name: str, field: str) -> bool:
 
 def test_the_english_voucher_reads_as_designed() -> None:
     appt = Appointment(
-        "KNH", "Cardiology", False, datetime(2026, 11, 24, 9, 30, tzinfo=NAIROBI), TCODE
+        "Kenyatta", "Cardiology", False, datetime(2026, 11, 24, 9, 30, tzinfo=NAIROBI), TCODE
     )
     body = render(TEXTS["en"], "voucher", appt, link=f"https://ors.example/v/{REF}")
     assert body == (
-        "KNH Cardiology Tue 24 Nov 09:30. T-code 482 913 5575. Show at kiosk: "
+        "Kenyatta Cardiology Tue 24 Nov 09:30. T-code 482 913 5575. Show at kiosk: "
         "https://ors.example/v/Ab3dE9xQk2M. Reply CANCEL 4829135575 to cancel"
     )
 
@@ -172,20 +177,25 @@ def test_a_sensitive_department_is_never_named(
 
 def test_the_voucher_of_a_dependant_names_her_first() -> None:
     appt = Appointment(
-        "KNH", "Paediatrics", False, datetime(2026, 12, 8, 10, 0, tzinfo=NAIROBI), TCODE, "Amina"
+        "Kenyatta",
+        "Paediatrics",
+        False,
+        datetime(2026, 12, 8, 10, 0, tzinfo=NAIROBI),
+        TCODE,
+        "Amina",
     )
     link = f"https://ors.example/v/{REF}"
     assert render(TEXTS["en"], "voucher", appt, link=link) == (
-        "T-code 482 913 5575 for Amina, KNH Paediatrics Tue 8 Dec 10:00. Show at kiosk: "
+        "T-code 482 913 5575 for Amina, Kenyatta Paediatrics Tue 8 Dec 10:00. Kiosk: "
         "https://ors.example/v/Ab3dE9xQk2M. Reply CANCEL 4829135575 to cancel"
     )
     assert render(TEXTS["sw"], "voucher", appt, link=link) == (
-        "T-code 482 913 5575 ya Amina, KNH Paediatrics Jumanne 8 Des 10:00. Kiosk: "
+        "T-code 482 913 5575 ya Amina, Kenyatta Paediatrics Jumanne 8 Des 10:00. Kiosk: "
         "https://ors.example/v/Ab3dE9xQk2M. Jibu CANCEL 4829135575 kughairi"
     )
 
 
-# Every department of the demo and test catalogues: the longest hospital codes and names.
+# Every department of the demo and test catalogues: the longest hospital and department names.
 EVERY_DEPARTMENT = sorted({*DEPARTMENTS, *demo_departments(TEST_CATALOG)})
 
 
@@ -246,11 +256,11 @@ def test_names_are_shortened_at_word_boundaries(name: str, room: int, expected: 
     assert shorten(name, room, TEXTS["en"].dangling) == expected
 
 
-def test_when_nothing_of_the_department_fits_the_hospital_code_stands_alone() -> None:
+def test_when_nothing_of_the_department_fits_the_hospital_name_stands_alone() -> None:
     long_base = "https://hospital-bookings.health.go.ke.example"
-    appt = appointment("JOOTRH", "Medical Outpatient Clinic", False)
+    appt = appointment("Jaramogi", "Medical Outpatient Clinic", False)
     body = render(TEXTS["en"], "voucher", appt, link=f"{long_base}/v/{REF}")
-    assert body.startswith("JOOTRH Wed 25 Nov 16:30. T-code 482 913 5575.")
+    assert body.startswith("Jaramogi Wed 25 Nov 16:30. T-code 482 913 5575.")
     assert len(body) <= 160
 
 
@@ -258,7 +268,7 @@ def test_the_code_and_the_link_are_never_cut_even_past_the_budget(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     long_base = "https://appointments.ministry-of-health.example.go.ke"
-    appt = appointment("JOOTRH", "Medical Outpatient Clinic", False)
+    appt = appointment("Jaramogi", "Medical Outpatient Clinic", False)
     body = render(TEXTS["en"], "voucher", appt, link=f"{long_base}/v/{REF}")
     assert f"{long_base}/v/{REF}" in body and "482 913 5575" in body
     assert count_segments(body) == 2

@@ -1,4 +1,4 @@
-"""A worker killed mid-send loses no message (DESIGN §9): real `run_worker` processes on
+"""A worker killed mid-send loses no message (README, Reliability): real `run_worker` processes on
 PostgreSQL and Redis, SIGKILLed with their whole process group while the fake provider holds
 the request open.
 

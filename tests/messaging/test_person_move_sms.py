@@ -114,7 +114,7 @@ def test_both_phones_confirm_and_the_new_phone_holds_her_future_bookings(
     (holder,) = rt.booking.persons(B)
     assert owner_of(rt, hers.ref) == holder.id and (holder.name, holder.me) == ("Amina", True)
     assert texter.send(B, "STATUS") == (
-        f"Your appointments: KNH Cardiology Tue 24 Nov 10:00 T-code {group(hers.tcode)}. "
+        f"Your appointments: Kenyatta Cardiology Tue 24 Nov 10:00 T-code {group(hers.tcode)}. "
         "To cancel one reply CANCEL and its T-code"
     )
     assert texter.send(A, "STATUS").startswith("You have no upcoming appointments.")

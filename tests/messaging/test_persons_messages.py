@@ -56,11 +56,11 @@ def test_a_dependants_voucher_names_her_and_the_holders_is_unchanged(rt: Runtime
     assert [(m.to_phone, m.template) for m in messages(rt)] == [(A, "voucher"), (A, "voucher")]
     me, her = sent_to(rt, A, "voucher")
     assert me.body == (
-        f"KNH Cardiology Tue 24 Nov 09:00. T-code {group(mine.tcode)}. Show at kiosk: "
+        f"Kenyatta Cardiology Tue 24 Nov 09:00. T-code {group(mine.tcode)}. Show at kiosk: "
         + voucher_text(mine)
     )
     assert her.body == (
-        f"T-code {group(hers.tcode)} for Amina, KNH Cardiology Tue 24 Nov 10:00. Show at kiosk: "
+        f"T-code {group(hers.tcode)} for Amina, Kenyatta Cardiology Tue 24 Nov 10:00. Kiosk: "
         + voucher_text(hers)
     )
     assert count_segments(her.body) == 1
@@ -71,7 +71,9 @@ def test_a_dependants_sensitive_department_is_never_named(rt: Runtime) -> None:
     booked = book(rt, MONDAY_9, amina, dept="CCC")
     deliver(rt)
     (sms,) = sent_to(rt, A, "voucher")
-    assert sms.body.startswith(f"T-code {group(booked.tcode)} for Amina, KNH Mon 23 Nov 09:00.")
+    assert sms.body.startswith(
+        f"T-code {group(booked.tcode)} for Amina, Kenyatta Mon 23 Nov 09:00."
+    )
     for word in ("HIV", "Comprehensive", "Care", "Clinic"):
         assert word not in sms.body
 
@@ -84,7 +86,7 @@ def test_a_dependants_messages_are_in_the_holders_language(rt: Runtime) -> None:
     (sms,) = sent_to(rt, A, "voucher")
     assert sms.language == "sw"
     assert sms.body.startswith(
-        f"T-code {group(booked.tcode)} ya Amina, KNH Cardiology Jumanne 24 Nov 10:00. Kiosk: "
+        f"T-code {group(booked.tcode)} ya Amina, Kenyatta Cardiology Jumanne 24 Nov 10:00. Kiosk: "
     )
 
 
@@ -99,15 +101,15 @@ def test_a_dependants_reminder_and_cancellations_name_her(rt: Runtime) -> None:
     rt.booking.cancel(second.ref, by="staff", reason="Doctor ill", actor="desk-1")
     deliver(rt)
     reminder = next(m for m in sent_to(rt, A, "reminder") if group(second.tcode) in m.body)
-    assert reminder.body.startswith("Reminder for Amina: KNH Dermatology Tue 24 Nov 09:00. ")
+    assert reminder.body.startswith("Reminder for Amina: Kenyatta Dermatology Tue 24 Nov 09:00. ")
     (mine,) = sent_to(rt, A, "cancelled")
     assert mine.body == (
-        f"Amina's KNH Cardiology appointment on Tue 24 Nov 10:00 (T-code {group(first.tcode)}) "
+        f"Amina's Kenyatta Cardiology appointment on Tue 24 Nov 10:00 (T-code {group(first.tcode)}) "
         "is cancelled. To book again dial *384*123#"
     )
     (staffs,) = sent_to(rt, A, "cancelled_by_staff")
     assert staffs.body == (
-        "Sorry, KNH cancelled Amina's Dermatology appointment on Tue 24 Nov 09:00 "
+        "Sorry, Kenyatta cancelled Amina's Dermatology appointment on Tue 24 Nov 09:00 "
         f"(T-code {group(second.tcode)}). Reason: Doctor ill. To book again dial *384*123#"
     )
 
@@ -133,7 +135,9 @@ def test_a_staff_invitation_for_a_dependant_names_her(rt: Runtime) -> None:
         )  # fmt: skip
     deliver(rt)
     (sms,) = sent_to(rt, A, "invited")
-    assert sms.body.startswith("KNH booked a Dermatology appointment for Amina on Tue 24 Nov 09:00")
+    assert sms.body.startswith(
+        "Kenyatta booked a Dermatology appointment for Amina on Tue 24 Nov 09:00"
+    )
 
 
 # --- a person without a phone -----------------------------------------------------------------
@@ -161,7 +165,7 @@ def test_a_desk_booking_for_a_dependant_is_sent_to_the_holders_phone(rt: Runtime
     booked = rt.booking.book_at_desk(amina.id, slot_id(rt, "CARD", TUESDAY_10), "desk-1")
     deliver(rt)
     (sms,) = sent_to(rt, A, "voucher")
-    assert sms.body.startswith(f"T-code {group(booked.tcode)} for Amina, KNH Cardiology")
+    assert sms.body.startswith(f"T-code {group(booked.tcode)} for Amina, Kenyatta Cardiology")
 
 
 # --- SMS commands -----------------------------------------------------------------------------
@@ -173,8 +177,8 @@ def test_status_lists_every_persons_appointments_naming_the_dependants(texter: T
     mine = book(rt, TUESDAY_9)
     hers = book(rt, TUESDAY_9, amina, dept="DERM")
     assert texter.send(A, "STATUS") == (
-        f"Your appointments: KNH Cardiology Tue 24 Nov 09:00 T-code {group(mine.tcode)}; "
-        f"Amina: KNH Dermatology Tue 24 Nov 09:00 T-code {group(hers.tcode)}. "
+        f"Your appointments: Kenyatta Cardiology Tue 24 Nov 09:00 T-code {group(mine.tcode)}; "
+        f"Amina: Kenyatta Dermatology Tue 24 Nov 09:00 T-code {group(hers.tcode)}. "
         "To cancel one reply CANCEL and its T-code"
     )
 
@@ -188,8 +192,8 @@ def test_status_of_a_full_household_stays_within_two_segments(texter: Texter) ->
         book(rt, TUESDAY_9.replace(hour=8 + i // 2, minute=30 * (i % 2)), person)
     reply = texter.send(A, "STATUS")
     assert count_segments(reply) <= 2
-    assert reply.startswith("Your appointments: KNH Cardiology Mon 23 Nov 08:00 T-code ")
-    assert "Wanjiku-Nyambura-Ann: KNH Cardiology Tue 24 Nov 08:00 T-code " in reply
+    assert reply.startswith("Your appointments: Kenyatta Cardiology Mon 23 Nov 08:00 T-code ")
+    assert "Wanjiku-Nyambura-Ann: Kenyatta Cardiology Tue 24 Nov 08:00 T-code " in reply
     # The items that do not fit are counted, never cut in the middle.
     assert re.search(r"T-code \d{3} \d{3} \d{4} \(\+\d\)\. To cancel one reply", reply)
 
@@ -204,7 +208,7 @@ def test_cancel_of_a_dependants_code_from_the_holders_phone(texter: Texter) -> N
     assert rt.booking.booking(hers.ref).status == "cancelled"
     deliver(rt)
     (sms,) = sent_to(rt, A, "cancelled")
-    assert sms.body.startswith("Amina's KNH Cardiology appointment on Tue 24 Nov 10:00")
+    assert sms.body.startswith("Amina's Kenyatta Cardiology appointment on Tue 24 Nov 10:00")
     assert sent_to(rt, B, "cancelled") == []
 
 
@@ -214,6 +218,6 @@ def test_too_late_to_cancel_a_dependants_booking_names_her(texter: Texter) -> No
     hers = book(rt, TUESDAY_10, amina)
     at(rt, 2026, 11, 24, 8, 30)  # the deadline was 08:00, two hours before
     assert texter.send(A, f"CANCEL {hers.tcode}") == (
-        "Too late to cancel Amina's KNH Cardiology appointment on Tue 24 Nov 10:00 by SMS: the "
+        "Too late to cancel Amina's Kenyatta Cardiology appointment on Tue 24 Nov 10:00 by SMS: the "
         "deadline was Tue 24 Nov 08:00. Please call the hospital"
     )

@@ -89,7 +89,7 @@ def test_a_booking_two_days_ahead_gets_two_reminders_at_the_right_local_times(rt
     deliver(rt)
     texts = sent_to(rt, A, "reminder")
     assert [m.status for m in texts] == ["sent", "sent"]
-    assert texts[0].body.startswith("Reminder: KNH Cardiology Wed 25 Nov 10:00. T-code ")
+    assert texts[0].body.startswith("Reminder: Kenyatta Cardiology Wed 25 Nov 10:00. T-code ")
 
 
 def test_a_reminder_in_quiet_hours_goes_at_20_59_the_evening_before(rt: Runtime) -> None:

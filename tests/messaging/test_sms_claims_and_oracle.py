@@ -1,5 +1,5 @@
 """Inbound SMS on both providers: CANCEL tells a stranger nothing (security review #13), and
-YES / NDIO / OK keep the sender's voice bookings (unconfirmed claims, DESIGN §10)."""
+YES / NDIO / OK keep the sender's voice bookings (unconfirmed claims, README, Security)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def test_yes_keeps_the_senders_voice_booking(texter: Texter) -> None:
     assert unconfirmed(rt, voice.ref)
     reply = texter.send(A, "Yes")
     assert reply == (
-        f"Thank you, kept: KNH Cardiology Tue 24 Nov 09:00 T-code {group(voice.tcode)}. "
+        f"Thank you, kept: Kenyatta Cardiology Tue 24 Nov 09:00 T-code {group(voice.tcode)}. "
         "To cancel one reply CANCEL and its T-code"
     )
     assert not unconfirmed(rt, voice.ref)
@@ -78,7 +78,7 @@ def test_ndio_answers_in_swahili(texter: Texter) -> None:
     rt = texter.rt
     voice = book(rt, TUESDAY_9, "ivr")
     reply = texter.send(A, "ndio")
-    assert reply.startswith("Asante, imehifadhiwa: KNH Cardiology Jumanne 24 Nov 09:00 T-code")
+    assert reply.startswith("Asante, imehifadhiwa: Kenyatta Cardiology Jumanne 24 Nov 09:00 T-code")
     assert not unconfirmed(rt, voice.ref)
 
 
@@ -137,7 +137,7 @@ def test_a_released_voice_booking_is_announced_as_released(rt: Runtime) -> None:
     deliver(rt)
     (released,) = sent_to(rt, A, "released")
     assert released.body == (
-        "Your booking made by phone call for KNH Cardiology Tue 24 Nov 09:00 was released "
+        "Your booking made by phone call for Kenyatta Cardiology Tue 24 Nov 09:00 was released "
         "because nobody confirmed it from this phone. To book again dial *384*123#"
     )
     assert sent_to(rt, A, "cancelled") == []

@@ -101,7 +101,7 @@ def test_status_lists_upcoming_bookings_with_grouped_t_codes(texter: Texter) -> 
     first = book_tuesday(rt)
     second = book_tuesday(rt, when=TUESDAY_9, dept="DERM")
     reply = texter.send(A, "status")
-    assert reply.startswith("Your appointments: KNH Cardiology Tue 24 Nov 09:00 T-code ")
+    assert reply.startswith("Your appointments: Kenyatta Cardiology Tue 24 Nov 09:00 T-code ")
     assert group(first.tcode) in reply and group(second.tcode) in reply
     assert "CANCEL and its T-code" in reply
     assert texter.send(B, "STATUS").startswith("You have no upcoming appointments.")
@@ -138,7 +138,7 @@ def test_cancel_after_the_deadline_is_refused_with_the_deadline(texter: Texter) 
     at(rt, 2026, 11, 24, 7, 30)  # the deadline was 07:00, two hours before
     reply = texter.send(A, f"CANCEL {booked.tcode}")
     assert reply == (
-        "Too late to cancel your KNH Cardiology appointment on Tue 24 Nov 09:00 by SMS: "
+        "Too late to cancel your Kenyatta Cardiology appointment on Tue 24 Nov 09:00 by SMS: "
         "the deadline was Tue 24 Nov 07:00. Please call the hospital"
     )
     assert rt.booking.booking(booked.ref).status == "confirmed"
@@ -188,7 +188,7 @@ def test_help_says_how_to_book_by_ussd_and_ivr(texter: Texter) -> None:
 def test_swahili_keywords_answer_in_swahili(texter: Texter) -> None:
     rt = texter.rt
     booked = book_tuesday(rt)
-    assert texter.send(A, "Hali").startswith("Miadi yako: KNH Cardiology Jumanne 24 Nov 09:00")
+    assert texter.send(A, "Hali").startswith("Miadi yako: Kenyatta Cardiology Jumanne 24 Nov 09:00")
     assert texter.send(A, "MSAADA").startswith("Miadi ya hospitali ORS: piga *384*123#")
     assert texter.send(A, "simama").startswith("Vikumbusho na taarifa vimesimamishwa.")
     assert opted_out(rt, A)

@@ -31,8 +31,8 @@ def test_status_lists_open_invitations_before_the_bookings(texter: Texter) -> No
     booked = rt.booking.book(A, slot_id(rt, "DERM", TUESDAY_9), "ussd")
 
     assert texter.send(A, "STATUS") == (
-        "Your appointments: KNH Cardiology: choose a time by Thu 26 Nov; "
-        f"KNH Dermatology Tue 24 Nov 09:00 T-code {group(booked.tcode)}. "
+        "Your appointments: Kenyatta Cardiology: choose a time by Thu 26 Nov; "
+        f"Kenyatta Dermatology Tue 24 Nov 09:00 T-code {group(booked.tcode)}. "
         "To cancel one reply CANCEL and its T-code"
     )
     assert texter.send(B, "STATUS").startswith("You have no upcoming appointments.")
@@ -51,7 +51,7 @@ def test_a_dependants_invitation_names_her_and_a_sensitive_department_stays_hidd
 
     # Soonest expiry first; an expiry before the window's end is the last day to choose.
     assert reply.startswith(
-        "Miadi yako: KNH Cardiology: chagua saa hadi Jumanne 24 Nov; Amina: KNH, chagua saa hadi "
+        "Miadi yako: Kenyatta Cardiology: chagua saa hadi Jumanne 24 Nov; Amina: Kenyatta, chagua saa hadi "
     )
     assert "CCC" not in reply and "Comprehensive" not in reply
 
@@ -64,7 +64,7 @@ def test_a_taken_up_or_withdrawn_invitation_is_no_longer_listed(texter: Texter) 
 
     reply = texter.send(A, "STATUS")
 
-    assert reply.startswith("Your appointments: KNH Cardiology Tue 24 Nov 09:00 T-code ")
+    assert reply.startswith("Your appointments: Kenyatta Cardiology Tue 24 Nov 09:00 T-code ")
     assert group(booked.tcode) in reply and "choose a time" not in reply
 
 
@@ -78,5 +78,7 @@ def test_many_invitations_stay_within_two_segments(texter: Texter) -> None:
     reply = texter.send(A, "STATUS")
 
     assert count_segments(reply) <= 2
-    assert reply.startswith("Your appointments: Wanjiku-Nyambura-Ann: KNH Cardiology, choose a")
+    assert reply.startswith(
+        "Your appointments: Wanjiku-Nyambura-Ann: Kenyatta Cardiology, choose a"
+    )
     assert reply.endswith("). To cancel one reply CANCEL and its T-code")  # the rest counted

@@ -12,9 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.errors import NotFound
+from gateway.booking.domain.names import in_language
 from gateway.booking.models import CatalogueRevision, City, Department, Hospital
 from gateway.booking.sql.driver import DriverStatement
 
@@ -33,6 +35,11 @@ class Item:
     id: int
     code: str
     name: str  # GSM-7 transliterated, ready for a USSD screen or an SMS
+    names: Mapping[str, str] = field(default_factory=dict, hash=False)  # other languages, GSM-7
+
+    def name_in(self, language: str | None) -> str:
+        """The name in `language` if the catalogue gives one, else the name."""
+        return in_language(self.name, self.names, language)
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class Catalogue:
 
 
 _REVISION = DriverStatement(select(CatalogueRevision.revision).where(CatalogueRevision.id == 1))
-_CITIES = select(City.id, City.code, City.name_gsm)
+_CITIES = select(City.id, City.code, City.name_gsm, City.names_gsm)
 _HOSPITALS = select(
     Hospital.id,
     Hospital.code,
@@ -53,6 +60,10 @@ _HOSPITALS = select(
     Hospital.name_gsm,
     Hospital.city_id,
     Hospital.timezone,
+    Hospital.names,
+    Hospital.names_gsm,
+    Hospital.sms_name,
+    Hospital.sms_names,
 )
 _DEPARTMENTS = select(
     Department.id,
@@ -62,6 +73,8 @@ _DEPARTMENTS = select(
     Department.room,
     Department.sensitive,
     Department.hospital_id,
+    Department.names,
+    Department.names_gsm,
 )
 
 
@@ -120,18 +133,18 @@ def _read(conn: Connection, revision: int) -> Catalogue:
     by_id: dict[int, DepartmentInfo] = {}
     for d in departments:
         by_id[d.id] = DepartmentInfo.of(d, hospitals[d.hospital_id])
-    hospitals_by_city = _grouped(
-        (h.city_id, Item(h.id, h.code, h.name_gsm)) for h in hospitals.values()
-    )
+    hospitals_by_city = _grouped((h.city_id, _item(h)) for h in hospitals.values())
     return Catalogue(
         revision=revision,
-        cities=_sorted(
-            Item(c.id, c.code, c.name_gsm) for c in cities.values() if c.id in hospitals_by_city
-        ),
+        cities=_sorted(_item(c) for c in cities.values() if c.id in hospitals_by_city),
         hospitals=hospitals_by_city,
-        departments=_grouped((d.hospital_id, Item(d.id, d.code, d.name_gsm)) for d in departments),
+        departments=_grouped((d.hospital_id, _item(d)) for d in departments),
         by_id=MappingProxyType(by_id),
     )
+
+
+def _item(row: Any) -> Item:
+    return Item(row.id, row.code, row.name_gsm, row.names_gsm or {})
 
 
 def _sorted(items: Iterable[Item]) -> tuple[Item, ...]:

@@ -1,4 +1,4 @@
-"""Load the catalogue file of DESIGN §4.1: validate everything first, then upsert by codes.
+"""Load the catalogue file (docs/catalogue.md): validate everything first, then upsert by codes.
 
 Validation walks the whole file and names the path of every bad entry
 (`cities[0].hospitals[2].departments[0].code: missing`); nothing is written unless the whole
@@ -8,6 +8,7 @@ file is valid, and the upsert runs in one transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,13 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gateway.booking.domain.names import SMS_NAME_MAX
 from gateway.booking.models import City, Department, Doctor, Hospital, Schedule
 from gateway.gsm7 import to_gsm7
 
 CODE = re.compile(r"^[A-Z0-9]{1,16}$")
 TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEMO_CATALOG = Path(__file__).resolve().parents[2] / "demo" / "catalog.yaml"
 
@@ -54,6 +57,7 @@ class DepartmentSpec:
     sensitive: bool
     doctors: dict[str, str]
     schedules: list[ScheduleSpec]
+    names: dict[str, str] = field(default_factory=dict)  # language -> the name in it
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class HospitalSpec:
     name: str
     timezone: str
     departments: list[DepartmentSpec]
+    names: dict[str, str] = field(default_factory=dict)
+    sms_name: str | None = None  # the short name SMS use; None: the name, shortened
+    sms_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ class CitySpec:
     code: str
     name: str
     hospitals: list[HospitalSpec]
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,19 +89,24 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_catalog(path: str | Path) -> list[CitySpec]:
-    """Parse and validate a catalogue file, raising CatalogError with every problem found."""
+def read_catalog(path: str | Path, languages: Collection[str] | None = None) -> list[CitySpec]:
+    """Parse and validate a catalogue file, raising CatalogError with every problem found.
+
+    `languages`: those `names` may be given in (the deployment's `app.languages`); None
+    accepts any language code.
+    """
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogError([f"{path}: file not found"]) from None
     except yaml.YAMLError as exc:
         raise CatalogError([f"{path}: not valid YAML: {exc}".replace("\n", " ")]) from None
-    return _Validator().catalog(raw)
+    return _Validator(languages).catalog(raw)
 
 
 class _Validator:
-    def __init__(self) -> None:
+    def __init__(self, languages: Collection[str] | None = None) -> None:
+        self.languages = languages
         self.problems: list[str] = []
         self.first_seen: dict[tuple[str, str], str] = {}
 
@@ -145,6 +158,42 @@ class _Validator:
         if max(len(value), len(to_gsm7(value))) > limit:
             self.fail(path, f"longer than {limit} characters")
 
+    def names(
+        self, path: str, node: dict[str, Any], key: str = "names", limit: int = 160
+    ) -> dict[str, str]:
+        """`{language: text}` of an entry's other languages; empty when left out."""
+        raw = node.get(key)
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict) or not raw:
+            self.fail(f"{path}.{key}", "expected a mapping of languages to names, e.g. {sw: ...}")
+            return {}
+        found: dict[str, str] = {}
+        for language, value in raw.items():
+            where = f"{path}.{key}.{language}"
+            if not isinstance(language, str) or not LANGUAGE.match(language):
+                self.fail(where, "expected a language code such as sw")
+            elif self.languages is not None and language not in self.languages:
+                known = ", ".join(sorted(self.languages))
+                self.fail(where, f"{language!r} is not one of the languages ({known})")
+            elif not isinstance(value, str) or not value.strip():
+                self.fail(where, "expected text")
+            else:
+                self.fit(where, value.strip(), limit)
+                found[language] = value.strip()
+        return found
+
+    def short_names(self, path: str, node: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+        """A hospital's `sms_name` and `sms_names`: short enough for a one-segment voucher."""
+        short = node.get("sms_name")
+        if short is not None and (not isinstance(short, str) or not short.strip()):
+            self.fail(f"{path}.sms_name", "expected text")
+            short = None
+        elif short is not None:
+            short = short.strip()
+            self.fit(f"{path}.sms_name", short, SMS_NAME_MAX)
+        return short, self.names(path, node, "sms_names", SMS_NAME_MAX)
+
     def mapping(self, path: str, node: Any) -> dict[str, Any] | None:
         if not isinstance(node, dict):
             self.fail(path, "expected a mapping")
@@ -169,7 +218,12 @@ class _Validator:
             self.hospital(f"{path}.hospitals[{i}]", h)
             for i, h in enumerate(self.items(path, node, "hospitals"))
         ]
-        return CitySpec(code, self.name(path, node, 120), [h for h in hospitals if h])
+        return CitySpec(
+            code,
+            self.name(path, node, 120),
+            [h for h in hospitals if h],
+            names=self.names(path, node, limit=120),
+        )
 
     def hospital(self, path: str, raw: Any) -> HospitalSpec | None:
         node = self.mapping(path, raw)
@@ -186,7 +240,16 @@ class _Validator:
             for i, d in enumerate(self.items(path, node, "departments"))
         ]
         found = [d for d in depts if d is not None]
-        return HospitalSpec(code, self.name(path, node), str(tz), found)
+        short, shorts = self.short_names(path, node)
+        return HospitalSpec(
+            code,
+            self.name(path, node),
+            str(tz),
+            found,
+            names=self.names(path, node),
+            sms_name=short,
+            sms_names=shorts,
+        )
 
     def department(self, path: str, raw: Any) -> DepartmentSpec | None:
         node = self.mapping(path, raw)
@@ -220,6 +283,7 @@ class _Validator:
             bool(sensitive),
             doctors,
             [s for s in schedules if s],
+            names=self.names(path, node),
         )
 
     def schedule(self, path: str, raw: Any, doctors: dict[str, str]) -> ScheduleSpec | None:
@@ -278,11 +342,21 @@ def load_catalog(session: Session, cities: list[CitySpec]) -> LoadReport:
     """Upsert a validated catalogue by codes inside the caller's transaction."""
     report = LoadReport()
     for city_spec in cities:
-        city = _upsert(session, City, {"code": city_spec.code}, city_spec.name, report)
+        city = _upsert(
+            session, City, {"code": city_spec.code}, city_spec.name, report, city_spec.names
+        )
         report.cities += 1
         for h in city_spec.hospitals:
             hospital = _upsert(
-                session, Hospital, {"code": h.code}, h.name, report, city=city, timezone=h.timezone
+                session,
+                Hospital,
+                {"code": h.code},
+                h.name,
+                report,
+                h.names,
+                city=city,
+                timezone=h.timezone,
+                **_short_names(h, report),
             )
             report.hospitals += 1
             for d in h.departments:
@@ -299,6 +373,7 @@ def _load_department(
         {"hospital_id": hospital.id, "code": spec.code},
         spec.name,
         report,
+        spec.names,
         room=spec.room,
         sensitive=spec.sensitive,
     )
@@ -336,19 +411,42 @@ def _load_department(
 
 
 def _upsert(
-    session: Session, model: Any, keys: dict[str, Any], name: str, report: LoadReport, **values: Any
+    session: Session,
+    model: Any,
+    keys: dict[str, Any],
+    name: str,
+    report: LoadReport,
+    names: dict[str, str] | None = None,
+    **values: Any,
 ) -> Any:
     row = session.scalars(select(model).filter_by(**keys)).one_or_none()
     if row is None:
         row = model(**keys)
         session.add(row)
-    gsm = to_gsm7(name)
-    if gsm != name:
-        report.warnings.append(
-            f"{model.__tablename__} {keys.get('code')}: {name!r} is sent as {gsm!r}"
-        )
-    row.name, row.name_gsm = name, gsm
+    where = f"{model.__tablename__} {keys.get('code')}"
+    row.name, row.name_gsm = name, _gsm(name, where, report)
+    if names is not None:
+        # Left out of the file, translations are gone: the file is the whole truth of names.
+        row.names = names or None
+        row.names_gsm = {lang: _gsm(text, where, report) for lang, text in names.items()} or None
     for key, value in values.items():
         setattr(row, key, value)
     session.flush()
     return row
+
+
+def _gsm(text: str, where: str, report: LoadReport) -> str:
+    """`text` as phones get it; a warning for each one that changes."""
+    gsm = to_gsm7(text)
+    if gsm != text:
+        report.warnings.append(f"{where}: {text!r} is sent as {gsm!r}")
+    return gsm
+
+
+def _short_names(h: HospitalSpec, report: LoadReport) -> dict[str, Any]:
+    """The hospital's SMS names as stored (GSM-7); without `sms_name` an SMS shortens the name
+    when it reads it (domain.names.default_sms_name), so a database from before names has one."""
+    where = f"hospitals {h.code}"
+    short = _gsm(h.sms_name, where, report) if h.sms_name else None
+    shorts = {lang: _gsm(text, where, report) for lang, text in h.sms_names.items()}
+    return {"sms_name": short, "sms_names": shorts or None}

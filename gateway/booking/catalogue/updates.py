@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -17,10 +18,16 @@ from gateway.settings import BookingSettings
 
 
 def load(
-    writer: sessionmaker[Session], cache: CatalogueCache, path: str | Path, now: datetime
+    writer: sessionmaker[Session],
+    cache: CatalogueCache,
+    path: str | Path,
+    now: datetime,
+    languages: Collection[str] | None = None,
 ) -> LoadReport:
-    """Load a catalogue file (validated whole before anything is written); bump its revision."""
-    cities = read_catalog(path)
+    """Load a catalogue file (validated whole before anything is written); bump its revision.
+
+    `languages`: those the file may give names in (None: any)."""
+    cities = read_catalog(path, languages)
     with UnitOfWork(writer) as uow:
         report = load_catalog(uow.session, cities)
         bump_revision(uow.session, now)

@@ -1,4 +1,5 @@
-"""Time rules of DESIGN §4: release and horizon, lead time, cancellation deadline, check-in window.
+"""Time rules (README, The booking rules): release and horizon, lead time, cancellation
+deadline, check-in window.
 
 Pure functions of (rules, times), so every edge is testable without a database.
 """

@@ -23,7 +23,7 @@ class BookingStatus(StrEnum):
 
 
 class VoucherState(StrEnum):
-    """DESIGN §4 and §7: one set for the T-code and its QR."""
+    """A voucher's states: one set for the T-code and its QR (tcode/)."""
 
     ISSUED = "issued"  # valid: the kiosk checks it in
     USED = "used"  # checked in

@@ -8,7 +8,8 @@ transaction of conditional updates checks it in (`admit_scanned`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,7 +56,7 @@ DOCTORS, COUNTERS, CITIZENS = Doctor.__table__, QueueCounter.__table__, Citizen.
 
 @dataclass(frozen=True)
 class Ticket:
-    """What a queue ticket shows. A sensitive department's name is never on it (DESIGN §4):
+    """What a queue ticket shows. A sensitive department's name is never on it (README, Security):
     a ticket is shown in a public hall and printed on paper people drop, so it says only
     `sensitive` and the room, and the edges print "your clinic" instead of the name."""
 
@@ -70,6 +71,9 @@ class Ticket:
     # Whose booking it is, so a parent checking in two children gets two tickets they can
     # tell apart: the person's first name only (a public hall), None when no name is known.
     person: str | None = None
+    # The names in other languages, as written ({"sw": ...}); none for a sensitive department.
+    hospital_names: Mapping[str, str] = field(default_factory=dict)
+    department_names: Mapping[str, str] = field(default_factory=dict)
 
 
 # A voucher's state, or a booking's status, that ends every check-in: the refusal it answers.
@@ -302,6 +306,8 @@ def _ticket(
         checked_in_at=checked_in_at.astimezone(tz) if checked_in_at else None,
         sensitive=dept.sensitive,
         person=first_name(seen.name) or None,
+        hospital_names=dept.hospital_names,
+        department_names={} if dept.sensitive else dept.names,
     )
 
 

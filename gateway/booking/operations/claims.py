@@ -1,4 +1,4 @@
-"""Voice bookings are claims until the phone's owner confirms them (DESIGN §10).
+"""Voice bookings are claims until the phone's owner confirms them (README, Security).
 
 A caller id can be forged, so a booking made over the voice line is `unconfirmed`: it counts
 toward no per-person limit and no block (citizens.py and blocks.py skip it), a phone holds at

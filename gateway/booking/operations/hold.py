@@ -49,7 +49,10 @@ def hold(
     dept = catalogue.department(slot.department_id)
     rules = booking_settings.rules_for(dept.hospital_code)
     counted = not claims.is_claim(channel)
-    admission.admit_person(citizen, household, slot, dept, booking_settings, now, counted)
+    # Registration is not asked for yet: the real-name screens ask within the hold.
+    admission.admit_person(
+        citizen, household, slot, dept, booking_settings, now, counted, registered=False
+    )
     old = slot.hold
     if old is not None and old.slot_id == slot_id and old.live(now):
         holds.renew(db, old, session_key)  # same slot again (a retried hop)

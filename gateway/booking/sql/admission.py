@@ -139,6 +139,7 @@ def admit(
     public: bool = True,
     household: Household | None = None,
     persons: PersonRules = NO_PERSON_RULES,
+    registered: bool = True,
 ) -> None:
     """Raise the first rule that keeps `citizen` from booking the slot at `now`.
 
@@ -148,10 +149,13 @@ def admit(
     the hospital's own offer (an invitation): the guards against the public (blocks,
     real-name registration, the release horizon) do not apply; the slot's start does.
     `household`: the phone's persons, when it has dependants (sql.persons.household).
+    `registered=False` for a hold: in real-name mode the menus ask for the name and ID while
+    the place is held, and the booking checks them.
     """
     if public:
         check_not_blocked(citizen, now, dept.timezone)
-        check_registered(citizen, rules, dept.hospital_code, now)
+        if registered:
+            check_registered(citizen, rules, dept.hospital_code, now)
         check_bookable(slot.starts_at, slot.day, dept.timezone, rules, now)
     else:  # the hospital may offer a day before the public sees it
         check_lead_time(slot.starts_at, rules, now)
@@ -169,6 +173,7 @@ def admit_person(
     booking_settings: BookingSettings,
     now: datetime,
     count_limits: bool = True,
+    registered: bool = True,
 ) -> None:
     """`admit` for a person of a phone, with their household's rules and the hospital's."""
     rules = booking_settings.rules_for(dept.hospital_code)
@@ -181,4 +186,5 @@ def admit_person(
         count_limits,
         household=household,
         persons=booking_settings.persons,
+        registered=registered,
     )

@@ -36,6 +36,7 @@ class Confirmation:
     starts_at: datetime  # hospital-local
     status: str
     person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
+    department_id: int = 0  # names it in another language (the catalogue's)
 
     @classmethod
     def of(
@@ -61,6 +62,7 @@ class Confirmation:
             starts_at=starts_at.astimezone(dept.timezone),
             status=status,
             person=person,
+            department_id=dept.id,
         )
 
 
@@ -115,6 +117,9 @@ class HoldInfo:
     starts_at: datetime  # hospital-local
     expires_at: datetime
     person_id: int = 0  # the person the place is held for ("Me" or a dependant)
+    # What the person still lacks to book where the hospital books by real name and national
+    # ID ("name", "birth_year", "national_id"); asked for while the place is held.
+    lacks: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, hold: HoldRow, starts_at: datetime, dept: DepartmentInfo) -> HoldInfo:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.domain.names import sms_name
 from gateway.booking.domain.persons import first_name
 from gateway.booking.domain.vouchers import current
 from gateway.booking.models import (
@@ -87,6 +88,7 @@ class HospitalEntry:
     name: str
     timezone: str
     departments: tuple[DepartmentEntry, ...]  # by code
+    sms_name: str = ""  # how an SMS names it (domain.names.sms_name: set, or the name cut)
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def catalogue(session: Session, hospital_code: str | None = None) -> list[CityEn
                 DepartmentEntry(d.code, d.name, tuple(doctors.get(d.id, ())))
                 for d in departments.get(h.id, ())
             ),
+            sms_name(h.name_gsm, h.sms_name, h.sms_names, None),
         )
         by_city.setdefault(h.city_id, []).append(entry)
     return sorted(

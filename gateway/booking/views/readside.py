@@ -45,6 +45,7 @@ class UpcomingBooking:
     hospital_code: str = ""
     unconfirmed: bool = False  # booked by a voice call its phone's owner has not confirmed yet
     person: str | None = None  # a dependant's first name; None for the phone's holder ("Me")
+    department_id: int = 0  # names it in another language (the catalogue's)
 
 
 SLOTS = Slot.__table__
@@ -280,4 +281,5 @@ def _upcoming(b: Booking) -> UpcomingBooking:
         hospital_code=dept.hospital.code,
         unconfirmed=b.unconfirmed,
         person=named(b.citizen),
+        department_id=dept.id,
     )

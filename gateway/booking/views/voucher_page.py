@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from gateway.booking.domain.names import in_language
 from gateway.booking.domain.persons import first_name, has_phone
 from gateway.booking.domain.rules import checkin_window
 from gateway.booking.domain.states import ACTIVE_BOOKING_STATUSES, LIVE_VOUCHER_STATES
@@ -76,6 +77,8 @@ def voucher_by_ref(session: Session, ref: str) -> VoucherView | None:
     person = booking.citizen
     dept = booking.slot.department
     tz = ZoneInfo(dept.hospital.timezone)
+    # Named as written (a web page shows any script), in the holder's language if translated.
+    language = (person.guardian or person).language
     return VoucherView(
         id=voucher.id,
         ref=voucher.ref,
@@ -83,11 +86,11 @@ def voucher_by_ref(session: Session, ref: str) -> VoucherView | None:
         payload=voucher.payload,
         state=voucher.state,
         booking_status=booking.status,
-        hospital=dept.hospital.name,
-        department=None if dept.sensitive else dept.name,
+        hospital=in_language(dept.hospital.name, dept.hospital.names, language),
+        department=None if dept.sensitive else in_language(dept.name, dept.names, language),
         room=None if dept.sensitive else dept.room,
         starts_at=booking.slot.starts_at.astimezone(tz),
-        language=(person.guardian or person).language,
+        language=language,
         hospital_code=dept.hospital.code,
         ends_at=booking.slot.ends_at,
         anonymised=person.anonymised_at is not None,

@@ -1,5 +1,6 @@
 """Africa's Talking webhooks under /hooks/at. AT signs nothing, so every route requires one of
-the configured `?token=` values (DESIGN §3), compared in constant time and never logged.
+the configured `?token=` values (README, Provider callback URLs), compared in constant time
+and never logged.
 
 `ORS_AT_WEBHOOK_TOKEN` may list several tokens, comma-separated, so an old and a new one both
 work while the callback URLs are switched over. `channels.africastalking.allowed_networks`,

@@ -1,4 +1,4 @@
-"""POST /hooks/at/dlr: Africa's Talking delivery reports (channels.md §3.4).
+"""POST /hooks/at/dlr: Africa's Talking's delivery-reports callback.
 
 Form fields `id`, `status`, `phoneNumber`, `networkCode`, `failureReason`, `retryCount`.
 A report we cannot read is a 400 (AT shows it in its callback log): an unknown status, or an

@@ -1,4 +1,4 @@
-"""POST /hooks/at/sms: Africa's Talking incoming SMS (channels.md §3.3).
+"""POST /hooks/at/sms: Africa's Talking's incoming-messages callback.
 
 Form fields `from`, `to`, `text`, `id`, `date`, `linkId`, `networkCode` (and `cost`). The
 answer goes back as an ordinary outbound message through the outbox, so it is sent with

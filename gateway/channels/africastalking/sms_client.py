@@ -2,7 +2,8 @@
 
 Each provider instance makes its own `SMSService` instead of using the SDK's module global, so
 two configurations (or a test's local server) never overwrite each other. SDK quirks handled
-here (channels.md §3.1): a non-2xx reply raises `AfricasTalkingException` carrying only the
+here (africastalking's
+SMSService): a non-2xx reply raises `AfricasTalkingException` carrying only the
 body text, and a 2xx reply whose content type is not exactly `application/json` comes back as
 a str, which we parse as JSON when we can.
 
@@ -25,7 +26,7 @@ from gateway.settings import Settings
 
 ACCEPTED, RETRY, REFUSED, OPTED_OUT = "accepted", "retry", "refused", "opted_out"
 
-# Per-recipient statusCode of the send reply (channels.md §3.2) -> what it means for us.
+# Per-recipient statusCode of the send reply (Africa's Talking's SMS API) -> what it means for us.
 RECIPIENT_STATUS: dict[int, str] = {
     100: ACCEPTED,  # Processed
     101: ACCEPTED,  # Success
@@ -58,7 +59,7 @@ class AfricasTalkingProvider:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     ):
         self.sms = SMSService(username, api_key)
-        if base_url:  # tests and proxies: the SDK has no setting for its host (channels.md §3.5)
+        if base_url:  # tests and proxies: the SDK has no setting for its host, only these
             self.sms._baseUrl = self.sms._contentUrl = base_url.rstrip("/") + "/version1"
         self.sender_id = sender_id or None
         self.timeout = timeout

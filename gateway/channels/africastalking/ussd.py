@@ -11,6 +11,8 @@ before anything is stored), and a hop whose work cannot finish within the hop de
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import string
@@ -18,6 +20,7 @@ import string
 from flask import Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
+from gateway.booking.operations.challenges import challenge_key
 from gateway.channels.africastalking import bp
 from gateway.channels.caller_ids import MalformedCaller, checked_id, checked_phone
 from gateway.conversations import HopNotes, UssdStack
@@ -69,10 +72,20 @@ def _answer(stack: UssdStack, session_id: str, phone: str, text: str, notes: Hop
         # (a provider reusing ids, or a forged hop) starts afresh and sees nothing of it.
         session = None
     notes.language = session.language if session is not None else None
-    replay = session.replay(text) if session is not None else None
+    seen = _fingerprint(text)
+    replay = session.replay(seen) if session is not None else None
     if replay is not None:
         return replay
-    return _hop(stack, session_id, phone, text, session)
+    return _hop(stack, session_id, phone, text, session, seen)
+
+
+def _fingerprint(text: str) -> str:
+    """What the session keeps of the hop's input to spot a retried hop: AT's text repeats
+    every answer of the session, a national ID typed for real-name registration too, so only
+    a keyed digest of it is stored (a plain hash of a few digits is easily reversed)."""
+    runtime = current_app.extensions["ors"]
+    key = challenge_key(runtime.settings.secrets.secret_key, runtime.booking.signing_key)
+    return hmac.new(key, b"ussd hop\0" + text.encode(), hashlib.sha256).hexdigest()
 
 
 def _apology(stack: UssdStack, language: str | None, error: Exception) -> str:
@@ -91,7 +104,9 @@ def _failure_ref() -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(8))
 
 
-def _hop(stack: UssdStack, session_id: str, phone: str, text: str, session: Session | None) -> str:
+def _hop(
+    stack: UssdStack, session_id: str, phone: str, text: str, session: Session | None, seen: str
+) -> str:
     segments = text.split("*") if text else []
     if session is None:
         # A dial string may already carry input (*384*123*1#): start at the top regardless.
@@ -106,7 +121,7 @@ def _hop(stack: UssdStack, session_id: str, phone: str, text: str, session: Sess
     body = ("END " if end else "CON ") + screen
     # An ended session is kept too, closed: a retried last hop gets the same END, and a hop
     # after it (AT never sends one) is told the session is over.
-    session.answered = (text, body)
+    session.answered = (seen, body)
     stack.sessions.put(session)
     return body
 

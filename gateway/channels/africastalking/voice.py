@@ -1,4 +1,4 @@
-"""Africa's Talking Voice: `POST /hooks/at/voice` (channels.md §2).
+"""Africa's Talking Voice: `POST /hooks/at/voice`, the callback of its Voice API.
 
 AT posts once per turn: `isActive`, `sessionId`, `callerNumber`, `destinationNumber`,
 `direction`, and `dtmfDigits` after a GetDigits. The answer is XML actions run in order:

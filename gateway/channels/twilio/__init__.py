@@ -1,7 +1,8 @@
 """Twilio webhooks under /hooks/twilio, each checked with the official RequestValidator.
 
 The URL is rebuilt from `public_base_url` (the address Twilio was given), not from the request,
-because behind a proxy or TLS terminator the app sees another scheme and host (channels.md §6).
+because behind a proxy or TLS terminator the app sees another scheme and host (Twilio's
+webhook security documentation).
 """
 
 from __future__ import annotations

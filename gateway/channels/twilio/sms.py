@@ -1,4 +1,4 @@
-"""POST /hooks/twilio/sms: Twilio inbound SMS (channels.md §5.1), answered in TwiML (§5.2).
+"""POST /hooks/twilio/sms: Twilio's incoming-message webhook, answered in TwiML.
 
 The blueprint has already checked X-Twilio-Signature. The answer is a `<Message>` in the
 TwiML reply, or an empty `<Response/>`. On long codes Twilio itself handles the opt-out

@@ -2,7 +2,8 @@
 
 The client gets `environment={"_": …}` so TWILIO_REGION / TWILIO_EDGE in the process
 environment can never rewrite its host (an empty dict would fall back to os.environ), and an
-optional `base_url` replaces the API host for tests (channels.md §7). Its TwilioHttpClient keeps
+optional `base_url` replaces the API host for tests (`client.api.base_url`). Its
+TwilioHttpClient keeps
 one `requests.Session` (`pool_connections=True`, the default), so sends reuse connections.
 """
 
@@ -16,7 +17,8 @@ from twilio.rest import Client
 from gateway.messaging.providers import Permanent, Retryable, SendError, required
 from gateway.settings import Settings
 
-# Twilio error codes (channels.md §5.3) that mean "later", whatever the HTTP status says.
+# Twilio error codes (Twilio's Error and Warning Dictionary) that mean "later", whatever the
+# HTTP status says.
 RETRYABLE_CODES = frozenset({20429, 30001, 63018})
 OPT_OUT_CODES = frozenset({21610})  # the recipient replied STOP
 DEFAULT_TIMEOUT = 10.0  # seconds; TwilioHttpClient has none by default

@@ -1,4 +1,4 @@
-"""POST /hooks/twilio/status: Twilio message status callbacks (channels.md §5.4).
+"""POST /hooks/twilio/status: Twilio's message status callbacks (StatusCallback).
 
 The blueprint has already checked X-Twilio-Signature. Form fields `MessageSid`,
 `MessageStatus` (legacy duplicates `SmsSid`/`SmsStatus`), `ErrorCode` on failures.

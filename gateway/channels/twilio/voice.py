@@ -1,4 +1,4 @@
-"""Twilio Voice: `POST /hooks/twilio/voice` and `POST /hooks/twilio/voice/status` (channels.md §4).
+"""Twilio Voice webhooks: `POST /hooks/twilio/voice` and `POST /hooks/twilio/voice/status`.
 
 The blueprint has already checked X-Twilio-Signature. Twilio posts `CallSid`, `From`, `To`,
 `CallStatus`, `Direction` on every request, and `Digits` when a Gather sends its result to
