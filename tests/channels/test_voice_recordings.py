@@ -87,41 +87,37 @@ class Listener:
         return " ".join(self.words[p] for sentence in recipe.sentences for p in sentence)
 
 
-def check_at(root: ET.Element, listener: Listener) -> str:
+# Each provider's verb that listens for keys, and where its <Play> keeps the address.
+LISTENS = {"at": "GetDigits", "twilio": "Gather"}
+
+
+def played(element: ET.Element) -> str:
+    return element.get("url") or element.text or ""  # AT: url="…"; Twilio: <Play>…</Play>
+
+
+def check(provider: str, root: ET.Element, listener: Listener) -> str:
+    """No <Say> anywhere, one <Play> in each listening verb; return the words heard."""
     assert root.find(".//Say") is None, ET.tostring(root, encoding="unicode")
     heard = []
     for element in root:
-        if element.tag == "GetDigits":
-            assert [child.tag for child in element] == ["Play"], "one Play inside GetDigits"
-            heard.append(listener.hear(element[0].get("url") or "", listening=True))
+        if element.tag == LISTENS[provider]:
+            assert [child.tag for child in element] == ["Play"], f"one Play in {element.tag}"
+            heard.append(listener.hear(played(element[0]), listening=True))
         elif element.tag == "Play":
-            heard.append(listener.hear(element.get("url") or "", listening=False))
-    return " ".join(heard)
-
-
-def check_twilio(root: ET.Element, listener: Listener) -> str:
-    assert root.find(".//Say") is None, ET.tostring(root, encoding="unicode")
-    heard = []
-    for element in root:
-        if element.tag == "Gather":
-            assert [child.tag for child in element] == ["Play"], "one Play inside Gather"
-            heard.append(listener.hear(element[0].text or "", listening=True))
-        elif element.tag == "Play":
-            heard.append(listener.hear(element.text or "", listening=False))
+            heard.append(listener.hear(played(element), listening=False))
     return " ".join(heard)
 
 
 def book_by_recordings(call: VoiceCall, rt: Runtime, recordings: Path, provider: str) -> str:
-    check = check_at if provider == "at" else check_twilio
     listener = Listener(rt, call.client, recordings / "sw")
     call.dial()
-    heard = [check(call.root, listener)]
+    heard = [check(provider, call.root, listener)]
     assert "Kuweka miadi, bonyeza moja" in heard[0]
     # The first choice on every screen: book, then down to the booked screen.
     while "T-code yako ni" not in heard[-1]:
         assert len(heard) < 12, "\n".join(heard)
         call.press("1")
-        heard.append(check(call.root, listener))
+        heard.append(check(provider, call.root, listener))
     return "\n".join(heard)
 
 
