@@ -31,7 +31,15 @@ $(DEV_STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(RUNTIME_STAMP) $(DEV_STAMP)
 
-install: $(DEV_STAMP)
+# axe-core, the accessibility checker the browser tests run inside Chromium, and acorn, the
+# parser `make lint` holds our browser scripts to: npm packages in a git-ignored folder (never
+# committed, never fetched from a CDN at test time).
+AXE := .cache/node/node_modules/axe-core/axe.min.js
+ACORN := .cache/node/node_modules/acorn/bin/acorn
+$(AXE) $(ACORN) &:
+	npm install --silent --no-audit --no-fund --prefix .cache/node axe-core@4 acorn@8
+
+install: $(DEV_STAMP) $(AXE) $(ACORN)
 
 install-runtime: $(RUNTIME_STAMP)
 
@@ -70,6 +78,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	# The console runs on old hospital desktops: ES2017 at most. Kiosks run a current Chromium.
+	node $(ACORN) --ecma2017 --silent gateway/console/static/*.js
+	node $(ACORN) --ecma2020 --silent kiosk/static/*.js
 
 format: install
 	$(BIN)/ruff format .

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
+from gateway import console
 from gateway.channels import africastalking, twilio
 from gateway.kiosk_desk import BookingDesk
 from gateway.logs import configure_logging
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(voice_audio.bp)
     app.register_blueprint(africastalking.register_routes())
     app.register_blueprint(twilio.register_routes())
+    app.register_blueprint(console.register_routes())
     _register_kiosk(app, runtime)
     logging.getLogger(__name__).info(
         "ORS Gateway ready (%s mode)", "embedded" if settings.embedded else "production"

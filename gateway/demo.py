@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from pathlib import Path
 
@@ -11,12 +12,17 @@ from gateway.booking.catalogue.load import DEMO_CATALOG
 from gateway.kiosks import add_kiosk, identify
 from gateway.messaging.worker import start_embedded
 from gateway.runtime import Runtime
+from gateway.staff.accounts import Listed
 
 DEMO_KIOSK_HOSPITAL = "MCH"  # home of the 24-hour demo clinic, so check-in works at any hour
 KIOSK_KEY_FILE = "kiosk-key.txt"
 # A household to try "Who is the appointment for?" with: the phone's holder and two children.
 DEMO_FAMILY_PHONE = "+254700000009"
 DEMO_FAMILY = ("Amina", "Baraka")
+# A desk clerk's console account at the kiosk's hospital, so a desk check-in works at any hour.
+# Not an admin: an admin must enrol a second factor first, and the banner says how to add one.
+DEMO_DESK_EMAIL = "desk@demo.example"
+DEMO_DESK_FILE = "console-desk.txt"
 log = logging.getLogger(__name__)
 
 
@@ -48,6 +54,29 @@ def demo_kiosk_key(rt: Runtime) -> str:
     path.write_text(key + "\n")
     path.chmod(0o600)
     return key
+
+
+def demo_desk_password(rt: Runtime) -> str:
+    """The demo desk account's password, kept in the git-ignored data folder like the kiosk key.
+    The account is made at the first start; one reset or disabled since gets a new password."""
+    path: Path = rt.settings.data_dir / DEMO_DESK_FILE
+    account = _account(rt, DEMO_DESK_EMAIL)
+    if path.exists() and account is not None and account.state == "active":
+        return path.read_text().strip()
+    password = "-".join(secrets.token_hex(3) for _ in range(3))  # 72 random bits
+    if account is None:
+        rt.staff.add(DEMO_DESK_EMAIL, "Demo Clerk", "desk", DEMO_KIOSK_HOSPITAL, password=password)
+    else:  # the demo's own clerk: a disabled one is enabled again, then given a new password
+        rt.staff.enable(DEMO_DESK_EMAIL)
+        rt.staff.setup_account(rt.staff.reset(DEMO_DESK_EMAIL), password)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password
+
+
+def _account(rt: Runtime, email: str) -> Listed | None:
+    return next((a for a in rt.staff.listing() if a.email == email), None)
 
 
 def start_background(

@@ -32,6 +32,8 @@ PHONE = re.compile(r"(?<![\w+])(\+?\d{3,4})(\d{4,8})(\d{3})(?!\d)")
 # Ten digits in three groups of 3 or 4 with one separator: `323 900 5395` (a T-code as SMS
 # show it), `323-900-5395`, `0712 345 678`. Dates (4-2-2) and times never have this shape.
 GROUPED_TEN = re.compile(r"(?<![\w+•])\d{3,4}([ .-])\d{3,4}\1\d{3,4}(?![\w•]|[.-]\d)")
+# The console's search box: whatever was typed (phone digits, a T-code) in any spelling.
+SEARCH_QUERY = re.compile(r"([?&]q=)[^&\s\"']*")
 # A voucher's page, and a voice prompt's audio (its sealed link may say a T-code when played).
 VOUCHER_PATH = re.compile(r"(/v/|/voice/audio/)[0-9A-Za-z_-]+")
 
@@ -40,6 +42,7 @@ def mask(text: str) -> str:
     """Mask phone numbers, T-codes, voucher refs and tokens: `+2547•••••123`, `/v/•••`."""
     text = TOKEN.sub(r"\1•••", text)
     text = VOUCHER_PATH.sub(r"\1•••", text)
+    text = SEARCH_QUERY.sub(r"\1•••", text)
     text = SPACED_PHONE.sub(_mask_spaced, text)
     text = GROUPED_TEN.sub(_mask_grouped, text)
     text = ENCODED_PHONE.sub(_mask_run, text)

@@ -13,6 +13,7 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.booking.operations.challenges import challenge_key
 from gateway.booking.service import BookingService
 from gateway.clock import Clock, SystemClock
 from gateway.conversations import IvrStack, UssdStack, build_ivr, build_ussd
@@ -20,6 +21,8 @@ from gateway.db import make_engine, make_read_engine, read_only
 from gateway.messaging.providers import SmsProvider
 from gateway.messaging.setup import Messaging, SmsClient, build_messaging
 from gateway.settings import Settings
+from gateway.staff.accounts import StaffAccounts
+from gateway.staff.secrets import Sealer
 from gateway.voucher_keys import VoucherKeys, load_voucher_keys
 
 
@@ -36,6 +39,7 @@ class Runtime:
     ussd: UssdStack
     ivr: IvrStack
     messaging: Messaging
+    staff: StaffAccounts
     extras: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -69,6 +73,9 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
     ussd = overrides.pop("ussd", None) or build_ussd(settings, booking, redis)
     ivr = overrides.pop("ivr", None) or build_ivr(settings, booking, redis)
     messaging = build_messaging(settings, redis, overrides, SMS_CLIENTS)
+    # Staff second factors are sealed with the key every process derives alike (as SMS codes').
+    sealer = Sealer(challenge_key(settings.secrets.secret_key, keys.signing))
+    staff = StaffAccounts(engine, clock, sealer)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -81,6 +88,7 @@ def build_runtime(settings: Settings, **overrides: Any) -> Runtime:
         ussd=ussd,
         ivr=ivr,
         messaging=messaging,
+        staff=staff,
         extras=overrides,
     )
 

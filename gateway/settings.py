@@ -183,6 +183,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     body_limits: BodyLimits = BodyLimits()
     at_allowed_networks: tuple[str, ...] = ()  # empty: any source address
+    console_allowed_networks: tuple[str, ...] = ()  # the staff console's; empty: any
     allow_console_in_production: bool = False
     # Calling regions (phonenumbers region codes) that may receive SMS; empty: default_region.
     sms_allowed_regions: tuple[str, ...] = ()
@@ -281,6 +282,7 @@ def parse_settings(raw: Mapping[str, Any], env: Mapping[str, str], base_dir: Pat
         trusted_proxies=_networks(r, "app.trusted_proxies"),
         body_limits=_body_limits(r),
         at_allowed_networks=_networks(r, "channels.africastalking.allowed_networks"),
+        console_allowed_networks=_networks(r, "console.allowed_networks"),
         allow_console_in_production=r.flag("messaging.allow_console_in_production", False),
         sms_allowed_regions=_regions(r, "messaging.allowed_regions"),
         daily_notice_limit=r.whole("messaging.daily_notice_limit", 10, minimum=0),

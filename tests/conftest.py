@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
+from argon2 import PasswordHasher, Type
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
@@ -27,6 +28,7 @@ from gateway.clock import FixedClock
 from gateway.db import make_engine
 from gateway.runtime import Runtime, build_runtime
 from gateway.settings import Settings, load_settings
+from gateway.staff import passwords
 from gateway.voucher_keys import VoucherKeys
 from tcode.keys import Keyring, SigningKey
 from tests.log_audit import LogAudit
@@ -59,6 +61,10 @@ hypothesis_settings.register_profile(
     "dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 hypothesis_settings.load_profile("ci" if IN_CI else "dev")
+
+# Staff passwords hash in about a millisecond instead of 85 (argon2id all the same): console
+# tests sign in hundreds of times. tests/staff/test_accounts.py checks the production hasher.
+passwords.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
 
 
 # --- nothing personal in any log line (issue 16) ----------------------------------------------

@@ -22,6 +22,7 @@ from gateway.booking.domain.events import NewEvent
 from gateway.booking.domain.national_ids import check_id_format
 from gateway.booking.operations import (
     arrival,
+    audit,
     challenges,
     checkin,
     claims,
@@ -294,6 +295,12 @@ class BookingService(BookingReads):
         phone, now = self.phone(phone), self.clock.now()
         with self._read() as conn:
             return invitations.open_invitations(conn, self.catalogue, phone, now)
+
+    def record_view(self, actor: str, action: str, subject: str, reason: str = "") -> None:
+        """Audit a staff member seeing personal data (a full phone, an export): nothing
+        changes but the audit trail."""
+        with self._tx() as conn:
+            audit.record_staff_action(conn, actor, action, subject, reason, self.clock.now())
 
     # --- citizens: blocks, real-name registration, preferences ----------------------------------
 

@@ -22,6 +22,7 @@ from gateway.cli import (
     setup,
     simulate,
     staff,
+    staff_accounts,
 )
 from gateway.settings import ConfigError
 
@@ -33,6 +34,7 @@ def ors() -> None:
 
 for module in (setup, serve, keys, kiosk, outbox, simulate, menus_check, staff, citizens, ivr):
     module.register(ors)
+staff_accounts.register(ors)
 
 
 def main() -> None:

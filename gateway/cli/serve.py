@@ -38,7 +38,7 @@ def demo(port: int) -> None:
 
     from gateway.app import create_app
     from gateway.cli import demo_url
-    from gateway.demo import prepare, start_background
+    from gateway.demo import demo_desk_password, prepare, start_background
 
     # Bind before building the app, so "ready" (logged by create_app) means the port answers,
     # and the URL written for the simulators is the port actually bound.
@@ -54,10 +54,12 @@ def demo(port: int) -> None:
     try:
         rt = context.runtime(settings)
         kiosk_key = prepare(rt)
+        desk_password = demo_desk_password(rt)
         server.app = create_app(runtime=rt)
         start_background(rt, stop)
         demo_url.remember(settings, base)
-        _print_demo(base, settings.secrets.at_webhook_token, kiosk_key, settings.data_dir)
+        token = settings.secrets.at_webhook_token
+        _print_demo(base, token, kiosk_key, desk_password, settings.data_dir)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
@@ -77,10 +79,13 @@ def _not_ready(environ: object, start_response: Callable[..., object]) -> list[b
     return [b"ORS Gateway demo is starting\n"]
 
 
-def _print_demo(base: str, token: str, kiosk_key: str, data_dir: object) -> None:
-    from gateway.demo import DEMO_FAMILY_PHONE
+def _print_demo(
+    base: str, token: str, kiosk_key: str, desk_password: str, data_dir: object
+) -> None:
+    from gateway.demo import DEMO_DESK_EMAIL, DEMO_FAMILY_PHONE, DEMO_KIOSK_HOSPITAL
 
     q = f"?token={token}" if token else ""
+    at = DEMO_KIOSK_HOSPITAL
     click.echo(f"""
 ORS Gateway demo is running (embedded mode, data in {data_dir})
 
@@ -88,6 +93,8 @@ ORS Gateway demo is running (embedded mode, data in {data_dir})
   Health           {base}/healthz   {base}/readyz   {base}/metrics
   Kiosk page       {base}/kiosk/
   Kiosk key        {kiosk_key}
+  Staff console    {base}/console/
+  Desk clerk       {DEMO_DESK_EMAIL}, password {desk_password} (desk at {at})
 
 Callback URLs for providers (use your public https address in production):
   Africa's Talking USSD         {base}/hooks/at/ussd{q}
@@ -101,6 +108,8 @@ Callback URLs for providers (use your public https address in production):
 Try it:  .venv/bin/ors simulate ussd --phone +254700000001
 A family: .venv/bin/ors simulate ussd --phone {DEMO_FAMILY_PHONE}
           (the phone's holder with two children, Amina and Baraka)
+An admin: .venv/bin/ors staff add --email you@example.org --name "Your Name" --role admin --hospital {at}
+          (prints a one-time setup link; a second factor is enrolled at the first sign-in)
 Press Ctrl+C to stop.
 """)
 

@@ -7,6 +7,7 @@ from sqlalchemy import Connection, create_engine
 
 from gateway.booking.models import Base
 from gateway.messaging import models as messaging_models  # noqa: F401  (its tables)
+from gateway.staff import models as staff_models  # noqa: F401  (its tables)
 
 config = context.config
 target_metadata = Base.metadata

@@ -75,6 +75,18 @@ MASKED = [
         "/hooks/at/ussd?token=abc&phoneNumber=%2B254712345678",
         "/hooks/at/ussd?token=•••&phoneNumber=%2B2547•••••678",
     ),
+    # The console's search box: a T-code or phone typed with spaces, in either URL spelling.
+    (
+        "console search, +",
+        "GET /console/KNH/search?q=482+913+5575 200",
+        "GET /console/KNH/search?q=••• 200",
+    ),
+    (
+        "console search, %20",
+        "GET /console/KNH/search?q=0712%20345%20678&x=1",
+        "GET /console/KNH/search?q=•••&x=1",
+    ),
+    ("voice audio link", "GET /voice/audio/Ab-c_9x.wav 200", "GET /voice/audio/•••.wav 200"),
 ]
 
 

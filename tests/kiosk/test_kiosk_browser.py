@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,30 +19,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 from gateway.app import create_app
 from gateway.booking.models import Department, Voucher
 from gateway.runtime import Runtime
 from tests.booking.conftest import slot_id
-from tests.conftest import service_missing
+from tests.browsers import EXPECT_TIMEOUT_MS, chromium, serving
 from tests.kiosk.conftest import KioskClient, runtime_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
 
-CHROMIUM = Path("/usr/bin/chromium")
-# The flags known to work on these machines: no GPU, and no background connections that a
-# closed network refuses (see the machine notes).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "kiosk"
 DOCS_TICKET = ROOT / "docs" / "kiosk-ticket.png"
@@ -54,7 +38,6 @@ VIEWPORT = {"width": 1024, "height": 768}
 COUNT_PRINTS = "window.__prints = 0; window.print = () => { window.__prints += 1; };"
 RED, GREEN, AMBER = "rgb(179, 38, 30)", "rgb(15, 123, 58)", "rgb(242, 176, 30)"
 MM_PER_PT = 25.4 / 72
-EXPECT_TIMEOUT_MS = 15_000
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -62,32 +45,8 @@ EXPECT_TIMEOUT_MS = 15_000
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        service_missing("Debian Chromium: apt-get install -y chromium (/usr/bin/chromium)")
-    try:
-        from playwright.sync_api import expect as playwright_expect
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        service_missing("Playwright for Python: pip install -e '.[dev]'")
-    # An upper bound for every auto-waiting assertion (5 s by default), loose enough for a
-    # loaded machine; passing assertions return as soon as they hold.
-    playwright_expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-    playwright.stop()
-
-
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
-    httpd.server_close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

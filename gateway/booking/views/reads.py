@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine
 from gateway.booking.catalogue.cache import CatalogueCache, Item
 from gateway.booking.domain.phones import to_e164
 from gateway.booking.views import day_list as desk
+from gateway.booking.views import day_sheet as sheets
 from gateway.booking.views import find, readside
 from gateway.booking.views.confirmations import Confirmation, HoldInfo, confirmation, live_hold
 from gateway.booking.views.invitations_list import ListedInvitation, invitations_of
@@ -75,6 +76,18 @@ class BookingReads:
     ) -> list[desk.DeskBooking]:
         with self.reader() as s:
             return desk.day_bookings(s, hospital_code, day, department_code)
+
+    def day_sheet(
+        self,
+        hospital_code: str,
+        day: date,
+        department_code: str | None = None,
+        doctor_code: str | None = None,
+    ) -> sheets.DaySheet:
+        """The console's day list: the day's bookings in the desk's tabs, as of now."""
+        rules, now = self.rules.rules_for(hospital_code), self.clock.now()
+        with self.reader() as s:
+            return sheets.day_sheet(s, rules, hospital_code, day, now, department_code, doctor_code)
 
     def find_bookings(
         self, *, phone: str | None = None, tcode: str | None = None, ref: str | None = None
