@@ -35,7 +35,8 @@ GROUPED_TEN = re.compile(r"(?<![\w+•])\d{3,4}([ .-])\d{3,4}\1\d{3,4}(?![\w•]
 # The console's search box: whatever was typed (phone digits, a T-code) in any spelling.
 SEARCH_QUERY = re.compile(r"([?&]q=)[^&\s\"']*")
 # A voucher's page, and a voice prompt's audio (its sealed link may say a T-code when played).
-VOUCHER_PATH = re.compile(r"(/v/|/voice/audio/)[0-9A-Za-z_-]+")
+# A staff setup link sets an account's password: a bearer key until used.
+VOUCHER_PATH = re.compile(r"(/v/|/voice/audio/|/console/setup/)[0-9A-Za-z_-]+")
 
 
 def mask(text: str) -> str:

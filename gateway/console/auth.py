@@ -28,13 +28,12 @@ from gateway.console.guard import (
     current_session,
     inside_allowed_networks,
     page_headers,
+    secure_cookies,
     set_session_cookie,
 )
 from gateway.staff import second_factor
 from gateway.staff.accounts import FULL, PASSWORD, StaffError
 from gateway.staff.secrets import token
-
-_SECRET_FIELD = "secret"
 
 
 @bp.before_request
@@ -47,7 +46,9 @@ def _network() -> None:
 def _headers(response: Response) -> Response:
     lang = request.args.get("lang")
     if lang in texts.LANGUAGES:
-        response.set_cookie(texts.LANGUAGE_COOKIE, lang, samesite="Strict", path="/console")
+        response.set_cookie(
+            texts.LANGUAGE_COOKIE, lang, secure=secure_cookies(), samesite="Strict", path="/console"
+        )
     return page_headers(response)
 
 
@@ -58,7 +59,8 @@ def login() -> Response:
         return redirect(_next())  # type: ignore[return-value]
     waiting = session is not None and session.stage == PASSWORD and session.has_second_factor
     if request.method == "GET":
-        return _page("console/login.html", code_step=waiting)
+        notice = "setup_done" if request.args.get("notice") == "setup_done" else None
+        return _page("console/login.html", code_step=waiting, notice=notice)
     if waiting:
         assert session is not None
         check_csrf(session.csrf_token)
@@ -88,13 +90,19 @@ def enrol() -> Response:
     if session is None:
         return redirect(url_for("console.login"))  # type: ignore[return-value]
     if request.method == "GET":
-        secret = accounts().start_enrolment()
+        try:
+            secret = accounts().start_enrolment(_cookie())
+        except StaffError:
+            return redirect(url_for("console.login"))  # type: ignore[return-value]
         return _enrol_page(secret, session.staff.email)
     check_csrf(session.csrf_token)
-    secret = request.form.get(_SECRET_FIELD, "")
     try:
-        full, codes = accounts().enrol(_cookie(), secret, request.form.get("otp", ""))
+        full, codes = accounts().enrol(_cookie(), request.form.get("otp", ""))
     except StaffError as refused:
+        if refused.code != "wrong_code":
+            return redirect(url_for("console.login"))  # type: ignore[return-value]
+        # The same secret again (it is kept in the session), with the error.
+        secret = accounts().pending_secret(_cookie()) or ""
         return _enrol_page(secret, session.staff.email, error=refused.code, status=400)
     response = _page("console/recovery.html", codes=codes, next=_next())
     set_session_cookie(response, full)
@@ -114,7 +122,7 @@ def setup(setup: str) -> Response:
     except StaffError as refused:
         why = f"weak.{refused.detail}" if refused.detail else None
         return _page("console/setup.html", setup=setup, error=refused.code, why=why, status=400)
-    return _page("console/login.html", code_step=False, notice="setup_done")
+    return redirect(url_for("console.login", notice="setup_done"))  # type: ignore[return-value]
 
 
 @bp.post("/logout")
@@ -132,15 +140,22 @@ def logout() -> Response:
 
 
 def _page(template: str, status: int = 200, **values: Any) -> Response:
-    """Render a sign-in page with a fresh pre-session CSRF token in the form and a cookie."""
+    """Render a sign-in page. Its form carries the token its POST checks: the session's on
+    the steps that have one (the code, enrolment), else the pre-session one of the cookie
+    set here (the password, a setup link), whatever other session the browser still has."""
     session = current_session()
     pre = request.cookies.get(PRE_COOKIE) or token()
-    csrf = session.csrf_token if session is not None else pre
+    session_step = session is not None and (
+        template == "console/enrol.html" or values.get("code_step")
+    )
+    csrf = session.csrf_token if session is not None and session_step else pre
     body = render_template(
         template, t=texts.texts(), lang=texts.language(), csrf_token=csrf, **values
     )
     response = make_response(body, status)
-    response.set_cookie(PRE_COOKIE, pre, httponly=True, samesite="Strict", path="/console")
+    response.set_cookie(
+        PRE_COOKIE, pre, secure=secure_cookies(), httponly=True, samesite="Strict", path="/console"
+    )
     return response
 
 
@@ -149,9 +164,7 @@ def _enrol_page(secret: str, email: str, error: str | None = None, status: int =
     buffer = io.BytesIO()
     qrcode.make(uri, image_factory=PilImage, box_size=6, border=2).save(buffer)
     qr = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    return _page(
-        "console/enrol.html", status, secret=secret, qr=qr, error=error, secret_field=_SECRET_FIELD
-    )
+    return _page("console/enrol.html", status, secret=secret, qr=qr, error=error)
 
 
 def _check_pre_csrf() -> None:

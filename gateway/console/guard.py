@@ -24,6 +24,7 @@ from gateway.web.proxies import address, networks, within
 COOKIE = "ors_console"
 PRE_COOKIE = "ors_console_pre"  # the sign-in form's CSRF token, before there is a session
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "X-CSRF-Token"
+POLL_HEADER = "X-ORS-Poll"  # sent by the day list's own refreshes (static/day.js)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -44,7 +45,9 @@ def inside_allowed_networks() -> bool:
 def current_session() -> Current | None:
     """This request's session, read once (any stage)."""
     if "console_session" not in g:
-        g.console_session = accounts().current(request.cookies.get(COOKIE, ""))
+        # A page refreshing itself is not a person at work: it must not keep a session alive.
+        person = request.headers.get(POLL_HEADER) is None
+        g.console_session = accounts().current(request.cookies.get(COOKIE, ""), person)
     return cast(Current | None, g.console_session)
 
 
@@ -59,7 +62,8 @@ def staff_route(*roles: Role) -> Callable[[View], View]:
             session = current_session()
             if session is None or session.stage != FULL:
                 if request.method in SAFE_METHODS:
-                    return redirect(url_for("console.login", next=request.full_path))
+                    # The path only: a query (a search for a phone) must not ride into logs.
+                    return redirect(url_for("console.login", next=request.path))
                 abort(401)
             hospital = kwargs.get("hospital")
             if hospital is not None and not session.staff.sees(str(hospital)):
@@ -91,7 +95,7 @@ def set_session_cookie(response: Response, token: str) -> None:
     response.set_cookie(
         COOKIE,
         token,
-        secure=_secure(),
+        secure=secure_cookies(),
         httponly=True,
         samesite="Strict",
         path="/console",
@@ -99,10 +103,10 @@ def set_session_cookie(response: Response, token: str) -> None:
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(COOKIE, path="/console", secure=_secure(), samesite="Strict")
+    response.delete_cookie(COOKIE, path="/console", secure=secure_cookies(), samesite="Strict")
 
 
-def _secure() -> bool:
+def secure_cookies() -> bool:
     return str(current_app.extensions["ors"].settings.public_base_url).startswith("https://")
 
 

@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 from gateway.booking.views import person_search
 from gateway.booking.views.person_page import person_page
 from gateway.console import bp, texts
-from gateway.console.guard import staff_route
+from gateway.console.guard import staff, staff_route
 from gateway.console.search_terms import Term, read_term
 from gateway.messaging.booking_messages import messages_about
 from gateway.runtime import Runtime
 from gateway.staff.roles import Role
 
-ROLES: tuple[Role, ...] = ("desk", "admin", "ministry", "doctor")
+# A doctor sees their own day list only, not every patient of the hospital.
+ROLES: tuple[Role, ...] = ("desk", "admin", "ministry")
 LONGEST_QUERY = 64  # more than any phone, T-code or reference, however spaced
 
 
@@ -49,6 +50,12 @@ def search(hospital: str) -> Response:
         if exact is not None:
             return redirect(url_for("console.person", hospital=code, person_id=exact))  # type: ignore[return-value]
         found = _by_phone(session, code, term) if term else []
+    if term is not None:
+        # Every search is in the audit trail (what kind, how many found, never the digits):
+        # endings tried one digit at a time would otherwise spell out a masked number.
+        kind = "tcode" if term.tcode else "ref" if term.ref else "phone" if term.phone else "ending"
+        seen = f"{kind}, {len(found) if exact is None else 1} found"
+        runtime.booking.record_view(staff().actor, "person_search", code, seen)
     problem = term.problem if term and not found else None
     return _render(
         "console/search.html", hospital=code, hospital_name=name, typed=typed, found=found,

@@ -10,6 +10,7 @@ the account (its second factor is needed, or an admin's reset).
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,10 +30,14 @@ ACCOUNTS, SESSIONS = StaffAccount.__table__, StaffSession.__table__
 FAILURES = StaffLoginFailure.__table__
 SETUP_VALID = timedelta(hours=24)
 IDLE = timedelta(minutes=30)
-ADDRESS_FAILURES, ADDRESS_WINDOW = 5, timedelta(minutes=15)
-ACCOUNT_FAILURES = 50
+ADDRESS_FAILURES, ADDRESS_WINDOW = 5, timedelta(minutes=15)  # per e-mail and address
+SPRAY_FAILURES = 30  # per address, whatever the e-mail: no hashing flood, no spraying
+CODE_FAILURES = 10  # wrong codes per account in the window, from anywhere
+ACCOUNT_FAILURES = 50  # since the last good sign-in: the password alone no longer opens it
+LIFETIME = timedelta(hours=12)  # a session ends then, however busy
+TOUCH_EVERY = timedelta(minutes=1)  # the idle clock is written at most this often
 FULL, PASSWORD = "full", "password"  # session stages
-_TOTP_LABEL = b"totp"
+_TOTP_LABEL, _PENDING_LABEL = b"totp", b"pending totp"
 
 
 class StaffError(ValueError):
@@ -173,6 +178,7 @@ class StaffAccounts:
         setup, now = token(), self.clock.now()
         with self.engine.begin() as db:
             account_id = _account_id(db, email)
+            subject = digest(_email(email))
             db.execute(
                 update(ACCOUNTS)
                 .where(ACCOUNTS.c.id == account_id)
@@ -187,7 +193,7 @@ class StaffAccounts:
                 )
             )
             db.execute(delete(SESSIONS).where(SESSIONS.c.account_id == account_id))
-            db.execute(delete(FAILURES).where(FAILURES.c.account_id == account_id))
+            db.execute(delete(FAILURES).where(FAILURES.c.subject == subject))
         return setup
 
     # --- setting up and signing in -----------------------------------------------------------
@@ -216,40 +222,60 @@ class StaffAccounts:
             return str(row.email)
 
     def sign_in(self, email: str, password: str, address: str) -> Opened:
-        """Check the password; open a session (full, or waiting for the code)."""
-        now = self.clock.now()
+        """Check the password; open a session (full, or waiting for the code).
+
+        An unknown, disabled or locked e-mail answers exactly as a wrong password, after the
+        same hashing time, and counts toward the same throttles: nothing tells which accounts
+        exist or whether a guess was right."""
+        now, email = self.clock.now(), _email(email)
+        subject = digest(email)
         with self.engine.begin() as db:
-            row = db.execute(select(ACCOUNTS).where(ACCOUNTS.c.email == _email(email))).first()
-            if row is None or row.password_hash is None or row.disabled_at is not None:
-                passwords.verify(passwords.decoy(), password)  # the same time as a real check
-                raise _wrong()
-            self._throttle(db, row.id, address, now)
-            right = passwords.verify(row.password_hash, password)
-            if not right:
-                self._failed(db, row.id, address, now)  # kept: the error is raised after commit
-        if not right:
-            raise _wrong()
-        with self.engine.begin() as db:
-            has_factor = row.totp_sealed is not None
-            if row.failures >= ACCOUNT_FAILURES and not has_factor:
-                raise StaffError(
-                    "locked", "too many failed sign-ins: ask an administrator for a reset"
-                )
-            if passwords.needs_rehash(row.password_hash):
-                new_hash = passwords.hash_password(password)
-                db.execute(
-                    update(ACCOUNTS).where(ACCOUNTS.c.id == row.id).values(password_hash=new_hash)
-                )
-            if has_factor:
-                return Opened(self._open(db, row.id, PASSWORD, now), True, False)
-            self._signed_in(db, row.id, now)
-            needs_enrolment = row.role in SECOND_FACTOR_REQUIRED
-            stage = PASSWORD if needs_enrolment else FULL
-            return Opened(self._open(db, row.id, stage, now), False, needs_enrolment)
+            self._throttle(db, subject, address, now)
+            row = db.execute(
+                select(ACCOUNTS).where(ACCOUNTS.c.email == email).with_for_update()
+            ).first()
+            outcome = self._password_step(db, row, subject, password, address, now)
+        if isinstance(outcome, StaffError):
+            raise outcome  # after the commit: the failure is counted
+        return outcome
+
+    def _password_step(
+        self,
+        db: Connection,
+        row: Row[Any] | None,
+        subject: str,
+        password: str,
+        address: str,
+        now: datetime,
+    ) -> Opened | StaffError:
+        usable = row is not None and row.password_hash is not None and row.disabled_at is None
+        locked = usable and row is not None and row.failures >= ACCOUNT_FAILURES
+        if usable and locked and row is not None and row.totp_sealed is None:
+            usable = False  # the password alone no longer opens it: an admin's reset does
+        if not usable or row is None:
+            passwords.verify(passwords.decoy(), password)  # the same time as a real check
+            self._failed(db, subject, "password", address, now, None)
+            return _wrong()
+        if not passwords.verify(row.password_hash, password):
+            self._failed(db, subject, "password", address, now, row.id)
+            return _wrong()
+        if passwords.needs_rehash(row.password_hash):
+            new_hash = passwords.hash_password(password)
+            db.execute(
+                update(ACCOUNTS).where(ACCOUNTS.c.id == row.id).values(password_hash=new_hash)
+            )
+        if row.totp_sealed is not None:
+            return Opened(self._open(db, row.id, PASSWORD, now), True, False)
+        self._signed_in(db, row.id, now)
+        needs_enrolment = row.role in SECOND_FACTOR_REQUIRED
+        stage = PASSWORD if needs_enrolment else FULL
+        return Opened(self._open(db, row.id, stage, now), False, needs_enrolment)
 
     def second_factor(self, session_token: str, code: str, address: str) -> str:
         """Check a TOTP or recovery code for a session waiting for one; return the token of
-        the full session that replaces it."""
+        the full session that replaces it. Wrong codes count per e-mail and address like
+        wrong passwords, and per account from anywhere: after CODE_FAILURES the waiting
+        sessions end, so a six-digit code cannot be guessed from many addresses."""
         now = self.clock.now()
         with self.engine.begin() as db:
             session = _session_row(db, session_token)
@@ -258,40 +284,83 @@ class StaffAccounts:
             row = db.execute(
                 select(ACCOUNTS).where(ACCOUNTS.c.id == session.account_id).with_for_update()
             ).one()
-            self._throttle(db, row.id, address, now)
-            matched = self._code_matches(db, row, code, now)
-            if not matched:
-                self._failed(db, row.id, address, now)  # kept: the error is raised after commit
-        if not matched:
-            raise StaffError("wrong_code", "that code is not right")
-        with self.engine.begin() as db:
+            subject = digest(row.email)
+            self._throttle(db, subject, address, now)
+            outcome = self._code_step(db, row, subject, session_token, code, address, now)
+        if isinstance(outcome, StaffError):
+            raise outcome  # after the commit: the failure is counted
+        return outcome
+
+    def _code_step(
+        self,
+        db: Connection,
+        row: Row[Any],
+        subject: str,
+        session_token: str,
+        code: str,
+        address: str,
+        now: datetime,
+    ) -> str | StaffError:
+        if self._code_matches(db, row, code, now):
             db.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == digest(session_token)))
             self._signed_in(db, row.id, now)
             return self._open(db, row.id, FULL, now)
+        self._failed(db, subject, "code", address, now, row.id)
+        wrong_codes = db.scalar(
+            select(func.count())
+            .select_from(FAILURES)
+            .where(
+                FAILURES.c.subject == subject,
+                FAILURES.c.kind == "code",
+                FAILURES.c.at > now - ADDRESS_WINDOW,
+            )
+        )
+        if (wrong_codes or 0) >= CODE_FAILURES:
+            db.execute(
+                delete(SESSIONS).where(
+                    SESSIONS.c.account_id == row.id, SESSIONS.c.stage == PASSWORD
+                )
+            )
+            return StaffError("throttled", "too many wrong codes: sign in again in 15 minutes")
+        return StaffError("wrong_code", "that code is not right")
 
-    def start_enrolment(self) -> str:
-        """A new TOTP secret for the enrolment page (kept in the page until confirmed)."""
-        return totp.new_secret()
+    def start_enrolment(self, session_token: str) -> str:
+        """A new TOTP secret for the enrolment page, kept sealed in the session (never taken
+        back from the page); only an account without a second factor may enrol one (a lost
+        or replaced phone goes through an administrator's reset)."""
+        secret = totp.new_secret()
+        with self.engine.begin() as db:
+            session = _session_row(db, session_token)
+            if session is None or self._has_factor(db, session.account_id):
+                raise StaffError("no_session", "sign in again")
+            sealed = self.sealer.seal(secret.encode("ascii"), _PENDING_LABEL)
+            db.execute(
+                update(SESSIONS)
+                .where(SESSIONS.c.token_hash == digest(session_token))
+                .values(pending_sealed=sealed)
+            )
+        return secret
 
-    def enrol(self, session_token: str, secret: str, code: str) -> tuple[str, list[str]]:
-        """Confirm a second factor with its first code; return the full session's token and
-        the recovery codes to show once."""
+    def enrol(self, session_token: str, code: str) -> tuple[str, list[str]]:
+        """Confirm the session's pending second factor with its first code; return the full
+        session's token and the recovery codes to show once."""
         now = self.clock.now()
-        step = totp.matching_step(secret, code, now, None)
-        if step is None:
-            raise StaffError("wrong_code", "that code is not right: check the phone's clock")
         codes = totp.new_recovery_codes()
         with self.engine.begin() as db:
             session = _session_row(db, session_token)
-            if session is None:
+            if session is None or self._has_factor(db, session.account_id):
                 raise StaffError("no_session", "sign in again")
-            # A session that still owes its code must not swap the second factor for one of
-            # its own: the password alone would then be enough.
-            enrolled = db.scalar(
-                select(ACCOUNTS.c.totp_sealed).where(ACCOUNTS.c.id == session.account_id)
+            opened = (
+                self.sealer.open(session.pending_sealed, _PENDING_LABEL)
+                if session.pending_sealed
+                else None
             )
-            if session.stage != FULL and enrolled is not None:
+            if opened is None:
                 raise StaffError("no_session", "sign in again")
+            secret = opened.decode("ascii")
+            step = totp.matching_step(secret, code, now, None)
+            if step is None:
+                raise StaffError("wrong_code", "that code is not right: check the phone's clock")
             sealed = self.sealer.seal(secret.encode("ascii"), _TOTP_LABEL)
             db.execute(
                 update(ACCOUNTS)
@@ -303,13 +372,27 @@ class StaffAccounts:
                 )
             )
             db.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == digest(session_token)))
+            self._signed_in(db, session.account_id, now)
             return self._open(db, session.account_id, FULL, now), codes
+
+    def pending_secret(self, session_token: str) -> str | None:
+        """The secret being enrolled in this session (shown again after a wrong code)."""
+        with self.engine.connect() as db:
+            session = _session_row(db, session_token)
+        sealed = session.pending_sealed if session is not None else None
+        opened = self.sealer.open(sealed, _PENDING_LABEL) if sealed else None
+        return opened.decode("ascii") if opened else None
+
+    def _has_factor(self, db: Connection, account_id: int) -> bool:
+        found = db.scalar(select(ACCOUNTS.c.totp_sealed).where(ACCOUNTS.c.id == account_id))
+        return found is not None
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def current(self, session_token: str) -> Current | None:
-        """The session's staff member, or None (unknown, idle too long, account disabled);
-        a live session's idle clock starts again."""
+    def current(self, session_token: str, activity: bool = True) -> Current | None:
+        """The session's staff member, or None (unknown, idle too long, older than its
+        lifetime, account disabled). A person's request (`activity`) starts the idle clock
+        again; a page polling by itself does not, so an unattended screen signs out."""
         if not session_token:
             return None
         now = self.clock.now()
@@ -319,6 +402,7 @@ class StaffAccounts:
                 SESSIONS.c.csrf_token,
                 SESSIONS.c.stage,
                 SESSIONS.c.last_seen_at,
+                SESSIONS.c.created_at.label("session_created_at"),
                 ACCOUNTS,
                 h.c.code.label("hospital_code"),
                 d.c.code.label("doctor_code"),
@@ -328,18 +412,22 @@ class StaffAccounts:
             .outerjoin(d, d.c.id == ACCOUNTS.c.doctor_id)
             .where(SESSIONS.c.token_hash == digest(session_token))
         )
-        with self.engine.begin() as db:
+        with self.engine.connect() as db:
             row = db.execute(query).first()
-            if row is None:
-                return None
-            if row.disabled_at is not None or row.last_seen_at + IDLE < now:
-                db.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == digest(session_token)))
-                return None
-            db.execute(
-                update(SESSIONS)
-                .where(SESSIONS.c.token_hash == digest(session_token))
-                .values(last_seen_at=now)
-            )
+        if row is None:
+            return None
+        expired = row.last_seen_at + IDLE < now or row.session_created_at + LIFETIME < now
+        if row.disabled_at is not None or expired:
+            self.sign_out(session_token)
+            return None
+        if activity and row.last_seen_at + TOUCH_EVERY < now:
+            # Written at most once a minute: most requests only read (SQLite's one writer).
+            with self.engine.begin() as db:
+                db.execute(
+                    update(SESSIONS)
+                    .where(SESSIONS.c.token_hash == digest(session_token))
+                    .values(last_seen_at=now)
+                )
         role: Role = row.role
         staff = Staff(row.id, row.email, row.name, role, row.hospital_code, row.doctor_code)
         return Current(staff, row.csrf_token, row.stage, row.totp_sealed is not None)
@@ -364,28 +452,40 @@ class StaffAccounts:
         )
         return opened
 
-    def _throttle(self, db: Connection, account_id: int, address: str, now: datetime) -> None:
-        recent = db.scalar(
-            select(func.count())
-            .select_from(FAILURES)
-            .where(
-                FAILURES.c.account_id == account_id,
-                FAILURES.c.address == address[:64],
-                FAILURES.c.at > now - ADDRESS_WINDOW,
-            )
+    def _throttle(self, db: Connection, subject: str, address: str, now: datetime) -> None:
+        """Refuse before any hashing: 5 failures for this e-mail from this address, or 30
+        from this address whatever the e-mail, within 15 minutes."""
+        since, where = now - ADDRESS_WINDOW, _address(address)
+        recent = FAILURES.c.at > since
+        by_address = (
+            select(func.count()).select_from(FAILURES).where(FAILURES.c.address == where, recent)
         )
-        if (recent or 0) >= ADDRESS_FAILURES:
+        mine = by_address.where(FAILURES.c.subject == subject)
+        if (db.scalar(mine) or 0) >= ADDRESS_FAILURES or (
+            db.scalar(by_address) or 0
+        ) >= SPRAY_FAILURES:
             raise StaffError(
                 "throttled", "too many failed sign-ins from here: try again in 15 minutes"
             )
 
-    def _failed(self, db: Connection, account_id: int, address: str, now: datetime) -> None:
-        db.execute(insert(FAILURES).values(account_id=account_id, address=address[:64], at=now))
+    def _failed(
+        self,
+        db: Connection,
+        subject: str,
+        kind: str,
+        address: str,
+        now: datetime,
+        account_id: int | None,
+    ) -> None:
         db.execute(
-            update(ACCOUNTS)
-            .where(ACCOUNTS.c.id == account_id)
-            .values(failures=ACCOUNTS.c.failures + 1)
+            insert(FAILURES).values(subject=subject, kind=kind, address=_address(address), at=now)
         )
+        if account_id is not None:
+            db.execute(
+                update(ACCOUNTS)
+                .where(ACCOUNTS.c.id == account_id)
+                .values(failures=ACCOUNTS.c.failures + 1)
+            )
 
     def _signed_in(self, db: Connection, account_id: int, now: datetime) -> None:
         db.execute(
@@ -393,8 +493,9 @@ class StaffAccounts:
             .where(ACCOUNTS.c.id == account_id)
             .values(failures=0, last_login_at=now)
         )
-        # Old failures are no use once the right person got in; the window is 15 minutes.
+        # Failures older than the window count for nothing any more.
         db.execute(delete(FAILURES).where(FAILURES.c.at < now - ADDRESS_WINDOW))
+        db.execute(delete(SESSIONS).where(SESSIONS.c.last_seen_at < now - IDLE))
 
     def _code_matches(self, db: Connection, row: Row[Any], code: str, now: datetime) -> bool:
         sealed = row.totp_sealed
@@ -432,7 +533,23 @@ def _check_password(password: str, email: str) -> None:
 
 
 def _wrong() -> StaffError:
-    return StaffError("wrong_password", "wrong e-mail or password")
+    # The same answer for an unknown, disabled or locked e-mail as for a wrong password.
+    return StaffError(
+        "wrong_password",
+        "wrong e-mail or password (after many failed sign-ins, ask an administrator for a reset)",
+    )
+
+
+def _address(address: str) -> str:
+    """The address failures are counted by: an IPv6 address by its /64 (one subscriber gets
+    a whole /64, so counting single addresses would count nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _hospital_id(db: Connection, code: str) -> int:

@@ -40,16 +40,25 @@ class StaffSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     # "password": the password was right and the second factor is still to come.
     stage: Mapped[str] = mapped_column(String(16))
+    # A second factor being enrolled: its secret, sealed, kept here rather than in the page.
+    pending_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
-    last_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]  # the last request a person made (polls do not count)
 
 
 class StaffLoginFailure(Base):
-    """One wrong password or code for an account from an address (throttling counts them)."""
+    """One wrong password or code for an e-mail from an address (throttling counts them).
+
+    Keyed by a digest of the e-mail typed, not the account, so an e-mail with no account is
+    throttled exactly like one with: the answers never tell which accounts exist."""
 
     __tablename__ = "staff_login_failures"
-    __table_args__ = (Index("ix_staff_login_failures_account_at", "account_id", "at"),)
+    __table_args__ = (
+        Index("ix_staff_login_failures_subject_at", "subject", "at"),
+        Index("ix_staff_login_failures_address_at", "address", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    subject: Mapped[str] = mapped_column(String(64))  # SHA-256 of the lower-cased e-mail
+    kind: Mapped[str] = mapped_column(String(8))  # "password" or "code"
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]

@@ -25,6 +25,7 @@ KNH_CALLER, MCH_CALLER = "+254700000071", "+254700000072"
 # The sign-in pages themselves, open to anyone (tests/console/test_console_sign_in.py).
 PUBLIC = frozenset({"console.login", "console.enrol", "console.setup", "console.logout"})
 EVERYONE = ("ministry", "admin", "desk", "doctor")
+STAFF_OFFICE = ("ministry", "admin", "desk")
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ ROUTES = (
         f"/console/{{hospital}}/day/{DAY}/phone",
         form=(("ref", "{ref}"),),
     ),
-    Route("console.search", "GET", "/console/{hospital}/search?q={ref}", ok=302),
-    Route("console.person", "GET", "/console/{hospital}/person/{person}"),
+    # A doctor's own day list only: never every patient of the hospital.
+    Route("console.search", "GET", "/console/{hospital}/search?q={ref}", STAFF_OFFICE, ok=302),
+    Route("console.person", "GET", "/console/{hospital}/person/{person}", STAFF_OFFICE),
 )
 WHO = {
     "desk": ("desk@knh.example", "KNH"),

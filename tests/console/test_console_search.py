@@ -249,10 +249,26 @@ def test_the_pages_speak_swahili(browser: Browser, booked: Booked) -> None:
     assert "Nafasi katika hospitali hii" in person and "Hajazuiwa" in person
 
 
-def test_a_doctor_may_search_too(browser: Browser, booked: Booked) -> None:
+def test_a_doctor_sees_no_other_patients(browser: Browser, booked: Booked) -> None:
+    """A doctor's own day list is theirs; search and a citizen's page are the desk's."""
     browser.sign_in("doctor@knh.example")
-    status, location, _ = page(browser, f"/console/KNH/search?q={booked.ref}")
-    assert status == 302 and location.endswith(f"/console/KNH/person/{booked.holder}")
+    assert page(browser, f"/console/KNH/search?q={booked.ref}")[0] == 403
+    assert page(browser, f"/console/KNH/person/{booked.holder}")[0] == 403
+
+
+def test_every_search_is_audited_without_its_digits(
+    staffed: Runtime, browser: Browser, booked: Booked
+) -> None:
+    from sqlalchemy import select
+
+    from gateway.booking.models import StaffAction
+
+    browser.sign_in("desk@knh.example")
+    page(browser, "/console/KNH/search?q=5671")
+    with staffed.reader() as s:
+        [row] = s.scalars(select(StaffAction).where(StaffAction.action == "person_search"))
+    assert (row.actor, row.subject) == ("staff:desk@knh.example", "KNH")
+    assert row.reason.startswith("ending, ") and "5671" not in row.reason
 
 
 def test_the_ministry_sees_the_hospital_of_the_url(

@@ -88,3 +88,39 @@ def test_an_admin_enrols_a_second_factor_then_signs_in_with_it(
     again.sign_in("admin@knh.example")
     again.get("/console/login")
     assert again.post("/console/login", {"otp": codes[0]}).status_code == 401
+
+
+def test_leaving_enrolment_half_done_never_blocks_signing_in(admin_and_ministry: Runtime) -> None:
+    browser = Browser(create_app(runtime=admin_and_ministry).test_client())
+    first: Any = browser.sign_in("admin@knh.example")
+    assert first.headers["Location"].endswith("/console/enrol")  # left without enrolling
+    again: Any = browser.sign_in("admin@knh.example")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/console/enrol")
+
+
+def test_an_enrolment_secret_never_comes_from_the_page(admin_and_ministry: Runtime) -> None:
+    import pyotp
+
+    browser = Browser(create_app(runtime=admin_and_ministry).test_client())
+    browser.sign_in("admin@knh.example")
+    browser.get("/console/enrol")
+    chosen = "A" * 32  # a secret the browser picked would be one the attacker knows
+    code = pyotp.TOTP(chosen).at(admin_and_ministry.clock.now())
+    refused: Any = browser.post("/console/enrol", {"secret": chosen, "otp": code})
+    assert refused.status_code == 400
+    with admin_and_ministry.reader() as s:
+        row = s.scalars(select(StaffAccount).where(StaffAccount.role == "admin")).one()
+    assert row.totp_sealed is None
+
+
+def test_a_page_polling_by_itself_does_not_keep_the_session_alive(
+    browser: Browser, staffed: Runtime
+) -> None:
+    from tests.clocks import clock_of
+
+    browser.sign_in("desk@knh.example")
+    rows = "/console/KNH/day/2026-11-23/rows"
+    for _ in range(7):  # 35 minutes of a screen nobody touches
+        clock_of(staffed).advance(minutes=5)
+        browser.client.get(rows, headers={"X-ORS-Poll": "1"})
+    assert browser.client.get(rows, headers={"X-ORS-Poll": "1"}).status_code == 302

@@ -87,6 +87,7 @@ MASKED = [
         "GET /console/KNH/search?q=•••&x=1",
     ),
     ("voice audio link", "GET /voice/audio/Ab-c_9x.wav 200", "GET /voice/audio/•••.wav 200"),
+    ("staff setup link", "GET /console/setup/Zk-4_Qx9aB 200", "GET /console/setup/••• 200"),
 ]
 
 

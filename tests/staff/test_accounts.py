@@ -31,8 +31,8 @@ def enrolled_admin(rt: Runtime) -> tuple[str, str, list[str]]:
     """An admin who enrolled a second factor: its secret, its full session, its recovery codes."""
     rt.staff.add(ADMIN, "Wanjiku Mwangi", "admin", "KNH", password=PASSWORD)
     opened = rt.staff.sign_in(ADMIN, PASSWORD, HERE)
-    secret = rt.staff.start_enrolment()
-    full, codes = rt.staff.enrol(opened.token, secret, now_code(rt, secret))
+    secret = rt.staff.start_enrolment(opened.token)
+    full, codes = rt.staff.enrol(opened.token, now_code(rt, secret))
     return secret, full, codes
 
 
@@ -90,19 +90,20 @@ def test_enrolment_gives_a_full_session_and_ten_recovery_codes(catalog: Runtime)
 def test_a_wrong_first_code_does_not_enrol(catalog: Runtime) -> None:
     catalog.staff.add(ADMIN, "Wanjiku Mwangi", "admin", "KNH", password=PASSWORD)
     opened = catalog.staff.sign_in(ADMIN, PASSWORD, HERE)
-    secret = catalog.staff.start_enrolment()
+    secret = catalog.staff.start_enrolment(opened.token)
     wrong = f"{(int(now_code(catalog, secret)) + 1) % 1_000_000:06d}"
     with refused("wrong_code"):
-        catalog.staff.enrol(opened.token, secret, wrong)
+        catalog.staff.enrol(opened.token, wrong)
     assert stored(catalog, ADMIN).totp_sealed is None
 
 
 def test_the_code_step_cannot_enrol_a_second_factor_of_its_own(catalog: Runtime) -> None:
     enrolled_admin(catalog)
     waiting = code_step(catalog)
-    mine = catalog.staff.start_enrolment()
     with refused("no_session"):  # else the password alone would get in
-        catalog.staff.enrol(waiting, mine, now_code(catalog, mine))
+        catalog.staff.start_enrolment(waiting)
+    with refused("no_session"):
+        catalog.staff.enrol(waiting, "123456")
 
 
 def test_a_totp_code_works_once(catalog: Runtime) -> None:
@@ -149,7 +150,8 @@ def test_after_50_failures_the_password_alone_isrefused(catalog: Runtime) -> Non
     fail_to(catalog, CLERK, ACCOUNT_FAILURES - 1)
     assert catalog.staff.sign_in(CLERK, PASSWORD, HERE).needs_code is False  # 49: still fine
     fail_to(catalog, CLERK, ACCOUNT_FAILURES)
-    with refused("locked"):
+    # The same answer as a wrong password: a locked account never confirms a right guess.
+    with refused("wrong_password"):
         catalog.staff.sign_in(CLERK, PASSWORD, HERE)
 
 
@@ -218,3 +220,48 @@ def test_production_hashes_use_rfc_9106s_low_memory_argon2id() -> None:
     assert stored.startswith("$argon2id$")
     assert (found.memory_cost, found.time_cost, found.parallelism) == (65536, 3, 4)
     assert passwords.PRODUCTION_HASHER.verify(stored, "correct horse battery staple")
+
+
+def test_an_unknown_e_mail_answers_and_is_throttled_like_a_known_one(catalog: Runtime) -> None:
+    catalog.staff.add(CLERK, "Mary Njeri", "desk", "KNH", password=PASSWORD)
+    answers = {}
+    for email in (CLERK, "nobody@knh.example"):
+        seen = []
+        for _ in range(6):
+            try:
+                catalog.staff.sign_in(email, "not the password at all", "10.1.1.1")
+            except StaffError as error:
+                seen.append(error.code)
+        answers[email] = seen
+    assert answers[CLERK] == answers["nobody@knh.example"] == ["wrong_password"] * 5 + ["throttled"]
+
+
+def test_one_address_spraying_many_e_mails_is_stopped(catalog: Runtime) -> None:
+    codes = []
+    for n in range(31):
+        try:
+            catalog.staff.sign_in(f"guess{n}@knh.example", "not the password at all", "10.2.2.2")
+        except StaffError as error:
+            codes.append(error.code)
+    assert codes[:30] == ["wrong_password"] * 30 and codes[30] == "throttled"
+
+
+def test_wrong_codes_from_many_addresses_end_the_waiting_sessions(catalog: Runtime) -> None:
+    enrolled_admin(catalog)
+    waiting = code_step(catalog)
+    for n in range(9):
+        with refused("wrong_code"):
+            catalog.staff.second_factor(waiting, "000000", f"10.3.0.{n}")
+    with refused("throttled"):
+        catalog.staff.second_factor(waiting, "000000", "10.3.0.99")
+    with refused("no_session"):  # the waiting session is gone
+        catalog.staff.second_factor(waiting, "000000", "10.3.0.100")
+
+
+def test_an_ipv6_subscriber_is_one_address(catalog: Runtime) -> None:
+    catalog.staff.add(CLERK, "Mary Njeri", "desk", "KNH", password=PASSWORD)
+    for n in range(5):
+        with refused("wrong_password"):
+            catalog.staff.sign_in(CLERK, "not the password at all", f"2001:db8:1:2::{n + 1:x}")
+    with refused("throttled"):
+        catalog.staff.sign_in(CLERK, PASSWORD, "2001:db8:1:2::ffff")

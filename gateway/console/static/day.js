@@ -47,7 +47,8 @@
     try {
       const response = await fetch(url, {
         credentials: "same-origin",
-        headers: { "Accept": "text/html" },
+        // Marked as a poll: it keeps the list fresh, not the session alive.
+        headers: { "Accept": "text/html", "X-ORS-Poll": "1" },
         cache: "no-store",
         redirect: "error"
       });

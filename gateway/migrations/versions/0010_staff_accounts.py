@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("pending_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -71,26 +72,24 @@ def upgrade() -> None:
     op.create_table(
         "staff_login_failures",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("subject", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("address", sa.String(length=64), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["staff_accounts.id"],
-            name=op.f("fk_staff_login_failures_account_id_staff_accounts"),
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_login_failures")),
     )
-    op.create_index(
-        "ix_staff_login_failures_account_at",
-        "staff_login_failures",
-        ["account_id", "at"],
-        unique=False,
-    )
+    for column in ("subject", "address"):
+        op.create_index(
+            f"ix_staff_login_failures_{column}_at",
+            "staff_login_failures",
+            [column, "at"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_staff_login_failures_account_at", table_name="staff_login_failures")
+    op.drop_index("ix_staff_login_failures_address_at", table_name="staff_login_failures")
+    op.drop_index("ix_staff_login_failures_subject_at", table_name="staff_login_failures")
     op.drop_table("staff_login_failures")
     op.drop_index(op.f("ix_staff_sessions_account_id"), table_name="staff_sessions")
     op.drop_table("staff_sessions")
