@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,3 +88,21 @@ def admin_and_ministry(staffed: Runtime) -> Runtime:
     staffed.staff.add("admin@knh.example", "Mary Njeri", "admin", "KNH", password=PASSWORD)
     staffed.staff.add("officer@health.example", "John Mwangi", "ministry", password=PASSWORD)
     return staffed
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium, one per test worker (tests/browsers.py)."""
+    from tests.browsers import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def live_server(staffed: Runtime) -> Iterator[str]:
+    """The console on a real socket, on the `staffed` runtime."""
+    from tests.browsers import serving
+
+    with serving(create_app(runtime=staffed)) as url:
+        yield url

@@ -12,26 +12,23 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
 from gateway.runtime import Runtime
 from tests.booking.conftest import slot_id
-from tests.browsers import axe_violations, chromium, described, serving
+from tests.browsers import axe_violations, described
 from tests.console.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
 CALLER = "+254700000061"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
+@pytest.fixture
+def server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.fixture
-def server(staffed: Runtime) -> Iterator[str]:
-    with serving(create_app(runtime=staffed)) as url:
-        yield url
+def browser(chromium_browser: Any) -> Any:
+    return chromium_browser
 
 
 @pytest.fixture

@@ -8,16 +8,14 @@ day list and the person page are rewritten when missing or with ORS_UPDATE_DOCS=
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from gateway.app import create_app
 from gateway.runtime import Runtime
 from tests.booking.conftest import slot_id
-from tests.browsers import ROOT, chromium, serving
+from tests.browsers import ROOT
 from tests.console.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite", "postgres"])]
@@ -26,16 +24,14 @@ DOCS = ROOT / "docs"
 CALLERS = ("+254700000081", "+254700000082", "+254700000083")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
+@pytest.fixture
+def server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.fixture
-def server(staffed: Runtime) -> Iterator[str]:
-    with serving(create_app(runtime=staffed)) as url:
-        yield url
+def browser(chromium_browser: Any) -> Any:
+    return chromium_browser
 
 
 def desk(browser: Any, server: str) -> Any:

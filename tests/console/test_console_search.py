@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.app import create_app
 from gateway.booking.models import Citizen
 from gateway.console.search_terms import Term, read_term
 from gateway.messaging.reports import Report, record_report
@@ -18,7 +17,7 @@ from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
 from tcode import codes
 from tests.booking.conftest import slot_id, use_rules
-from tests.browsers import axe_violations, chromium, described, serving
+from tests.browsers import axe_violations, described
 from tests.console.conftest import PASSWORD, Browser, enrolled
 from tests.messaging.sms_phone import deliver, sent_to
 
@@ -287,26 +286,26 @@ def test_the_ministry_sees_the_hospital_of_the_url(
 @pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize("lang", ["en", "sw"])
 def test_search_and_person_pages_have_no_accessibility_violation(
-    staffed: Runtime, booked: Booked, lang: str
+    chromium_browser: Any, live_server: str, booked: Booked, lang: str
 ) -> None:
-    with chromium() as launched, serving(create_app(runtime=staffed)) as server:
-        tab = launched.new_context(viewport={"width": 1280, "height": 800}).new_page()
-        tab.goto(f"{server}/console/login")
-        tab.fill("#email", "desk@knh.example")
-        tab.fill("#password", PASSWORD)
-        with tab.expect_navigation():
-            tab.click("button[type=submit]")
-        for path in (
-            f"/console/KNH/search?q=5671&lang={lang}",
-            f"/console/KNH/search?q={typo(booked.tcode)}&lang={lang}",
-            f"/console/KNH/person/{booked.holder}?lang={lang}",
-        ):
-            tab.goto(server + path)
-            found = axe_violations(tab)
-            assert found == [], f"{path}: {described(found)}"
-        tab.goto(f"{server}/console/KNH/search")
-        tab.focus("#q")
-        tab.keyboard.type(booked.ref)
-        with tab.expect_navigation():
-            tab.keyboard.press("Enter")  # typing and Enter, no pointer, reach the person
-        assert tab.url.endswith(f"/console/KNH/person/{booked.holder}")
+    server = live_server  # one Chromium per test worker (tests/console/conftest.py)
+    tab = chromium_browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    tab.goto(f"{server}/console/login")
+    tab.fill("#email", "desk@knh.example")
+    tab.fill("#password", PASSWORD)
+    with tab.expect_navigation():
+        tab.click("button[type=submit]")
+    for path in (
+        f"/console/KNH/search?q=5671&lang={lang}",
+        f"/console/KNH/search?q={typo(booked.tcode)}&lang={lang}",
+        f"/console/KNH/person/{booked.holder}?lang={lang}",
+    ):
+        tab.goto(server + path)
+        found = axe_violations(tab)
+        assert found == [], f"{path}: {described(found)}"
+    tab.goto(f"{server}/console/KNH/search")
+    tab.focus("#q")
+    tab.keyboard.type(booked.ref)
+    with tab.expect_navigation():
+        tab.keyboard.press("Enter")  # typing and Enter, no pointer, reach the person
+    assert tab.url.endswith(f"/console/KNH/person/{booked.holder}")
