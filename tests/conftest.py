@@ -352,3 +352,13 @@ def ors_cli(
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium, one per test worker for every browser test (tests/browsers.py):
+    Playwright's sync API allows one instance per process."""
+    from tests.browsers import chromium
+
+    with chromium() as launched:
+        yield launched

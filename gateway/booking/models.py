@@ -159,7 +159,9 @@ class Schedule(Base):
 
 
 class Slot(Base):
-    """A materialised appointment time; `remote_taken` counts live holds plus remote bookings."""
+    """A materialised appointment time; `remote_taken` counts live holds plus remote bookings,
+    `walk_in_taken` the desk's walk-ins (operations.walk_in), which use the places the remote
+    share leaves and, once the remote places return to walk-in, the remote ones nobody took."""
 
     __tablename__ = "slots"
     __table_args__ = (
@@ -167,6 +169,9 @@ class Slot(Base):
         CheckConstraint("remote_taken >= 0", name="taken_not_negative"),
         CheckConstraint("remote_taken <= remote_capacity", name="no_oversell"),
         CheckConstraint("remote_capacity <= capacity", name="remote_within_capacity"),
+        # The last guard of a walk-in racing a phone for the last place (migration 0011).
+        CheckConstraint("walk_in_taken >= 0", name="walk_in_not_negative"),
+        CheckConstraint("walk_in_taken + remote_taken <= capacity", name="within_capacity"),
         Index("ix_slots_department_day", "department_id", "day"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,6 +183,7 @@ class Slot(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     remote_capacity: Mapped[int] = mapped_column(Integer)
     remote_taken: Mapped[int] = mapped_column(Integer, default=0)
+    walk_in_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Set when staff close the session (doctor ill): slot generation then leaves it closed.
     closed_at: Mapped[datetime | None]
     department: Mapped[Department] = relationship()

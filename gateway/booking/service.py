@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -27,10 +27,12 @@ from gateway.booking.operations import (
     checkin,
     claims,
     invitations,
+    no_shows,
     person_moves,
     preferences,
     real_names,
     registration,
+    resend,
     staff,
 )
 from gateway.booking.operations import book as bookings
@@ -38,6 +40,7 @@ from gateway.booking.operations import cancel as cancelling
 from gateway.booking.operations import hold as holding
 from gateway.booking.operations import persons as people
 from gateway.booking.operations import rebook as rebooking
+from gateway.booking.operations import walk_in as walking_in
 from gateway.booking.operations.sweep import SweepReport, sweep
 from gateway.booking.sql import holds
 from gateway.booking.sql import persons as person_rows
@@ -243,6 +246,23 @@ class BookingService(BookingReads):
         """Check booking `ref` in at the hospital desk (staff); raises CheckInRefused."""
         return arrival.at_desk(self._tx, self.catalogue, self.rules, ref, actor, self.clock.now())
 
+    def walk_in(
+        self,
+        hospital_code: str,
+        department_code: str,
+        actor: str,
+        at: datetime | None = None,
+        person_id: int | None = None,
+    ) -> walking_in.WalkIn:
+        """Give a person who walked in (None: a nameless one) a walk-in place of the
+        department today, from the slot running at `at` (None: now) on, and check them in
+        (staff `actor`, audited) (operations.walk_in); raises WalkInFull, NotFound."""
+        with self._tx() as conn:
+            return walking_in.walk_in(
+                conn, self.catalogue, self.rules, hospital_code, department_code, actor,
+                self.clock.now(), at, person_id,
+            )  # fmt: skip
+
     # --- time, invitations and the desk -------------------------------------------------------
 
     def release_expired_holds(self) -> int:
@@ -301,6 +321,26 @@ class BookingService(BookingReads):
         changes but the audit trail."""
         with self._tx() as conn:
             audit.record_staff_action(conn, actor, action, subject, reason, self.clock.now())
+
+    def mark_no_show(self, ref: str, actor: str, reason: str) -> Confirmation:
+        """Mark booking `ref` a no-show as the sweep does, block policy included (staff
+        `actor`, audited); raises NotStarted before its slot starts, NotActive unless it is
+        confirmed, NotFound (operations.no_shows)."""
+        with self._tx() as conn:
+            return confirmed(no_shows.mark(conn, self.rules, ref, actor, reason, self.clock.now()))
+
+    def undo_no_show(self, ref: str, actor: str, reason: str) -> Confirmation:
+        """Undo a mistaken no-show (staff `actor`, audited): confirmed again while its check-in
+        window is open, else cancelled by staff; the block it caused is lifted. Raises
+        NotNoShow, NotFound (operations.no_shows)."""
+        with self._tx() as conn:
+            return confirmed(no_shows.undo(conn, self.rules, ref, actor, reason, self.clock.now()))
+
+    def resend_voucher(self, ref: str, actor: str) -> Confirmation:
+        """Text booking `ref`'s live voucher to its phone again (staff `actor`, audited);
+        raises NoPhone, NoVoucher, NotActive, NotFound (operations.resend)."""
+        with self._tx() as conn:
+            return confirmed(resend.resend_voucher(conn, ref, actor, self.clock.now()))
 
     # --- citizens: blocks, real-name registration, preferences ----------------------------------
 

@@ -80,6 +80,7 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "department_same_day": lambda f: f"{_who(f)} already has a booking in this department that day",
     "limit_per_phone": lambda f: f"that phone's persons already hold {f['limit']} live bookings",
     "slot_full": lambda f: "that slot has no place left" + _next(f.get("next_times") or []),
+    "walk_in_full": lambda f: "no walk-in place is left in that department today",
     "slot_started": lambda f: "that slot has started",
     "outside_horizon": lambda f: f"that day opens for booking at {_when(f['opens_at'])}",
     "hold_expired": lambda f: "the hold on that place ran out: choose the slot again",
@@ -110,6 +111,14 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "too_early": lambda f: f"too early: check-in opens at {_hhmm(f.get('opens_at'))}",
     "too_late": lambda f: f"too late: the appointment was at {_hhmm(f.get('starts_at'))}",
     "wrong_day": lambda f: f"that booking is for another day ({_when(f.get('day'))})",
+    # The desk family: staff actions on a booking (operations.no_shows, operations.resend).
+    "desk_refused": lambda f: "that cannot be done to that booking now",
+    "not_started": lambda f: (
+        f"that appointment has not started yet (it starts at {_when(f.get('starts_at'))})"
+    ),
+    "not_no_show": lambda f: f"that booking is {f['status'].replace('_', ' ')}, not a no-show",
+    "no_phone": lambda f: "that person has no phone: print the voucher slip instead",
+    "no_voucher": lambda f: "that booking has no voucher that still checks in",
 }
 
 

@@ -23,6 +23,6 @@ bp = Blueprint(
 
 def register_routes() -> Blueprint:
     """Import the route modules (they attach to `bp`) and return the blueprint."""
-    from gateway.console import auth, day, home, search  # noqa: F401  (routes)
+    from gateway.console import auth, day, desk, home, search  # noqa: F401  (routes)
 
     return bp

@@ -73,7 +73,11 @@ def person(hospital: str, person_id: int) -> Response:
             abort(404)  # never booked here: the same answer as no such person
         bookings = [b.ref for b in page.bookings]
         messages = messages_about(session, person_id, bookings, page.invitation_refs)
-    return _render("console/person.html", hospital=code, page=page, messages=messages)
+    # `now` offers "No-show" only on bookings whose slot has started (the core refuses before).
+    return _render(
+        "console/person.html", hospital=code, page=page, messages=messages,
+        now=runtime.clock.now(),
+    )  # fmt: skip
 
 
 # --- inside -----------------------------------------------------------------------------------

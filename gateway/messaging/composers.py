@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from gateway.booking.domain.departments import DepartmentInfo
 from gateway.booking.domain.persons import first_name, has_phone, named
-from gateway.booking.domain.states import BookingStatus
+from gateway.booking.domain.states import BookingStatus, VoucherState
 from gateway.booking.domain.vouchers import current
 from gateway.booking.models import (
     Booking,
@@ -43,6 +43,7 @@ from gateway.messaging.texts import Texts
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
+RESENT = "voucher.resent"  # the event type of a voucher the desk sends again
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,15 @@ class Context:
 def voucher(session: Session, event: Event, ctx: Context) -> Draft | None:
     """The confirmation: date, T-code, link to the QR page, how to cancel.
 
-    A booking that replaces one at another hospital (a rebook) says so ("is moved to").
+    A booking that replaces one at another hospital (a rebook) says so ("is moved to"). The
+    desk's `voucher.resent` sends the same text again, while the voucher still checks in.
     """
     booking = _booking(session, event.payload.get("booking_id"))
     found = _voucher(session, event.payload.get("voucher_id"))
     if booking is None or found is None:
         return None
+    if event.type == RESENT and found.state != VoucherState.ISSUED:
+        return None  # checked in, cancelled or replaced since the desk asked to resend it
     name = "rebooked" if event.payload.get("rebooked_from") else "voucher"
     return _about_booking(name, booking, found, ctx)
 

@@ -46,7 +46,8 @@ from gateway.metrics import DEAD_LETTERS
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
-# event type -> the messages it sends (composer names). Later issues add rows here.
+# event type -> the messages it sends (composer names). Later issues add rows here. A type
+# without a row is relayed with no message (e.g. `booking.no_show_undone`, `citizen.unblocked`).
 # `session.closed` needs no row: it cancels each booking with a `booking.cancelled` by staff,
 # whose notice carries the reason.
 TEMPLATES_BY_EVENT: dict[str, tuple[str, ...]] = {
@@ -56,6 +57,7 @@ TEMPLATES_BY_EVENT: dict[str, tuple[str, ...]] = {
     "booking.reminder": ("reminder",),
     "invitation.issued": ("invitation",),
     "invitation.booked": ("voucher",),
+    "voucher.resent": ("voucher",),  # the desk sends the same voucher SMS again
     "invitation.expired": ("invitation_expired",),
     "ussd.dropped": ("dial_back",),
     "ivr.gave_up": ("ivr_retry",),

@@ -150,13 +150,22 @@ def _booking_core_ii(rt: Runtime, run: Run) -> None:
     soon = datetime(2026, 11, 23, 8, 36, tzinfo=NAIROBI)
     bk.invite(N, "KNH", "CARD", "dr-x", replace(window, expires=soon))
     bk.hold(Q, "q1", card(24, 10))
+    late = bk.book("+254700000196", card(23, 9), "ussd").ref  # the desk's no-show at 09:05
+    run("resend_voucher", lambda: bk.resend_voucher(late, "desk-1"))
     clock_of(rt).advance(minutes=95)  # 09:05: expired, no-show, and 10:00 goes back to walk-in
     run("sweep", bk.sweep)
+    _desk_no_show(rt, run, late)
     clock_of(rt).advance(minutes=60)  # 10:05: the 24 h reminder of C's Tuesday 10:00 is due
     run("remind", lambda: send_due_reminders(rt))
     use_rules(rt, cancel_block=BlockPolicy(count=2, window_days=30, block_days=7))
     warned = bk.book("+254700000195", card(26, 10), "ussd").ref
     run("cancel", lambda: bk.cancel(warned, by="citizen", phone="+254700000195"))  # one short
+
+
+def _desk_no_show(rt: Runtime, run: Run, ref: str) -> None:
+    """The desk marks a started slot's no-show (one strike blocks here), then undoes it."""
+    run("mark_no_show", lambda: rt.booking.mark_no_show(ref, "desk-1", "did not come"))
+    run("undo_no_show", lambda: rt.booking.undo_no_show(ref, "desk-1", "was in the ward"))
 
 
 def _erase(rt: Runtime, phone: str) -> None:

@@ -90,15 +90,6 @@ def admin_and_ministry(staffed: Runtime) -> Runtime:
     return staffed
 
 
-@pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Any]:
-    """Debian's Chromium, one per test worker (tests/browsers.py)."""
-    from tests.browsers import chromium
-
-    with chromium() as launched:
-        yield launched
-
-
 @pytest.fixture
 def live_server(staffed: Runtime) -> Iterator[str]:
     """The console on a real socket, on the `staffed` runtime."""

@@ -24,7 +24,7 @@ from gateway.app import create_app
 from gateway.booking.models import Department, Voucher
 from gateway.runtime import Runtime
 from tests.booking.conftest import slot_id
-from tests.browsers import EXPECT_TIMEOUT_MS, chromium, serving
+from tests.browsers import EXPECT_TIMEOUT_MS, serving
 from tests.kiosk.conftest import KioskClient, runtime_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", ["sqlite"])]
@@ -43,10 +43,9 @@ MM_PER_PT = 25.4 / 72
 # --- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
+@pytest.fixture
+def browser(chromium_browser: Any) -> Any:
+    return chromium_browser
 
 
 @pytest.fixture

@@ -155,7 +155,7 @@ def _generate_for(
 
 def _update(slot: Slot, w: WantedSlot) -> bool:
     remote = max(w.remote_capacity, slot.remote_taken)
-    capacity = max(w.capacity, remote)
+    capacity = max(w.capacity, remote, slot.remote_taken + slot.walk_in_taken)
     new = (capacity, remote, w.ends_at, w.doctor_id)
     if (slot.capacity, slot.remote_capacity, slot.ends_at, slot.doctor_id) == new:
         return False

@@ -264,7 +264,54 @@ class WrongDay(CheckInRefused):
     code = "wrong_day"
 
 
-# What a caller on a menu can be told: every refusal but the check-in family (the kiosk's).
+# The desk's own refusals: staff actions no caller on a phone can ask for, never a menu line.
+class DeskRefused(BookingError):
+    """A staff action on a booking that cannot be done to it now; `code` says why."""
+
+    code = "desk_refused"
+
+
+class NotStarted(DeskRefused):
+    """A no-show is marked once the slot has started, never ahead of it."""
+
+    code = "not_started"
+
+    def __init__(self, starts_at: datetime):
+        super().__init__(starts_at=starts_at)
+
+
+class NotNoShow(DeskRefused):
+    """Only a no-show can be undone; `status` is what the booking is now."""
+
+    code = "not_no_show"
+
+    def __init__(self, status: str):
+        super().__init__(status=status)
+
+
+class NoPhone(DeskRefused):
+    """The booking's person has no phone to text: their voucher is printed instead."""
+
+    code = "no_phone"
+
+
+class NoVoucher(DeskRefused):
+    """The booking has no voucher that still checks in, so none to send again."""
+
+    code = "no_voucher"
+
+
+class WalkInFull(DeskRefused):
+    """No walk-in place is left in the department's slots still to come today."""
+
+    code = "walk_in_full"
+
+
+# What a caller on a menu can be told: every refusal but the kiosk's and the desk's families.
 REFUSAL_CODES = tuple(
-    sorted(cls.code for cls in BookingError.__subclasses__() if cls is not CheckInRefused)
+    sorted(
+        cls.code
+        for cls in BookingError.__subclasses__()
+        if cls not in (CheckInRefused, DeskRefused)
+    )
 )

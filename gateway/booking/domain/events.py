@@ -161,6 +161,25 @@ def booking_no_show(ref: str, *, booking_id: int, citizen_id: int, phone: str) -
     return _event("booking.no_show", ref, booking_id=booking_id, citizen_id=citizen_id, phone=phone)
 
 
+def booking_no_show_undone(
+    ref: str, *, booking_id: int, citizen_id: int, phone: str, status: str, reason: str,
+    lifted_block: bool,
+) -> NewEvent:  # fmt: skip
+    """Staff undid a mistaken no-show: the booking is `status` again (confirmed while the
+    check-in window is open, else cancelled by staff); `lifted_block` when a block it caused
+    was lifted too (that lift writes its own `citizen.unblocked`)."""
+    return _event(
+        "booking.no_show_undone",
+        ref,
+        booking_id=booking_id,
+        citizen_id=citizen_id,
+        phone=phone,
+        status=status,
+        reason=reason[:200],
+        lifted_block=lifted_block,
+    )
+
+
 def booking_claim_confirmed(ref: str, *, booking_id: int, citizen_id: int, phone: str) -> NewEvent:
     """The phone's owner keeps a voice booking: it now counts as theirs."""
     return _event(
@@ -180,6 +199,14 @@ def booking_reminder(
         offset_minutes=offset_minutes,
         phone=phone,
     )
+
+
+# --- vouchers ---------------------------------------------------------------------------------
+
+
+def voucher_resent(ref: str, *, booking_id: int, voucher_id: int, phone: str) -> NewEvent:
+    """Staff sent the booking's live voucher again: the same SMS as when it was issued."""
+    return _event("voucher.resent", ref, booking_id=booking_id, voucher_id=voucher_id, phone=phone)
 
 
 # --- citizens ---------------------------------------------------------------------------------
@@ -464,6 +491,11 @@ EVENTS_BY_OPERATION: dict[str, frozenset[str]] = {
     "erase_citizen": frozenset({"citizen.erased", "booking.cancelled", "invitation.cancelled"}),
     "close_session": frozenset({"session.closed", "booking.cancelled", "hold.released"}),
     "desk_check_in": frozenset({"booking.checked_in"}),
+    # The desk marks a no-show as the sweep does (the block policy applies), and undoes a
+    # mistaken one, lifting the block it caused.
+    "mark_no_show": frozenset({"booking.no_show", "citizen.blocked"}),
+    "undo_no_show": frozenset({"booking.no_show_undone", "citizen.unblocked"}),
+    "resend_voucher": frozenset({"voucher.resent"}),
     # Notices the channel adapters write through the same outbox (they never send directly).
     "ussd_dropped": frozenset({"ussd.dropped"}),
     "ivr_gave_up": frozenset({"ivr.gave_up"}),

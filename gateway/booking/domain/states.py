@@ -18,7 +18,9 @@ from typing import Generic, TypeVar
 class BookingStatus(StrEnum):
     CONFIRMED = "confirmed"  # holds a place; the citizen is expected
     CHECKED_IN = "checked_in"  # arrived: kiosk or desk
-    CANCELLED = "cancelled"  # by the citizen, staff, a closed session or an unconfirmed claim
+    # By the citizen, staff, a closed session or an unconfirmed claim; or a no-show staff
+    # undid after its check-in window (cancelled by staff, with their reason).
+    CANCELLED = "cancelled"
     NO_SHOW = "no_show"  # the check-in window closed without them
 
 
@@ -106,6 +108,11 @@ BOOKING: Lifecycle[BookingStatus] = Lifecycle(
         # Same hospital: the booking keeps its reference and moves to the new slot.
         "move": _move({_B.CONFIRMED}, _B.CONFIRMED),
         "no_show": _move({_B.CONFIRMED}, _B.NO_SHOW),
+        # Staff undo a mistaken no-show (operations.no_shows): while the check-in window is
+        # open the citizen is expected again; after it, the booking ends as cancelled by staff,
+        # which is no strike of any kind.
+        "undo_no_show": _move({_B.NO_SHOW}, _B.CONFIRMED),
+        "excuse_no_show": _move({_B.NO_SHOW}, _B.CANCELLED),
         # The phone's owner keeps a voice claim: it stays confirmed and now counts as theirs.
         "confirm_claim": _move({_B.CONFIRMED}, _B.CONFIRMED),
     },
@@ -120,6 +127,8 @@ VOUCHER: Lifecycle[VoucherState] = Lifecycle(
         "replace": _move({_V.ISSUED}, _V.REPLACED),
         "cancel": _move({_V.ISSUED}, _V.CANCELLED),
         "expire": _move({_V.ISSUED}, _V.EXPIRED),
+        # A no-show undone while its check-in window is open: the same T-code checks in again.
+        "reinstate": _move({_V.EXPIRED}, _V.ISSUED),
     },
 )
 # "The current voucher" of a booking, everywhere: the live one (issued or used), else the

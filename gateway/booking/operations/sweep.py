@@ -22,9 +22,9 @@ from gateway.booking.catalogue.updates import generate_once_a_day
 from gateway.booking.domain import events
 from gateway.booking.domain.states import BOOKING
 from gateway.booking.models import Booking, Citizen, Department, Hospital, Slot
-from gateway.booking.operations import blocks, claims, invitations
+from gateway.booking.operations import claims, invitations, no_shows
 from gateway.booking.operations.cancel import void
-from gateway.booking.sql import capacity, citizens, holds, transitions, vouchers
+from gateway.booking.sql import capacity, citizens, holds, transitions
 from gateway.booking.sql.events import record
 from gateway.booking.sql.guards import may
 from gateway.settings import BlockPolicy, BookingSettings
@@ -137,15 +137,11 @@ def _mark_no_shows(
     for booking_id, ref, citizen_id, phone in rows:
         if citizen_id not in free:
             continue  # busy with a request of its own (or another worker): the next sweep
-        if not transitions.no_show(conn, booking_id, now):
-            continue  # checked in, cancelled or marked by another worker meanwhile
-        vouchers.expire_live(conn, booking_id, now)
-        event = events.booking_no_show(
-            ref, booking_id=booking_id, citizen_id=citizen_id, phone=phone
-        )
-        record(conn, event, now)
+        blocked = no_shows.record_no_show(conn, booking_id, ref, citizen_id, phone, policy, now)
+        if blocked is None:
+            continue  # checked in, cancelled or marked by another worker (or the desk) meanwhile
         report.no_shows += 1
-        report.blocked += blocks.apply_policy(conn, citizen_id, policy, "no_show", now)
+        report.blocked += blocked
 
 
 # --- unconfirmed voice bookings ---------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Remote capacity: claimed and given back by single conditional UPDATEs, never read-then-write."""
+"""Remote capacity: claimed and given back by single conditional UPDATEs, never read-then-write.
+
+The desk's walk-ins share the slot's places (sql.walk_ins): a remote claim also needs the
+slot's capacity to hold one more beside them, which matters once unused remote places return
+to walk-in and a walk-in may take one the sweep has not yet taken off the remote share.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,11 @@ SLOTS = Slot.__table__
 # Built once: the hot paths run them on every hold and booking.
 _CLAIM = DriverStatement(
     update(SLOTS)
-    .where(SLOTS.c.id == bindparam("slot_id"), SLOTS.c.remote_taken < SLOTS.c.remote_capacity)
+    .where(
+        SLOTS.c.id == bindparam("slot_id"),
+        SLOTS.c.remote_taken < SLOTS.c.remote_capacity,
+        SLOTS.c.remote_taken + SLOTS.c.walk_in_taken < SLOTS.c.capacity,
+    )
     .values(remote_taken=SLOTS.c.remote_taken + 1)
 )
 _GIVE_BACK = DriverStatement(

@@ -212,8 +212,9 @@ def hide(db: Executor, holder_id: int, person_id: int, now: datetime) -> bool:
     return changed(db, statement)
 
 
-def add_without_phone(db: Executor, name: str, birth_year: int | None, now: datetime) -> int:
-    """A person with no phone at all, registered at the desk (their voucher is printed).
+def add_without_phone(db: Executor, name: str | None, birth_year: int | None, now: datetime) -> int:
+    """A person with no phone at all, registered at the desk (their voucher is printed); no
+    name for a nameless walk-in (operations.walk_in).
 
     Their `phone` is a placeholder that is no phone (`-` and random hex, unique like a
     holder's phone must be), so nothing is ever sent and no caller can match it."""
@@ -224,7 +225,7 @@ def _insert_person(
     db: Executor,
     phone: str,
     guardian_id: int | None,
-    name: str,
+    name: str | None,
     birth_year: int | None,
     now: datetime,
 ) -> int:

@@ -201,3 +201,16 @@ def confirm_claim(db: Executor, booking_id: int) -> bool:
     """The phone's owner keeps the voice booking: it counts as theirs from now on."""
     statement = _move("confirm_claim", booking_id, unconfirmed=False)
     return changed(db, statement.where(BOOKINGS.c.unconfirmed.is_(True)))
+
+
+def undo_no_show(db: Executor, booking_id: int) -> bool:
+    """The no-show was a mistake and the citizen is expected again (the window is open).
+    `no_show_at` stays: it says when the mistaken mark was made."""
+    return changed(db, _move("undo_no_show", booking_id))
+
+
+def excuse_no_show(db: Executor, booking_id: int, by: str, reason: str, now: datetime) -> bool:
+    """The no-show was a mistake, found after the window: the booking ends cancelled by `by`
+    (staff), which counts as no strike."""
+    changes = {"cancelled_at": now, "cancelled_by": by, "cancel_reason": reason[:200]}
+    return changed(db, _move("excuse_no_show", booking_id, **changes))

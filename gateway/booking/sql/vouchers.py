@@ -115,6 +115,11 @@ def expire_live(db: Executor, booking_id: int, now: datetime) -> None:
     db.execute(_leave("expire", booking_id, now))
 
 
+def reinstate_expired(db: Executor, booking_id: int, now: datetime) -> None:
+    """A no-show was undone within its window: the voucher it expired checks in again."""
+    db.execute(_leave("reinstate", booking_id, now))
+
+
 def replace_live(db: Executor, booking_id: int, now: datetime) -> int | None:
     """The booking moved and gets a new voucher: the live one is replaced; returns its id."""
     statement = _leave("replace", booking_id, now).returning(VOUCHERS.c.id)

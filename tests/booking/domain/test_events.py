@@ -71,6 +71,19 @@ CASES: list[tuple[NewEvent, str, str, dict[str, Any]]] = [
         "booking.no_show", "R1", {"booking_id": 1, "citizen_id": 3, "phone": P},
     ),
     (
+        events.booking_no_show_undone(
+            "R1", booking_id=1, citizen_id=3, phone=P, status="cancelled", reason="x" * 300,
+            lifted_block=True,
+        ),
+        "booking.no_show_undone", "R1",
+        {"booking_id": 1, "citizen_id": 3, "phone": P, "status": "cancelled", "reason": "x" * 200,
+         "lifted_block": True},
+    ),
+    (
+        events.voucher_resent("R1", booking_id=1, voucher_id=4, phone=P),
+        "voucher.resent", "R1", {"booking_id": 1, "voucher_id": 4, "phone": P},
+    ),
+    (
         events.booking_claim_confirmed("R1", booking_id=1, citizen_id=3, phone=P),
         "booking.claim_confirmed", "R1", {"booking_id": 1, "citizen_id": 3, "phone": P},
     ),
