@@ -119,6 +119,7 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "not_no_show": lambda f: f"that booking is {f['status'].replace('_', ' ')}, not a no-show",
     "no_phone": lambda f: "that person has no phone: print the voucher slip instead",
     "no_voucher": lambda f: "that booking has no voucher that still checks in",
+    "resent_recently": lambda f: "its voucher SMS was sent again less than 2 minutes ago",
 }
 
 

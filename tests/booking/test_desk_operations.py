@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from gateway.booking.domain.errors import Blocked, BookingError
+from gateway.booking.domain.errors import Blocked, BookingError, ResentRecently
 from gateway.booking.models import Booking, Citizen, Voucher
 from gateway.runtime import Runtime
 from gateway.settings import BlockPolicy
@@ -25,6 +25,7 @@ from tests.booking.conftest import (
     use_rules,
 )
 from tests.booking.races import race
+from tests.clocks import clock_of
 from tests.messaging.sms_phone import deliver, sent_to
 
 A, B = "+254700000001", "+254700000002"
@@ -316,3 +317,38 @@ def test_a_desk_and_the_sweep_marking_at_once_mark_once(catalog: Runtime) -> Non
     marked = [e.subject_id for e in events(catalog, before) if e.type == "booking.no_show"]
     assert sorted(marked) == sorted(refs)  # each once, by the desk or by the sweep
     assert {booking(catalog, r)[0] for r in refs} == {"no_show"}
+
+
+def test_undone_in_a_session_staff_closed_since_it_ends_cancelled(catalog: Runtime) -> None:
+    """A closed session holds no place: the undo never gives back a working voucher there."""
+    ref = catalog.booking.book(A, card(catalog, 23), "ussd").ref
+    at(catalog, 2026, 11, 23, 8, 5)
+    catalog.booking.mark_no_show(ref, "desk-1", "absent")
+    catalog.booking.close_session("KNH", "CARD", date(2026, 11, 23), "doctor ill", "admin")
+    done = catalog.booking.undo_no_show(ref, "desk-2", "was at the pharmacy")
+    assert done.status == "cancelled"
+    assert voucher_states(catalog, ref) == ["expired"]
+
+
+def test_strikes_that_still_suffice_keep_the_block(catalog: Runtime) -> None:
+    """Undoing one of three no-shows leaves two: enough for a two-strike block to stand."""
+    use_rules(catalog, no_show_block=TWO_BLOCK)
+    first = missed(catalog, 23)
+    missed(catalog, 24)  # blocks
+    catalog.booking.unblock(A, "desk-1", "forgiven")
+    missed(catalog, 25)
+    missed(catalog, 26)  # blocks again, on these two
+    catalog.booking.undo_no_show(first, "desk-1", "old mistake")
+    assert blocked_until(catalog) is not None
+
+
+def test_a_second_resend_within_2_minutes_sends_nothing_more(catalog: Runtime) -> None:
+    """A double click or a reloaded page: one SMS; a real second request later: another."""
+    ref = catalog.booking.book(A, card(catalog, 24), "ussd").ref
+    catalog.booking.resend_voucher(ref, "desk-1")
+    with pytest.raises(ResentRecently):
+        catalog.booking.resend_voucher(ref, "desk-1")
+    clock_of(catalog).advance(minutes=2, seconds=1)
+    catalog.booking.resend_voucher(ref, "desk-1")
+    deliver(catalog)
+    assert len(sent_to(catalog, A, "voucher")) == 3  # the booking's own, and two resends

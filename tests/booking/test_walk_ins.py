@@ -111,6 +111,11 @@ def test_a_phone_booking_never_takes_a_place_a_walk_in_took(catalog: Runtime) ->
     with pytest.raises(SlotFull):
         catalog.booking.hold("+254700000101", "s1", sid)
     assert places_used(catalog, sid) == (0, 4, 4)
+    # Nor is it offered: the menus list only what a claim would grant.
+    with catalog.reader() as s:
+        department = s.scalars(select(Slot.department_id).where(Slot.id == sid)).one()
+    offered = catalog.booking.free_slots(department, CARD_0800.date())
+    assert sid not in [f.id for f in offered]
 
 
 def test_an_expired_hold_on_a_returned_place_never_keeps_a_walk_in_out(catalog: Runtime) -> None:

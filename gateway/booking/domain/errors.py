@@ -301,6 +301,12 @@ class NoVoucher(DeskRefused):
     code = "no_voucher"
 
 
+class ResentRecently(DeskRefused):
+    """The voucher SMS was sent again a moment ago (a double click, a reloaded page)."""
+
+    code = "resent_recently"
+
+
 class WalkInFull(DeskRefused):
     """No walk-in place is left in the department's slots still to come today."""
 

@@ -16,6 +16,7 @@ from gateway.booking.domain import events
 from gateway.booking.domain.errors import NotActive, NotNoShow, NotStarted
 from gateway.booking.domain.rules import checkin_window
 from gateway.booking.domain.states import BOOKING, STAFF
+from gateway.booking.models import Department, Hospital, Slot
 from gateway.booking.operations import blocks
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.operations.cancel import as_booked, find_locked
@@ -26,6 +27,7 @@ from gateway.booking.sql.transitions import LockedBooking
 from gateway.settings import BlockPolicy, BookingSettings
 
 BOOKINGS = blocks.BOOKINGS
+DEPARTMENTS, HOSPITALS, SLOTS = Department.__table__, Hospital.__table__, Slot.__table__
 
 
 def record_no_show(
@@ -80,7 +82,8 @@ def undo(
         raise NotNoShow(status=booking.status)
     rules = booking_settings.rules_for(booking.dept.hospital_code)
     marked_at = _no_show_at(db, booking.id)
-    if now <= checkin_window(booking.starts_at, rules)[1]:
+    # A session staff closed since holds no place: the booking cannot come back to life there.
+    if now <= checkin_window(booking.starts_at, rules)[1] and not _session_closed(db, booking.id):
         moved = transitions.undo_no_show(db, booking.id)
         vouchers.reinstate_expired(db, booking.id, now)
         operation = "undo_no_show"
@@ -89,7 +92,7 @@ def undo(
         operation = "excuse_no_show"
     if not moved:
         raise NotNoShow(status=booking.status)  # the lock makes this a bug, not a race
-    lifted = _caused_block(db, booking, marked_at, rules.no_show_block, now)
+    lifted = _caused_block(db, booking, marked_at, booking_settings, now)
     status = str(BOOKING.target(operation))
     event = events.booking_no_show_undone(
         booking.ref, booking_id=booking.id, citizen_id=booking.citizen.id,
@@ -107,17 +110,17 @@ def _no_show_at(db: Connection, booking_id: int) -> datetime | None:
 
 
 def _caused_block(
-    db: Connection, booking: LockedBooking, marked_at: datetime | None, policy: BlockPolicy,
-    now: datetime,
+    db: Connection, booking: LockedBooking, marked_at: datetime | None,
+    booking_settings: BookingSettings, now: datetime,
 ) -> bool:  # fmt: skip
     """Whether the (locked) citizen's running block stands on this undone no-show.
 
-    A block wipes the slate at the instant it starts (`strikes_since`), so a no-show block
-    began at the instant a no-show was marked, and counted the latest `policy.count` strikes
-    up to then (the policy blocks as soon as they reach the count). The undone no-show caused
-    it when it is one of those: fewer than `count` strikes still stand between its mark and
-    the block. Without it the others fall one short, so the block goes. An older no-show, one
-    a previous block already wiped, or an unconfirmed voice booking (never a strike) did not.
+    A no-show block began at the instant a no-show was marked (`strikes_since`), under the
+    policy of the hospital of that booking (a block is the phone's, whichever hospital set
+    it). The block goes only when the strikes that policy counted, this undone no-show left
+    out, fall short of its count: an older no-show, one a previous block already wiped, one
+    marked at the same instant but not counted, or another hospital's strikes that suffice
+    on their own keep it.
     """
     standing = citizens.standing(db, booking.citizen.id)
     since, until = standing.strikes_since, standing.blocked_until
@@ -125,28 +128,46 @@ def _caused_block(
         return False
     if until <= now or marked_at > since:
         return False
-    if marked_at < since - timedelta(days=policy.window_days):
-        return False  # outside the window the block counted
-    if not _no_show_at_instant(db, booking.citizen.id, since):
+    trigger = _hospital_marked_at(db, booking.citizen.id, since)
+    if trigger is None:
         return False  # a cancellation block
+    policy = booking_settings.rules_for(trigger).no_show_block
+    window_start = since - timedelta(days=policy.window_days)
+    if not policy.enabled or marked_at < window_start:
+        return False  # this no-show was not among the strikes the block counted
     _, is_strike = blocks.STRIKES["no_show"]
-    later = db.execute(
+    others = db.execute(
         select(func.count()).where(
             BOOKINGS.c.citizen_id == booking.citizen.id,
+            BOOKINGS.c.id != booking.id,
             is_strike,
-            BOOKINGS.c.no_show_at > marked_at,
+            BOOKINGS.c.no_show_at >= window_start,
             BOOKINGS.c.no_show_at <= since,
         )
     ).scalar_one()
-    return not policy.enabled or int(later) < policy.count
+    return int(others) < policy.count
 
 
-def _no_show_at_instant(db: Connection, citizen_id: int, at: datetime) -> bool:
-    """Whether one of the citizen's bookings was marked a no-show at `at` (an undone one
-    keeps its mark's time), i.e. a block starting then was a no-show block."""
+def _hospital_marked_at(db: Connection, citizen_id: int, at: datetime) -> str | None:
+    """The hospital of a booking of the citizen's marked a no-show at `at`, if any: a block
+    starting then was a no-show block set under that hospital's policy."""
     found = db.execute(
-        select(BOOKINGS.c.id)
+        select(HOSPITALS.c.code)
+        .select_from(
+            BOOKINGS.join(DEPARTMENTS, DEPARTMENTS.c.id == BOOKINGS.c.department_id).join(
+                HOSPITALS, HOSPITALS.c.id == DEPARTMENTS.c.hospital_id
+            )
+        )
         .where(BOOKINGS.c.citizen_id == citizen_id, BOOKINGS.c.no_show_at == at)
         .limit(1)
-    ).first()
-    return found is not None
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def _session_closed(db: Connection, booking_id: int) -> bool:
+    closed = db.execute(
+        select(SLOTS.c.closed_at)
+        .select_from(BOOKINGS.join(SLOTS, SLOTS.c.id == BOOKINGS.c.slot_id))
+        .where(BOOKINGS.c.id == booking_id)
+    ).scalar()
+    return closed is not None

@@ -8,22 +8,23 @@ does not count it (gateway.messaging.recipients).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select
 
 from gateway.booking.domain import events
-from gateway.booking.domain.errors import NoPhone, NotActive, NoVoucher
+from gateway.booking.domain.errors import NoPhone, NotActive, NoVoucher, ResentRecently
 from gateway.booking.domain.persons import has_phone
 from gateway.booking.domain.states import BOOKING, VOUCHER
-from gateway.booking.models import Voucher
+from gateway.booking.models import StaffAction, Voucher
 from gateway.booking.operations.audit import record_staff_action
 from gateway.booking.operations.cancel import as_booked, find_locked
 from gateway.booking.sql.bookings import Booked
 from gateway.booking.sql.events import record
 from gateway.booking.sql.guards import may
 
-VOUCHERS = Voucher.__table__
+VOUCHERS, ACTIONS = Voucher.__table__, StaffAction.__table__
+AGAIN_AFTER = timedelta(minutes=2)
 
 
 def resend_voucher(db: Connection, ref: str, actor: str, now: datetime) -> Booked:
@@ -42,6 +43,8 @@ def resend_voucher(db: Connection, ref: str, actor: str, now: datetime) -> Booke
     voucher_id = _checkable_voucher(db, booking.id)
     if voucher_id is None:
         raise NoVoucher()
+    if _resent_since(db, ref, now - AGAIN_AFTER):
+        raise ResentRecently()  # a double click or a reloaded page sends one SMS, not two
     event = events.voucher_resent(ref, booking_id=booking.id, voucher_id=voucher_id, phone=phone)
     record(db, event, now)
     record_staff_action(db, actor, "resend_voucher", ref, "", now)
@@ -54,3 +57,12 @@ def _checkable_voucher(db: Connection, booking_id: int) -> int | None:
         VOUCHERS.c.booking_id == booking_id, may(VOUCHERS.c.state, VOUCHER, "check_in")
     )
     return db.execute(query).scalar()
+
+
+def _resent_since(db: Connection, ref: str, since: datetime) -> bool:
+    """Whether staff sent this booking's voucher again after `since` (the audit trail says:
+    it is indexed by subject, the events table is not)."""
+    query = select(ACTIONS.c.id).where(
+        ACTIONS.c.subject == ref, ACTIONS.c.action == "resend_voucher", ACTIONS.c.at > since
+    )
+    return db.execute(query.limit(1)).first() is not None
