@@ -53,7 +53,7 @@ def desk_check_in(hospital: str) -> Response:
 def desk_cancel_form(hospital: str) -> Response:
     code = hospital.upper()
     ref, booking = _booking_here(code, request.args.get("ref", ""))
-    return _cancel_form(code, ref, booking, _back(code, request.args.get("back")))
+    return _reason_form("cancel", code, ref, booking, _back(code, request.args.get("back")))
 
 
 @bp.post("/<hospital>/desk/cancel")
@@ -64,7 +64,7 @@ def desk_cancel(hospital: str) -> Response:
     reason, problem = _reason()
     if problem:
         back = _back(code, request.form.get("back"))
-        return _cancel_form(code, ref, booking, back, reason, problem, status=422)
+        return _reason_form("cancel", code, ref, booking, back, reason, problem, status=422)
     try:
         done = _runtime().booking.cancel(ref, by="staff", reason=reason, actor=staff().actor)
     except NotFound:
@@ -101,7 +101,9 @@ def desk_unblock(hospital: str, person_id: int) -> Response:
 
 
 # What each reason form asks: the action it posts to, and its words (texts.py `desk.<key>_*`).
+# The actions that ask a reason first, and where their form posts (console/desk_reason.html).
 REASON_FORMS = {
+    "cancel": "console.desk_cancel",
     "no_show": "console.desk_no_show",
     "undo_no_show": "console.desk_undo_no_show",
 }
@@ -255,21 +257,12 @@ def _form_back(code: str) -> str:
     return _back(code, request.form.get("back"))
 
 
-def _cancel_form(
-    code: str, ref: str, booking: PersonBooking, back: str, reason: str = "",
-    problem: str | None = None, status: int = 200,
-) -> Response:  # fmt: skip
-    return _render(
-        "console/desk_cancel.html", status=status, hospital=code, ref=ref, booking=booking,
-        back=back, reason=reason, error=problem, longest=LONGEST_REASON,
-    )  # fmt: skip
-
-
 def _reason_form(
     action: str, code: str, ref: str, booking: PersonBooking, back: str, reason: str = "",
     problem: str | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
-    """The page asking the reason of a no-show action (kept in the audit trail)."""
+    """The page asking an action's reason: a cancellation's is told to the citizen by SMS,
+    a no-show action's kept in the audit trail."""
     return _render(
         "console/desk_reason.html", status=status, hospital=code, ref=ref, booking=booking,
         back=back, reason=reason, error=problem, longest=LONGEST_REASON, action=action,
