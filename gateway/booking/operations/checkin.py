@@ -248,14 +248,17 @@ def admit_scanned(
     now: datetime,
     kiosk_id: int | None = None,
     at: str = "kiosk",
+    number: int | None = None,
 ) -> Ticket:
     """Check a validated scan in: queue number, booking and voucher marked, one event.
 
     `at` says where ("kiosk" or "desk"); `kiosk_id` names the kiosk that scanned it, on the
-    booking and in the event. Raises Changed (the caller rolls back and scans again) if either
-    row moved since the read.
+    booking and in the event; `number`: a queue number the caller took already (a walk-in
+    takes it before its slot, so the counter is always locked before a slot). Raises Changed
+    (the caller rolls back and scans again) if either row moved since the read.
     """
-    number = next_queue_number(db, seen.department_id, seen.day)
+    if number is None:
+        number = next_queue_number(db, seen.department_id, seen.day)
     params = {
         "booking_id": seen.booking_id,
         "seen_slot_id": seen.slot_id,

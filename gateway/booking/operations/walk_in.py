@@ -67,10 +67,14 @@ def walk_in(
         person_id = persons.add_without_phone(db, None, None, now)
     else:
         _check_person(db, person_id, slots, rules, now)
+    # The queue number first: the kiosk locks the counter before a booking and a cancellation
+    # a booking before its slot, so counter -> slot here closes no cycle. A refusal below
+    # rolls the number back with everything else.
+    number = checkin.next_queue_number(db, dept.id, today)
     slot = _claim_first(db, slots, rules, now)
     place = Place(slot.id, dept.id, today, dept.hospital_code)
     ref = walk_ins.insert_walk_in(db, person_id, place, now)
-    ticket = _check_in(db, ref, dept, now)
+    ticket = _check_in(db, ref, dept, now, number)
     record_staff_action(db, actor, "walk_in", ref, f"person {person_id}", now)
     return WalkIn(ref, person_id, ticket)
 
@@ -116,8 +120,10 @@ def _claim(db: Connection, slot: OpenSlot, returns_until: datetime, now: datetim
     )
 
 
-def _check_in(db: Connection, ref: str, dept: DepartmentInfo, now: datetime) -> checkin.Ticket:
-    """Check the new walk-in in on the desk's path: queue number, event. Nothing else can
-    have changed the booking inside this transaction, so the write always matches."""
+def _check_in(
+    db: Connection, ref: str, dept: DepartmentInfo, now: datetime, number: int
+) -> checkin.Ticket:
+    """Check the new walk-in in on the desk's path with its queue number, one event. Nothing
+    else can have changed the booking inside this transaction, so the write always matches."""
     seen = checkin.scan_ref(db, ref)
-    return checkin.admit_scanned(db, seen, dept, now, at="desk")
+    return checkin.admit_scanned(db, seen, dept, now, at="desk", number=number)
